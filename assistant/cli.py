@@ -1,0 +1,337 @@
+"""Command line: `python -m assistant {index,search,ask,chat,eval,bench,models}`.
+
+Every `Settings` field is also a global flag (`--data-dir`, `--embedder`, …), so the
+environment and the command line configure the same object. Heavy modules are imported
+inside the command that needs them: `search` never imports gradio or llama_cpp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (also ASSISTANT_<NAME> environment variables)")
+    for name, field in Settings.model_fields.items():
+        group.add_argument(
+            "--" + name.replace("_", "-"), dest=f"setting_{name}", default=None, help=field.description
+        )
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key.removeprefix("setting_"): value
+        for key, value in vars(args).items()
+        if key.startswith("setting_") and value is not None
+    }
+    return Settings.from_env(**overrides)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _progress_bar(done: int, total: int) -> None:
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r索引中 indexing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _build(settings: Settings):
+    from .service import build_assistant  # noqa: PLC0415
+
+    return build_assistant(settings)
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    assistant = _build(settings)
+    report = assistant.ensure_index(force=args.force, progress=_progress_bar)
+    if report.rebuilt:
+        print(f"已重建索引 Rebuilt index ({report.reason}): {report.chunks} chunks in {report.seconds:.2f}s → {settings.data_dir}")
+    else:
+        print(f"索引已是最新，不需重建 Index is up to date ({report.chunks} chunks); nothing to do ({report.seconds * 1000:.0f} ms).")
+    return EXIT_OK
+
+
+def _clean_or_exit(text: str, settings: Settings):
+    from .inputs import EmptyQuestion, clean_question  # noqa: PLC0415
+
+    try:
+        cleaned = clean_question(text, settings.max_question_chars)
+    except EmptyQuestion as exc:
+        print(f"錯誤 error: {exc}", file=sys.stderr)
+        return None
+    for notice in cleaned.notices:
+        print(f"注意 notice: {notice}", file=sys.stderr)
+    return cleaned
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    cleaned = _clean_or_exit(args.query, settings)
+    if cleaned is None:
+        return EXIT_USAGE
+    assistant = _build(settings)
+    results = assistant.search(cleaned.text, args.k)
+    if args.json:
+        _print_json({"query": cleaned.text, "results": [p.to_dict() for p in results]})
+        return EXIT_OK
+    if not results:
+        print("沒有找到相關段落 No passages found.")
+    for n, passage in enumerate(results, 1):
+        snippet = passage.text.replace("\n", " ")
+        print(f"[{n}] {passage.title}  ({passage.id}, score {passage.score:.4f})")
+        print(f"    {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
+    return EXIT_OK
+
+
+def _load_history(path: str | None) -> list[dict[str, str]]:
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"錯誤 error: cannot read history {path}: {exc}") from exc
+    if not isinstance(data, list):
+        raise SystemExit(f"錯誤 error: {path} must hold a JSON list of turns")
+    turns = []
+    for item in data:
+        if isinstance(item, dict) and isinstance(item.get("content"), str):
+            turns.append({"role": str(item.get("role", "user")), "content": item["content"]})
+        elif isinstance(item, str):
+            turns.append({"role": "user", "content": item})
+    return turns
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    cleaned = _clean_or_exit(args.question, settings)
+    if cleaned is None:
+        return EXIT_USAGE
+    assistant = _build(settings)
+    history = _load_history(args.history)
+    if args.json:
+        reply = assistant.ask(cleaned.text, history=history, use_llm=not args.no_llm)
+        reply.notices[:0] = cleaned.notices
+        _print_json(reply.to_dict())
+        return EXIT_OK
+    reply = None
+    for event in assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm):
+        if event.kind == "delta":
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif event.kind == "final":
+            reply = event.reply
+    sys.stdout.write("\n")
+    if reply is not None:
+        _print_reply_footer(reply)
+    return EXIT_OK
+
+
+def _print_reply_footer(reply) -> None:
+    for notice in reply.notices:
+        print(f"※ {notice}")
+    if reply.sources:
+        print("\n來源 Sources:")
+        for n, source in enumerate(reply.sources, 1):
+            print(f"  [{n}] {source.title} ({source.id})")
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from .inputs import EmptyQuestion, clean_question  # noqa: PLC0415
+
+    assistant = _build(settings)
+    print("選型助手：輸入問題，空白行或 Ctrl-D 結束。 Type a question; empty line or Ctrl-D quits.")
+    history: list[dict[str, str]] = []
+    while True:
+        try:
+            line = input("\n你 > ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return EXIT_OK
+        try:
+            cleaned = clean_question(line, settings.max_question_chars)
+        except EmptyQuestion:
+            return EXIT_OK
+        reply = None
+        sys.stdout.write("助手 > ")
+        for event in assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm):
+            if event.kind == "delta":
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif event.kind == "final":
+                reply = event.reply
+        sys.stdout.write("\n")
+        if reply is not None:
+            _print_reply_footer(reply)
+            history += [{"role": "user", "content": cleaned.text}, {"role": "assistant", "content": reply.answer}]
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import QuestionFileError, load_questions, run_eval  # noqa: PLC0415
+
+    try:
+        questions = load_questions(Path(args.questions))
+    except QuestionFileError as exc:
+        print(f"錯誤 error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.limit:
+        questions = questions[: args.limit]
+    assistant = _build(settings)
+    t0 = time.perf_counter()
+    report = assistant.ensure_index()
+    index_ms = (time.perf_counter() - t0) * 1000
+    result = run_eval(assistant, questions, use_llm=not args.no_llm)
+    result["summary"]["index"] = {
+        "rebuilt": report.rebuilt,
+        "ms": round(index_ms, 1),
+        "noop_reindex_ms": round(_time_noop_reindex(assistant), 1),
+    }
+    if args.cold_build:
+        result["summary"]["index"]["cold_build_ms"] = round(_time_cold_build(settings, assistant.embedder), 1)
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    for row in result["results"]:
+        mark = "✔" if row["hit"] else "✘"
+        print(f"{mark} {row['id']:>5} [{row['kind']}] {row['question']}")
+        if args.verbose:
+            print(f"      answer: {row['answer'][:300]}")
+            print(f"      recs: {[r['name'] for r in row['recommendations']][:5]}  sources: {[s['id'] for s in row['sources'][:3]]}")
+    s = result["summary"]
+    print("\n== summary ==")
+    print(f"questions            {s['questions']}")
+    print(f"answer hit           {s['answer_hit_rate']:.1%}   misses: {', '.join(s['misses']) or '-'}")
+    print(f"retrieval hit@3      {s['retrieval_hit_at_3']:.1%}   misses: {', '.join(s['retrieval_misses']) or '-'}")
+    print(f"constraint violations {s['constraint_violations']}")
+    print(f"traditional-only     {s['traditional_only_rate']:.1%}")
+    print(f"retrieval p50/p95    {s['retrieval_ms']['p50']:.1f} / {s['retrieval_ms']['p95']:.1f} ms")
+    print(f"answer p50/p95       {s['answer_ms']['p50']:.1f} / {s['answer_ms']['p95']:.1f} ms")
+    idx = s["index"]
+    line = f"index                no-op re-index {idx['noop_reindex_ms']:.0f} ms"
+    if "cold_build_ms" in idx:
+        line += f", cold build {idx['cold_build_ms']:.0f} ms"
+    print(line)
+    return EXIT_OK
+
+
+def _time_noop_reindex(assistant) -> float:
+    t0 = time.perf_counter()
+    assistant.ensure_index()
+    return (time.perf_counter() - t0) * 1000
+
+
+def _time_cold_build(settings: Settings, embedder) -> float:
+    """Build a fresh index in a scratch directory with the already-loaded embedder."""
+    import tempfile  # noqa: PLC0415
+
+    from .index import build_index, reset_client_cache  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as scratch:
+        cold = settings.model_copy(update={"data_dir": Path(scratch)})
+        t0 = time.perf_counter()
+        build_index(cold, embedder)
+        elapsed = (time.perf_counter() - t0) * 1000
+        reset_client_cache()
+    return elapsed
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from .bench import run_bench  # noqa: PLC0415
+
+    return run_bench(settings, as_json=args.json)
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from . import models  # noqa: PLC0415
+
+    if args.models_command == "pull":
+        return models.cli_pull(settings, args.repo, args.file)
+    return models.cli_list(settings, as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant", description="選型助手: choose an open-weight LLM, grounded in a knowledge base."
+    )
+    _add_settings_flags(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build the index if knowledge/ or settings changed")
+    p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="hybrid search over the knowledge base")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-llm", action="store_true", help="grounded answer only, never the local model")
+    p.add_argument("--history", help="JSON list of earlier turns ({role, content})")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="interactive question loop with memory")
+    p.add_argument("--no-llm", action="store_true")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="run and score a question file")
+    p.add_argument("--questions", required=True)
+    p.add_argument("--no-llm", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--cold-build", action="store_true", help="also time a cold index build in a scratch dir")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="speed benchmark: LLM overhead, TTFT, grounded latency, cold start")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("models", help="list or download GGUF models")
+    msub = p.add_subparsers(dest="models_command", required=True)
+    pl = msub.add_parser("list")
+    pl.add_argument("--json", action="store_true")
+    pp = msub.add_parser("pull")
+    pp.add_argument("repo")
+    pp.add_argument("file")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings_from(args)
+    except Exception as exc:
+        print(f"錯誤 error: invalid settings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from .index import IndexLocked  # noqa: PLC0415
+    from .knowledge import CatalogError  # noqa: PLC0415
+
+    try:
+        return int(args.func(args, settings))
+    except (IndexLocked, CatalogError) as exc:
+        print(f"錯誤 error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

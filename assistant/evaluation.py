@@ -1,0 +1,160 @@
+"""`python -m assistant eval`: run a question file and score it exactly as
+`shared/eval/README.md` says.
+
+Scoring, in short: answers and keywords are lower-cased with white space, '-' and '_'
+removed; a hit needs one `any` keyword and one keyword of every `all_of_groups` group in
+the answer text plus the recommended model names; a `none_top` keyword in the first three
+recommendations' names or ids is a violation; zh answers must contain no Simplified
+character (OpenCC s2tw, minus the Traditional characters it also rewrites); retrieval
+hit@3 looks for an `any` keyword in the first three sources' text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .chinese import is_traditional_only
+
+KINDS = {"fact", "constraint", "negative", "injection"}
+
+
+class QuestionFileError(ValueError):
+    pass
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[\s\-_]+", "", text.lower())
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    q: str
+    kind: str
+    any: list[str]
+    all_of_groups: list[list[str]]
+    none_top: list[str]
+    traditional_only: bool
+    lang: str
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions: list[Question] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise QuestionFileError(f"cannot read {path}: {exc}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(
+                Question(
+                    id=str(row["id"]),
+                    q=str(row["q"]),
+                    kind=str(row.get("kind", "fact")),
+                    any=[str(k) for k in row.get("any", [])],
+                    all_of_groups=[[str(k) for k in g] for g in row.get("all_of_groups", [])],
+                    none_top=[str(k) for k in row.get("none_top", [])],
+                    traditional_only=bool(row.get("traditional_only", False)),
+                    lang=str(row.get("lang", "zh-TW")),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise QuestionFileError(f"{path}:{n}: not a valid question line: {exc}") from exc
+    return questions
+
+
+def score_hit(question: Question, answer: str, recommendation_names: list[str]) -> bool:
+    haystack = normalise(answer + " " + " ".join(recommendation_names))
+    if question.any and not any(normalise(k) in haystack for k in question.any):
+        return False
+    return all(any(normalise(k) in haystack for k in group) for group in question.all_of_groups)
+
+
+def score_violation(question: Question, recommendations: list[dict[str, Any]]) -> list[str]:
+    top = recommendations[:3]
+    names = [normalise(f"{r.get('name', '')} {r.get('id', '')}") for r in top]
+    return [k for k in question.none_top if any(normalise(k) in n for n in names)]
+
+
+def score_retrieval(question: Question, sources: list[dict[str, Any]]) -> bool:
+    text = normalise(" ".join(str(s.get("text", "")) + " " + str(s.get("title", "")) for s in sources[:3]))
+    return any(normalise(k) in text for k in question.any)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run_eval(assistant: Any, questions: list[Question], use_llm: bool = False) -> dict[str, Any]:
+    """Answer every question and return `{"summary": ..., "results": [...]}`."""
+    results: list[dict[str, Any]] = []
+    # Warm up once so the timings measure a warm assistant, as a user sees after start-up.
+    started = time.perf_counter()
+    assistant.retriever.warm()
+    warm_ms = (time.perf_counter() - started) * 1000
+    for question in questions:
+        t0 = time.perf_counter()
+        sources = [p.to_dict() for p in assistant.search(question.q, 5)]
+        retrieval_ms = (time.perf_counter() - t0) * 1000
+        t1 = time.perf_counter()
+        reply = assistant.ask(question.q, use_llm=use_llm)
+        answer_ms = (time.perf_counter() - t1) * 1000
+        recs = reply.recommendations_dicts()
+        names = [r["name"] for r in recs]
+        zh = question.lang != "en"
+        results.append(
+            {
+                "id": question.id,
+                "kind": question.kind,
+                "question": question.q,
+                "answer": reply.answer,
+                "mode": reply.mode,
+                "recommendations": recs,
+                "sources": sources,
+                "hit": score_hit(question, reply.answer, names),
+                "retrieval_hit3": score_retrieval(question, sources),
+                "violations": score_violation(question, recs),
+                "traditional_only": is_traditional_only(reply.answer) if zh else None,
+                "timings_ms": {"retrieval": round(retrieval_ms, 2), "answer": round(answer_ms, 2)},
+            }
+        )
+    return {"summary": summarise(results, warm_ms), "results": results}
+
+
+def summarise(results: list[dict[str, Any]], warm_ms: float = 0.0) -> dict[str, Any]:
+    n = len(results) or 1
+    retrieval = [r["timings_ms"]["retrieval"] for r in results]
+    answers = [r["timings_ms"]["answer"] for r in results]
+    zh = [r for r in results if r["traditional_only"] is not None]
+    by_kind: dict[str, dict[str, int]] = {}
+    for r in results:
+        entry = by_kind.setdefault(r["kind"], {"n": 0, "hit": 0})
+        entry["n"] += 1
+        entry["hit"] += int(r["hit"])
+    return {
+        "questions": len(results),
+        "answer_hit_rate": round(sum(r["hit"] for r in results) / n, 4),
+        "retrieval_hit_at_3": round(sum(r["retrieval_hit3"] for r in results) / n, 4),
+        "constraint_violations": sum(len(r["violations"]) for r in results),
+        "traditional_only_rate": round(sum(bool(r["traditional_only"]) for r in zh) / (len(zh) or 1), 4),
+        "by_kind": by_kind,
+        "retrieval_ms": {"p50": round(percentile(retrieval, 50), 2), "p95": round(percentile(retrieval, 95), 2)},
+        "answer_ms": {"p50": round(percentile(answers, 50), 2), "p95": round(percentile(answers, 95), 2)},
+        "warmup_ms": round(warm_ms, 1),
+        "mean_answer_ms": round(statistics.fmean(answers), 2) if answers else 0.0,
+        "misses": [r["id"] for r in results if not r["hit"]],
+        "retrieval_misses": [r["id"] for r in results if not r["retrieval_hit3"]],
+    }

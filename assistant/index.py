@@ -1,0 +1,457 @@
+"""Chunk the knowledge base and keep a persistent chromadb index of it.
+
+The index lives under `settings.data_dir`:
+
+- `index/`           chromadb PersistentClient files
+- `chunks.json`      the same chunks as plain JSON (BM25 and citations read these)
+- `manifest.json`    content hash, embedder, dimension, schema and a `complete` flag
+- `index.lock`       single-writer lock
+
+A build writes the manifest with `complete: false` first and flips it last, so a
+build killed half-way is detected as broken and rebuilt on the next start.
+Nothing is ever written into `knowledge/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .embeddings import ChromaEmbeddingFunction, Embedder
+from .knowledge import Catalog, Model, load_article, load_catalog, parse_markdown
+
+# Bump when chunking or metadata change shape: an index from an older schema is rebuilt.
+INDEX_SCHEMA = 3
+USER_DOC_SUFFIXES = (".md", ".txt")
+RESERVED_FILES = {"article.md", "catalog.yaml", "README.md"}
+
+
+class IndexError_(RuntimeError):
+    """The index could not be built or opened."""
+
+
+class IndexLocked(IndexError_):
+    """Another process is writing the index."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    source: str  # article | catalog | user
+    title: str
+    text: str
+    family: str = ""
+    model_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def search_text(self) -> str:
+        """What BM25 and the embedder see: the title carries the family name into every chunk."""
+        return f"{self.title}\n{self.text}"
+
+
+# ------------------------------------------------------------------ chunking
+
+
+def _paragraphs(text: str) -> list[str]:
+    blocks = re.split(r"\n\s*\n", text.strip())
+    return [b.strip() for b in blocks if b.strip()]
+
+
+def chunk_text(text: str, target_chars: int) -> list[str]:
+    """Greedy paragraph packing: whole paragraphs up to about `target_chars`.
+
+    A paragraph longer than twice the target is split on sentence ends.
+    """
+    pieces: list[str] = []
+    for para in _paragraphs(text):
+        if len(para) <= 2 * target_chars:
+            pieces.append(para)
+            continue
+        sentences = re.split(r"(?<=[。！？!?\n])", para)
+        buf = ""
+        for sentence in sentences:
+            if buf and len(buf) + len(sentence) > target_chars:
+                pieces.append(buf.strip())
+                buf = ""
+            buf += sentence
+        if buf.strip():
+            pieces.append(buf.strip())
+    chunks: list[str] = []
+    buf = ""
+    for piece in pieces:
+        if buf and len(buf) + len(piece) > target_chars:
+            chunks.append(buf)
+            buf = piece
+        else:
+            buf = f"{buf}\n\n{piece}" if buf else piece
+    if buf:
+        chunks.append(buf)
+    return chunks
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^0-9a-zA-Z]+", "-", text).strip("-").lower()
+    return slug or hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def article_chunks(path: Path, catalog: Catalog, target_chars: int) -> list[Chunk]:
+    article = load_article(path)
+    family_of_section = {f.article_section: f.id for f in catalog.families}
+    chunks: list[Chunk] = []
+    for section in article.sections:
+        family = family_of_section.get(section.title, "")
+        slug = family or _slug(section.title)
+        for n, text in enumerate(chunk_text(section.text, target_chars)):
+            chunks.append(
+                Chunk(
+                    id=f"article:{slug}:{n:02d}",
+                    source="article",
+                    title=f"原文・{section.title}" if section.title else "原文",
+                    text=text,
+                    family=family,
+                )
+            )
+    return chunks
+
+
+_COMMERCIAL_ZH = {"yes": "可商用", "conditional": "有條件商用", "no": "不可商用"}
+_VERDICT_ZH = {"recommended": "推薦", "neutral": "中立", "not-recommended": "不推薦"}
+_ARCH_ZH = {"dense": "稠密 (dense)", "moe": "混合專家 (MoE)", "hybrid": "混合架構"}
+
+
+def format_params(billions: float) -> str:
+    """14.7 -> '14.7B', 0.135 -> '135M', 1000 -> '1T'."""
+    if billions >= 1000:
+        value = billions / 1000
+        return f"{value:g}T"
+    if billions < 1:
+        return f"{billions * 1000:g}M"
+    return f"{billions:g}B"
+
+
+def format_context(tokens: int | None) -> str:
+    if not tokens:
+        return "未載明"
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:g}M"
+    return f"{round(tokens / 1024)}k" if tokens % 1000 else f"{tokens // 1000}k"
+
+
+def model_document(model: Model, catalog: Catalog) -> str:
+    """A zh-TW fact sheet for one catalog entry, with its English key fields appended."""
+    family = catalog.family_by_id[model.family]
+    size = format_params(model.params_total_b)
+    active = f"，每次啟動 {format_params(model.params_active_b)}" if model.params_active_b else ""
+    experts = f"，{model.experts} 個專家" if model.experts else ""
+    variants = "、".join(v.name for v in model.variants)
+    lines = [
+        f"{model.name}（{family.name} 家族，{model.vendor}，{family.vendor_zh}）",
+        model.summary_zh,
+        f"參數量：{size}{active}{experts}；架構：{_ARCH_ZH[model.architecture]}。"
+        + (f"可下載尺寸：{variants}。" if variants else ""),
+        f"上下文長度：{format_context(model.context_tokens)} token。",
+        f"授權：{model.licence.name}（{model.licence.id}），{_COMMERCIAL_ZH[model.commercial_use]}"
+        + (f"：{model.commercial_conditions}" if model.commercial_conditions else "")
+        + "。",
+        f"模態：{'、'.join(model.modalities)}；中文：{model.languages.chinese_note}",
+        f"原文評價：{_VERDICT_ZH[model.verdict]}——{model.verdict_reason}",
+    ]
+    if model.weaknesses:
+        lines.append(f"缺點：{'；'.join(model.weaknesses)}")
+    if model.aliases:
+        lines.append(f"別名：{'、'.join(model.aliases)}")
+    for claim in model.article_claims:
+        lines.append(f"原文寫 {claim.article_says}（{claim.field}）：{claim.note}")
+    lines.append(
+        f"EN: {model.name} by {model.vendor} ({model.country}); {model.summary_en} "
+        f"Parameters {size} total"
+        + (f", {format_params(model.params_active_b)} active" if model.params_active_b else "")
+        + f"; context {format_context(model.context_tokens)}; licence {model.licence.name} "
+        f"({model.licence.id}); commercial use: {model.commercial_use}; "
+        f"strengths: {', '.join(model.strengths) or 'general'}."
+    )
+    return "\n".join(lines)
+
+
+def catalog_chunks(catalog: Catalog) -> list[Chunk]:
+    chunks = [
+        Chunk(
+            id=f"catalog:{model.id}",
+            source="catalog",
+            title=f"型錄・{model.name}",
+            text=model_document(model, catalog),
+            family=model.family,
+            model_id=model.id,
+        )
+        for model in catalog.models
+    ]
+    for family in catalog.families:
+        members = "、".join(m.name for m in catalog.models_of(family.id))
+        chunks.append(
+            Chunk(
+                id=f"catalog:family:{family.id}",
+                source="catalog",
+                title=f"型錄・{family.name} 家族",
+                text=(
+                    f"{family.name}（{family.vendor_zh}，{family.vendor}）：{family.summary_zh}\n"
+                    f"成員：{members}\nEN: {family.summary_en}"
+                ),
+                family=family.id,
+            )
+        )
+    return chunks
+
+
+def user_documents(knowledge_dir: Path) -> list[Path]:
+    """Extra documents a user dropped into knowledge/ (any .md/.txt, recursively)."""
+    found = []
+    for path in sorted(knowledge_dir.rglob("*")):
+        if path.is_file() and path.suffix.lower() in USER_DOC_SUFFIXES and path.name not in RESERVED_FILES:
+            found.append(path)
+    return found
+
+
+def user_chunks(knowledge_dir: Path, target_chars: int) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for path in user_documents(knowledge_dir):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        rel = path.relative_to(knowledge_dir).as_posix()
+        doc = parse_markdown(text) if path.suffix.lower() == ".md" else None
+        sections = [(s.title, s.text) for s in doc.sections] if doc else [("", text)]
+        n = 0
+        for title, body in sections:
+            for piece in chunk_text(body, target_chars):
+                chunks.append(
+                    Chunk(
+                        id=f"user:{rel}:{n:03d}",
+                        source="user",
+                        title=f"{rel}・{title}" if title else rel,
+                        text=piece,
+                    )
+                )
+                n += 1
+    return chunks
+
+
+def build_chunks(settings: Settings, catalog: Catalog) -> list[Chunk]:
+    return (
+        article_chunks(settings.article_path, catalog, settings.chunk_chars)
+        + catalog_chunks(catalog)
+        + user_chunks(settings.knowledge_dir, settings.chunk_chars)
+    )
+
+
+# ------------------------------------------------------------------ hashing / manifest
+
+
+def content_hash(settings: Settings, embedder_name: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"schema={INDEX_SCHEMA};embedder={embedder_name};chunk={settings.chunk_chars}".encode())
+    files = [settings.article_path, settings.catalog_path, *user_documents(settings.knowledge_dir)]
+    for path in files:
+        digest.update(path.relative_to(settings.knowledge_dir).as_posix().encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<missing>")
+    return digest.hexdigest()
+
+
+def chromadb_version() -> str:
+    from importlib.metadata import version  # noqa: PLC0415
+
+    try:
+        return version("chromadb")
+    except Exception:
+        return "unknown"
+
+
+def read_manifest(settings: Settings) -> dict[str, object] | None:
+    try:
+        data = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json_atomic(path: Path, data: object) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def staleness(settings: Settings, embedder: Embedder) -> str | None:
+    """Why the index must be rebuilt, or None when it is current."""
+    manifest = read_manifest(settings)
+    if manifest is None:
+        return "no index yet" if not settings.data_dir.exists() else "index manifest missing or unreadable"
+    if not manifest.get("complete"):
+        return "previous build did not finish"
+    if manifest.get("schema") != INDEX_SCHEMA:
+        return f"index schema {manifest.get('schema')} is older than {INDEX_SCHEMA}"
+    if manifest.get("embedder") != embedder.name or manifest.get("dimension") != embedder.dimension:
+        return f"embedder changed ({manifest.get('embedder')} -> {embedder.name})"
+    if manifest.get("chromadb") != chromadb_version():
+        return f"index built by chromadb {manifest.get('chromadb')}"
+    if not (settings.data_dir / "chunks.json").exists() or not settings.index_dir.exists():
+        return "index files missing"
+    if manifest.get("hash") != content_hash(settings, embedder.name):
+        return "knowledge/ or settings changed"
+    return None
+
+
+# ------------------------------------------------------------------ lock
+
+
+@contextlib.contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """Exclusive, non-blocking: a second writer fails at once instead of corrupting chroma."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(settings.lock_path, "a+")  # noqa: SIM115 (held for the block)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexLocked(
+                f"another process is writing the index in {settings.data_dir}; try again when it finishes"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+# ------------------------------------------------------------------ chroma
+
+
+def open_client(settings: Settings):  # -> chromadb.ClientAPI
+    """A PersistentClient with telemetry off. Lazy import: `import assistant` stays light."""
+    import chromadb  # noqa: PLC0415
+    from chromadb.config import Settings as ChromaSettings  # noqa: PLC0415
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(settings.index_dir),
+        settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+    )
+
+
+def reset_client_cache() -> None:
+    """Forget cached chromadb systems, e.g. after the data directory was deleted underneath us
+    (reusing them gives 'attempt to write a readonly database')."""
+    if "chromadb" not in sys.modules:
+        return
+    from chromadb.api.client import SharedSystemClient  # noqa: PLC0415
+
+    SharedSystemClient.clear_system_cache()
+
+
+def get_collection(client, settings: Settings, embedder: Embedder):
+    return client.get_collection(
+        name=settings.collection, embedding_function=ChromaEmbeddingFunction(embedder)
+    )
+
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class BuildReport:
+    rebuilt: bool
+    reason: str
+    chunks: int
+    seconds: float
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = 32,
+) -> BuildReport:
+    """Rebuild the index when stale (or forced); a no-op when current.
+
+    Raises:
+        IndexLocked: another process holds the writer lock.
+    """
+    started = time.perf_counter()
+    reason = "forced" if force else staleness(settings, embedder)
+    if reason is None:
+        manifest = read_manifest(settings) or {}
+        return BuildReport(False, "index is up to date", int(manifest.get("chunks", 0) or 0), time.perf_counter() - started)
+    with writer_lock(settings):
+        # Re-check under the lock: another writer may have just finished the same build.
+        if not force and staleness(settings, embedder) is None:
+            manifest = read_manifest(settings) or {}
+            return BuildReport(False, "index is up to date", int(manifest.get("chunks", 0) or 0), time.perf_counter() - started)
+        catalog = load_catalog(settings.catalog_path)
+        chunks = build_chunks(settings, catalog)
+        digest = content_hash(settings, embedder.name)
+        manifest = {
+            "schema": INDEX_SCHEMA,
+            "hash": digest,
+            "embedder": embedder.name,
+            "dimension": embedder.dimension,
+            "chromadb": chromadb_version(),
+            "chunks": len(chunks),
+            "complete": False,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        _write_json_atomic(settings.manifest_path, manifest)
+        reset_client_cache()
+        if settings.index_dir.exists():
+            shutil.rmtree(settings.index_dir)
+        client = open_client(settings)
+        collection = client.create_collection(
+            name=settings.collection,
+            embedding_function=ChromaEmbeddingFunction(embedder),
+            metadata={
+                "hnsw:space": "cosine",
+                "embedder": embedder.name,
+                "dimension": embedder.dimension,
+                "schema": INDEX_SCHEMA,
+            },
+        )
+        for start in range(0, len(chunks), batch_size):
+            batch = chunks[start : start + batch_size]
+            collection.add(
+                ids=[c.id for c in batch],
+                documents=[c.search_text() for c in batch],
+                embeddings=embedder.embed([c.search_text() for c in batch]),
+                metadatas=[
+                    {"source": c.source, "title": c.title, "family": c.family, "model_id": c.model_id}
+                    for c in batch
+                ],
+            )
+            if progress:
+                progress(min(start + batch_size, len(chunks)), len(chunks))
+        _write_json_atomic(settings.data_dir / "chunks.json", [asdict(c) for c in chunks])
+        manifest.update(complete=True, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        _write_json_atomic(settings.manifest_path, manifest)
+    return BuildReport(True, reason, len(chunks), time.perf_counter() - started)
+
+
+def load_chunks(settings: Settings) -> list[Chunk]:
+    data = json.loads((settings.data_dir / "chunks.json").read_text(encoding="utf-8"))
+    return [Chunk(**item) for item in data]

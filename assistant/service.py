@@ -1,0 +1,159 @@
+"""The object graph: `build_assistant(settings) -> Assistant`.
+
+Everything is built here by constructor injection; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .config import Settings
+from .embeddings import Embedder, make_embedder
+from .index import BuildReport, Progress, build_index, staleness
+from .knowledge import Catalog, load_catalog
+from .retrieval import HybridRetriever, Passage
+
+if TYPE_CHECKING:
+    from .compose import Reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Event:
+    """One streaming step: kind is `status`, `delta` (text to append), `replace` (text
+    replaces what was streamed) or `final` (with the complete Reply)."""
+
+    kind: str
+    text: str = ""
+    reply: Reply | None = None
+
+
+class Assistant:
+    """Knowledge, retrieval and (later) answering behind one object."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        embedder_factory: Callable[[], Embedder],
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()
+        self._index_lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = self._embedder_factory()
+            return self._embedder
+
+    # ---------------------------------------------------------------- index
+    def index_staleness(self) -> str | None:
+        return staleness(self.settings, self.embedder)
+
+    def ensure_index(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
+        with self._index_lock:
+            report = build_index(self.settings, self.embedder, force=force, progress=progress)
+            if report.rebuilt:
+                log.info("index rebuilt (%s): %d chunks in %.1fs", report.reason, report.chunks, report.seconds)
+            return report
+
+    # ---------------------------------------------------------------- retrieval
+    def link(self, text: str) -> tuple[list[str], list[str]]:
+        """Models and families a text names; a named model also brings its family."""
+        from .constraints import find_mentions  # noqa: PLC0415
+
+        models, families, _closed = find_mentions(text, self.catalog)
+        family_set = list(dict.fromkeys([*families, *(self.catalog.by_id[m].family for m in models)]))
+        return models, family_set
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(
+            self.settings, self.embedder, linker=self.link, ensure_index=self.ensure_index
+        )
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        return self.retriever.search(query, k or self.settings.top_k)
+
+    # ---------------------------------------------------------------- answering
+    def _retrieval_query(self, question: str, history: list[dict[str, str]]) -> str:
+        """A follow-up ("那它可以商用嗎？") searches with the previous user turn attached."""
+        from .compose import resolve_followup  # noqa: PLC0415
+        from .constraints import find_mentions  # noqa: PLC0415
+
+        models, families, _closed = find_mentions(question, self.catalog)
+        if models or families or not history:
+            return question
+        inherited_models, inherited_families, _prior = resolve_followup(question, history, self.catalog)
+        names = [self.catalog.by_id[m].name for m in inherited_models] + [
+            self.catalog.family_by_id[f].name for f in inherited_families
+        ]
+        return f"{' '.join(names)} {question}" if names else question
+
+    def grounded(
+        self, question: str, history: list[dict[str, str]] | None = None, language: str | None = None
+    ) -> Reply:
+        """The grounded answer for a question (no language model). Never raises on odd text."""
+        from .compose import compose  # noqa: PLC0415
+        from .inputs import clean_question  # noqa: PLC0415
+
+        t0 = time.perf_counter()
+        cleaned = clean_question(question, self.settings.max_question_chars)
+        history = [t for t in (history or []) if isinstance(t, dict)][-12:]
+        retrieved = self.search(self._retrieval_query(cleaned.text, history), self.settings.top_k)
+        t1 = time.perf_counter()
+        chunks = {c.id: c for c in self.retriever.chunks}
+        reply = compose(cleaned.text, self.catalog, retrieved, chunks, history, language, self.settings.top_k)
+        reply.notices[:0] = cleaned.notices
+        reply.timings_ms = {"retrieval": (t1 - t0) * 1000, "compose": (time.perf_counter() - t1) * 1000}
+        reply.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+        return reply
+
+    def ask(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        use_llm: bool = True,
+        language: str | None = None,
+    ) -> Reply:
+        final: Reply | None = None
+        for event in self.ask_stream(question, history, use_llm, language):
+            if event.kind == "final":
+                final = event.reply
+        assert final is not None
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        use_llm: bool = True,
+        language: str | None = None,
+    ) -> Iterator[Event]:
+        """Stream an answer: `delta` events with text, then one `final` event with the Reply.
+
+        Grounded answers are streamed line by line so every client sees the same protocol.
+        """
+        reply = self.grounded(question, history, language)
+        for line in reply.answer.splitlines(keepends=True):
+            yield Event("delta", line)
+        yield Event("final", reply.answer, reply)
+
+
+def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    """Build the assistant from settings. The embedder loads lazily on first use."""
+    catalog = load_catalog(settings.catalog_path)
+    factory = (lambda: embedder) if embedder is not None else (lambda: make_embedder(settings.embedder))
+    return Assistant(settings, catalog, factory)

@@ -1,0 +1,443 @@
+"""Reading requirements out of questions: phrasings, mentions, robustness.
+
+Every test runs against the shipped catalog, so an alias that goes missing from
+knowledge/catalog.yaml shows up here as a failing mention.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.constraints import Constraints, find_mentions, parse_constraints
+from assistant.knowledge import STRENGTH_TAGS, Catalog, load_catalog
+
+CATALOG_PATH = Path(__file__).parents[1] / "knowledge" / "catalog.yaml"
+
+
+@lru_cache(maxsize=1)
+def _load() -> Catalog:
+    return load_catalog(CATALOG_PATH)
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return _load()
+
+
+def parse(question: str) -> Constraints:
+    return parse_constraints(question, _load())
+
+
+# ---------------------------------------------------------------- phrasings
+#
+# Each case lists only the fields it is about. List fields hold items that must be
+# present; a key prefixed "no_" lists items that must be absent. Scalars must be equal.
+
+CASES: list[tuple[str, dict[str, object]]] = [
+    # The brief's example.
+    (
+        "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？",
+        {"commercial_required": True, "memory_gb": 16.0, "memory_kind": "ram", "device": "laptop",
+         "tasks": ["coding"], "assumptions_empty": True},
+    ),
+    # Commercial use: requirements, typos, mixed scripts, Simplified.
+    ("我要商用，只有16G内存的笔记本", {"commercial_required": True, "memory_gb": 16.0, "memory_kind": "ram",
+                                      "device": "laptop"}),
+    ("商業用的模型有哪些？", {"commercial_required": True}),
+    ("可以商業使用嗎？有推薦的模型嗎", {"commercial_required": True}),
+    ("要能商用的，推薦一下", {"commercial_required": True}),
+    ("哪些模型可以商用？", {"commercial_required": True}),
+    ("I need a model for comercial use", {"commercial_required": True}),
+    ("commerical use, small model please", {"commercial_required": True}),
+    ("我要 commercial use 的 coding model", {"commercial_required": True, "tasks": ["coding"]}),
+    ("Which models allow commercial use?", {"commercial_required": True}),
+    ("Llama 3 跟 Qwen3 哪個可以商用？", {"commercial_required": True, "mentioned_models": ["llama-3", "qwen3"]}),
+    ("能不能商用？我要做公司產品", {"commercial_required": True}),
+    ("我要商用，Qwen3 可以嗎？", {"commercial_required": True, "mentioned_models": ["qwen3"]}),
+    # Asking whether a named model allows it is a fact question, not a requirement.
+    ("Cohere Command 可以商用嗎？", {"commercial_required": False}),
+    ("Qwen3 能商用嗎", {"commercial_required": False, "mentioned_models": ["qwen3"]}),
+    ("Can I use Llama 3 commercially?", {"commercial_required": False, "mentioned_models": ["llama-3"]}),
+    ("非商用也可以，研究用", {"commercial_required": False, "noncommercial_ok": True}),
+    ("不需要商用，個人玩玩", {"commercial_required": False, "noncommercial_ok": True}),
+    ("non-commercial research is fine", {"commercial_required": False, "noncommercial_ok": True}),
+    # Licences.
+    ("Which models have an MIT licence?", {"licence_ids": ["MIT"]}),
+    ("要 apache 2 授權的", {"licence_ids": ["Apache-2.0"]}),
+    ("Apache授權、可商用", {"licence_ids": ["Apache-2.0"], "commercial_required": True}),
+    ("我想要一個可以商用、Apache 2.0 授權、適合拿來微調的基礎模型，推薦哪個系列？",
+     {"commercial_required": True, "licence_ids": ["Apache-2.0"], "tasks": ["fine-tuning-base"]}),
+    ("我只要真開源的模型", {"open_source_only": True}),
+    ("fully open weights, OSI licence only", {"open_source_only": True}),
+    ("submit a limit", {"no_licence_ids": ["MIT"]}),
+    # Memory sizes and kinds.
+    ("best model for coding on a 4090", {"memory_gb": 24.0, "memory_kind": "vram", "tasks": ["coding"]}),
+    ("RTX 3060 12GB 能跑什麼", {"memory_gb": 12.0, "memory_kind": "vram"}),
+    ("顯卡 12G，想做 RAG", {"memory_gb": 12.0, "memory_kind": "vram", "tasks": ["rag"]}),
+    ("24GB VRAM 和 64GB RAM", {"memory_gb": 24.0, "memory_kind": "vram"}),
+    ("24G 顯存夠嗎", {"memory_gb": 24.0, "memory_kind": "vram"}),
+    ("32GB 的 Mac 跑得動哪個？", {"memory_gb": 32.0, "memory_kind": "unified"}),
+    ("MacBook Pro M3 36GB", {"memory_gb": 36.0, "memory_kind": "unified", "device": "laptop"}),
+    ("我用 Mac mini 16G", {"memory_gb": 16.0, "memory_kind": "unified", "device": "desktop"}),
+    ("我有 16 GiB RAM", {"memory_gb": 16.0, "memory_kind": "ram"}),
+    ("16 gb is all I have", {"memory_gb": 16.0}),
+    ("8GB 記憶體", {"memory_gb": 8.0, "memory_kind": "ram"}),
+    ("32g 記憶體", {"memory_gb": 32.0, "memory_kind": "ram"}),
+    ("兩張 3090 能跑 70B 嗎", {"memory_gb": 48.0, "memory_kind": "vram"}),
+    ("2x 4090 workstation", {"memory_gb": 48.0, "memory_kind": "vram", "device": "desktop"}),
+    ("4090 筆電", {"memory_gb": 16.0, "memory_kind": "vram", "device": "laptop"}),
+    ("公司伺服器有 A100", {"memory_gb": 80.0, "memory_kind": "vram", "device": "server"}),
+    ("沒有顯卡，只有 CPU 和 32GB 記憶體", {"cpu_only": True, "memory_gb": 32.0, "memory_kind": "ram"}),
+    ("CPU only, 16GB", {"cpu_only": True, "memory_gb": 16.0, "memory_kind": "ram"}),
+    ("no GPU at all, just a laptop", {"cpu_only": True, "device": "laptop", "memory_gb": 16.0}),
+    # Devices and the defaults they imply.
+    ("我只有筆電", {"device": "laptop", "memory_gb": 16.0, "memory_kind": "ram", "assumptions_mention": "16GB"}),
+    ("我只有 8GB 記憶體的舊筆電，能跑哪些模型？", {"device": "laptop", "memory_gb": 8.0, "memory_kind": "ram"}),
+    ("I have a laptop with 8 GB RAM and want a model for math",
+     {"device": "laptop", "memory_gb": 8.0, "memory_kind": "ram", "tasks": ["math"]}),
+    ("手機上跑", {"device": "phone", "memory_gb": 8.0, "max_params_b": 4.0, "tasks": ["edge"],
+                  "assumptions_mention": "手機"}),
+    ("under 2B for a phone", {"device": "phone", "max_params_b": 2.0, "memory_gb": 8.0}),
+    ("智慧手錶能跑 LLM 嗎", {"device": "edge", "memory_gb": 2.0, "assumptions_mention": "2GB"}),
+    ("穿戴裝置用的模型", {"device": "edge", "memory_gb": 2.0}),
+    ("樹莓派 5 可以跑什麼", {"device": "edge", "cpu_only": True, "memory_gb": 8.0}),
+    ("raspberry pi edge device", {"device": "edge", "tasks": ["edge"]}),
+    # Parameter counts.
+    ("15B 以下的模型", {"max_params_b": 15.0, "min_params_b": None}),
+    ("小於 7B", {"max_params_b": 7.0}),
+    ("參數不超過 3B", {"max_params_b": 3.0}),
+    ("<= 8b please", {"max_params_b": 8.0}),
+    ("1B 以內", {"max_params_b": 1.0}),
+    ("幾百M 的小模型", {"max_params_b": 1.0}),
+    ("at most 500M parameters", {"max_params_b": 0.5}),
+    ("至少 30B", {"min_params_b": 30.0, "max_params_b": None}),
+    ("70B 以上的大模型", {"min_params_b": 70.0}),
+    ("bigger than 10B", {"min_params_b": 10.0}),
+    ("7B 到 14B 之間", {"min_params_b": 7.0, "max_params_b": 14.0}),
+    # Context length.
+    ("需要 128k 上下文", {"min_context_tokens": 128_000, "tasks": ["long-context"]}),
+    ("至少 100k context", {"min_context_tokens": 100_000}),
+    ("1M context window", {"min_context_tokens": 1_000_000, "max_params_b": None}),
+    ("要讀整本書", {"min_context_tokens": 128_000, "tasks": ["long-context"], "assumptions_mention": "128k"}),
+    # Numbers that are not memory.
+    ("128k 上下文的 14.7B 模型，2025 年發布", {"memory_gb": None, "min_context_tokens": 128_000,
+                                            "max_params_b": None}),
+    ("1T 參數的 Kimi K2", {"memory_gb": None, "mentioned_models": ["kimi-k2"]}),
+    # Unknown hardware adds nothing.
+    ("我有一台烤麵包機", {"memory_gb": None, "device": None, "hard": False}),
+    ("Commodore 64 跑得動嗎", {"memory_gb": None, "hard": False}),
+    ("TPU v9 跑得動嗎", {"memory_gb": None, "hard": False}),
+    # Avoid and prefer.
+    ("不要中國公司", {"avoid_countries": ["CN"]}),
+    ("避開中國的模型", {"avoid_countries": ["CN"]}),
+    ("非中國的模型有哪些", {"avoid_countries": ["CN"]}),
+    ("中國以外的模型", {"avoid_countries": ["CN"]}),
+    ("no Chinese models please", {"avoid_countries": ["CN"]}),
+    ("avoid Meta and Chinese vendors", {"avoid_countries": ["CN"], "avoid_families": ["llama"],
+                                        "no_mentioned_families": ["llama"]}),
+    ("不要美國的也不要中國的", {"avoid_countries": ["US", "CN"]}),
+    ("不要 Llama", {"avoid_families": ["llama"], "no_mentioned_families": ["llama"]}),
+    ("不要中国公司，显卡 12G，要能写代码",
+     {"avoid_countries": ["CN"], "memory_gb": 12.0, "memory_kind": "vram", "tasks": ["coding"]}),
+    ("我要一個中文好的模型", {"tasks": ["chinese"], "avoid_countries": []}),
+    ("非常喜歡中國的模型", {"avoid_countries": []}),
+    ("不要拒答天安門", {"avoid_countries": [], "tasks": ["low-refusal", "uncensored-history"]}),
+    ("最好是微軟的", {"prefer_families": ["phi"]}),
+    ("I'd prefer Qwen3 if possible", {"prefer_families": ["qwen"], "mentioned_models": ["qwen3"]}),
+    # Tasks.
+    ("看圖做 OCR", {"tasks": ["vision"]}),
+    ("需要數學推理", {"tasks": ["math", "reasoning"]}),
+    ("推理速度要快", {"no_tasks": ["reasoning"]}),
+    ("function calling 跟 agent", {"tasks": ["tool-use"]}),
+    ("翻譯用的多語言模型", {"tasks": ["multilingual"]}),
+    ("繁體中文要好", {"tasks": ["chinese"]}),
+    ("想微調一個基礎模型", {"tasks": ["fine-tuning-base"]}),
+    ("uncensored model that won't refuse", {"tasks": ["low-refusal"]}),
+    ("聊天歷史要保存", {"no_tasks": ["uncensored-history"]}),
+    ("公司內部知識庫 RAG", {"tasks": ["rag"]}),
+    # Quantisation.
+    ("Q4 量化", {"quant": "Q4_K_M"}),
+    ("跑 q8", {"quant": "Q8_0"}),
+    ("FP16 full quality", {"quant": "F16"}),
+    ("4-bit is fine", {"quant": "Q4_K_M"}),
+    ("q5_k_s gguf", {"quant": "Q5_K_S"}),
+]
+
+
+def _check(result: Constraints, expected: dict[str, object]) -> None:
+    data = result.to_dict()
+    for key, want in expected.items():
+        if key == "hard":
+            assert result.hard is want, f"hard: {data}"
+        elif key == "assumptions_empty":
+            assert not result.assumptions, result.assumptions
+        elif key == "assumptions_mention":
+            assert any(str(want) in line for line in result.assumptions), result.assumptions
+        elif key.startswith("no_"):
+            field = key[3:]
+            present = set(data[field])  # type: ignore[arg-type]
+            assert not present & set(want), f"{field}={data[field]} must not hold {want}"  # type: ignore[arg-type]
+        elif isinstance(want, list) and want:
+            assert set(want) <= set(data[key]), f"{key}={data[key]}, want {want}"  # type: ignore[arg-type]
+        else:
+            assert data[key] == want, f"{key}={data[key]!r}, want {want!r}"
+
+
+def test_enough_distinct_phrasings() -> None:
+    assert len({q for q, _ in CASES}) == len(CASES) >= 60
+
+
+@pytest.mark.parametrize(("question", "expected"), CASES, ids=[q[:40] for q, _ in CASES])
+def test_phrasing(question: str, expected: dict[str, object]) -> None:
+    _check(parse(question), expected)
+
+
+def test_plain_question_sets_no_hard_constraint() -> None:
+    result = parse("DeepSeek R1 和 V3 的授權有什麼不同？")
+    assert not result.hard
+    assert result.mentioned_models == ["deepseek-r1", "deepseek-v3"]
+
+
+def test_hard_and_to_dict() -> None:
+    result = parse("我要商用、只有 16GB 筆電")
+    assert result.hard
+    assert json.loads(json.dumps(result.to_dict()))["memory_gb"] == 16.0
+    assert not Constraints().hard
+    assert Constraints(avoid_countries=["CN"]).hard
+
+
+def test_assumptions_are_traditional_chinese() -> None:
+    from assistant.chinese import is_traditional_only
+
+    result = parse("under 2B for a phone, laptop too, 整本書, 幾百M")
+    assert result.assumptions
+    for line in result.assumptions:
+        assert is_traditional_only(line), line
+
+
+def test_assumed_laptop_memory_is_explained() -> None:
+    result = parse("筆電能跑什麼？")
+    assert result.memory_gb == 16.0
+    assert any("筆電" in line and "16GB" in line for line in result.assumptions)
+
+
+# ---------------------------------------------------------------- mentions
+
+
+def test_every_model_is_found_by_its_own_name(cat: Catalog) -> None:
+    for model in cat.models:
+        assert model.id in find_mentions(model.name, cat)[0], model.name
+
+
+def test_every_family_is_found_by_its_own_name(cat: Catalog) -> None:
+    for family in cat.families:
+        models, families, _ = find_mentions(family.name, cat)
+        assert family.id in families or any(cat.by_id[m].family == family.id for m in models), family.name
+
+
+def test_every_closed_model_is_found_and_never_as_open(cat: Catalog) -> None:
+    for closed in cat.closed_models:
+        for name in (closed.name, *closed.aliases):
+            models, _, found = find_mentions(name, cat)
+            assert closed.name in found, name
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("千問好用嗎", "qwen"),
+        ("通義的模型", "qwen"),
+        ("深度求索出的模型", "deepseek"),
+        ("微軟的小模型", "phi"),
+        ("月之暗面", "kimi"),
+        ("Moonshot 出的", "kimi"),
+        ("智譜的模型", "glm"),
+        ("Zai 的模型", "glm"),
+        ("谷歌的開源模型", "gemma"),
+        ("Qwen 系列大多用什麼授權？", "qwen"),
+        ("Mistral 的推理模型叫什麼？", "mistral"),
+        ("Hugging Face 自己練的小模型", "smollm"),
+        ("Which company makes the Granite models?", "granite"),
+        ("Meta 的模型", "llama"),
+    ],
+)
+def test_family_aliases(cat: Catalog, text: str, family: str) -> None:
+    models, families, _ = find_mentions(text, cat)
+    assert family in families
+    assert models == []
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "not_models"),
+    [
+        ("Phi4", "phi-4", ["phi-3", "phi-3.5"]),
+        ("phi-4", "phi-4", ["phi-3"]),
+        ("PHI 4 好嗎", "phi-4", ["phi-3"]),
+        ("請用简体中文回答：Phi 4 是谁做的？", "phi-4", ["phi-3"]),
+        ("Phi-3.5 mini", "phi-3.5", ["phi-3"]),
+        ("glm4.5", "glm-4.5", ["glm-4.5-air"]),
+        ("GLM 4.5 的參數量", "glm-4.5", ["glm-4.5-air"]),
+        ("GLM 4.5 Air", "glm-4.5-air", ["glm-4.5"]),
+        ("Qwen3 Coder 好用嗎", "qwen3-coder-480b", ["qwen3"]),
+        ("Llama 4 Maverick 有幾個專家？", "llama-4-maverick", ["llama-3"]),
+        ("gpt oss 20b", "gpt-oss-20b", ["gpt-oss-120b"]),
+        ("ＧＰＴ－ＯＳＳ－１２０Ｂ", "gpt-oss-120b", ["gpt-oss-20b"]),
+        ("R1 好用嗎", "deepseek-r1", []),
+        ("DeepSeek R1 和 V3", "deepseek-r1", []),
+        ("R1-1776 是什麼", "r1-1776", ["deepseek-r1"]),
+        ("DeepSeek R1 Distill Qwen 7B", "deepseek-r1-distill-qwen", ["deepseek-r1"]),
+        ("mistral small 夠用嗎", "mistral-small-3.1", ["mistral-7b"]),
+        ("Kimi K2 是哪家公司推出的？", "kimi-k2", []),
+        ("Qwen3-8B", "qwen3", []),
+        ("llama3 70b", "llama-3", []),
+    ],
+)
+def test_model_mentions(cat: Catalog, text: str, model: str, not_models: list[str]) -> None:
+    models, _, _ = find_mentions(text, cat)
+    assert model in models
+    assert not set(not_models) & set(models), models
+
+
+def test_named_model_does_not_name_its_family(cat: Catalog) -> None:
+    models, families, _ = find_mentions("Qwen3 Coder", cat)
+    assert models == ["qwen3-coder-480b"]
+    assert families == []
+
+
+def test_bare_family_name_is_a_family_not_a_model(cat: Catalog) -> None:
+    assert find_mentions("Qwen 好嗎", cat) == ([], ["qwen"], [])
+
+
+def test_cohere_command_question(cat: Catalog) -> None:
+    """A fact question: mentions a Command model of the Cohere family, requires nothing."""
+    result = parse_constraints("Cohere Command 可以商用嗎？", cat)
+    commands = [m for m in result.mentioned_models if m.startswith("command")]
+    assert commands
+    # The catalog lists "cohere command" as one alias of command-r, so the longest match
+    # names the model; the family is the model's family, or named on its own.
+    assert "cohere" in result.mentioned_families or all(cat.by_id[m].family == "cohere" for m in commands)
+    assert result.commercial_required is False
+    assert "cohere" in parse_constraints("Cohere 的模型可以商用嗎？", cat).mentioned_families
+
+
+def test_short_aliases_need_word_boundaries(cat: Catalog) -> None:
+    assert "deepseek-r1" not in find_mentions("r1776", cat)[0]
+    assert "deepseek-r1" not in find_mentions("pr1 error", cat)[0]
+    assert find_mentions("graphics metadata scouting", cat) == ([], [], [])
+    assert "phi" not in find_mentions("philosophy", cat)[1]
+
+
+def test_gemini_is_closed_not_gemma(cat: Catalog) -> None:
+    models, families, closed = find_mentions("Gemini 跟 Gemma 3 比呢", cat)
+    assert "Gemini" in closed
+    assert models == ["gemma-3"]
+    assert "gemma" not in families
+    assert find_mentions("Gemini 2.5 Pro", cat)[:2] == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [("GPT-4o 的權重可以下載嗎？", "GPT-4o"), ("Claude 好還是 Qwen3 好", "Claude"), ("Grok 3", "Grok")],
+)
+def test_closed_mentions(cat: Catalog, text: str, closed: str) -> None:
+    _, _, found = find_mentions(text, cat)
+    assert any(closed in name for name in found), found
+
+
+def test_grok_3_is_closed_and_grok_1_is_open(cat: Catalog) -> None:
+    models, _, closed = find_mentions("Grok 3 跟 Grok-1", cat)
+    assert models == ["grok-1"]
+    assert len(closed) == 1 and "Grok 3" in closed[0]
+
+
+# ---------------------------------------------------------------- robustness
+
+_KEYWORDS = ["商用", "16GB", "筆電", "4090", "以下", "15B", "128k", "不要", "中國", "Phi 4", "r1", "GLM 4.5 Air",
+             "？", "嗎", "2x", "兩張", "Mac", "m3", "q4", "1M", "整本書", "non-", "apache", "<=", " ", "-", ".",
+             "👩\u200d💻", "\ud83d", "\udc00"]
+_ANY_CHAR = st.one_of(
+    st.characters(),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.characters(max_codepoint=0x1F),
+    st.sampled_from(["🙂", "\u200b", "\ufeff", "𠀋", "Ｑ", "４"]),
+)
+_TEXTS = st.one_of(
+    st.text(_ANY_CHAR, max_size=300),
+    st.lists(st.one_of(st.sampled_from(_KEYWORDS), st.text(_ANY_CHAR, max_size=4)), max_size=40).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_TEXTS)
+def test_never_raises_and_stays_well_formed(text: str) -> None:
+    cat = _load()
+    result = parse_constraints(text, cat)
+    assert set(result.tasks) <= STRENGTH_TAGS
+    assert set(result.mentioned_models) <= set(cat.by_id)
+    assert set(result.mentioned_families) | set(result.avoid_families) <= set(cat.family_by_id)
+    assert result.memory_gb is None or result.memory_gb > 0
+    assert result.memory_kind in (None, "ram", "vram", "unified")
+    json.dumps(result.to_dict(), ensure_ascii=False)
+    find_mentions(text, cat)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02", "\ud800\udfff", "🙂" * 10, None])
+def test_degenerate_inputs(text: str) -> None:
+    result = parse(text)
+    assert not result.hard
+    assert result.mentioned_models == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 100_000,
+        "1." * 50_000,
+        "16 " * 33_000,
+        "不要" * 50_000,
+        "Phi 4 " * 20_000,
+        "a" * 100_000 + "16GB",
+        "商用嗎?" * 20_000,
+        "7b-" * 33_000,
+        "q" * 100_000,
+    ],
+)
+def test_huge_inputs_are_fast(text: str) -> None:
+    start = time.perf_counter()
+    parse(text)
+    find_mentions(text, _load())
+    assert time.perf_counter() - start < 3.0
+
+
+def test_only_the_start_of_a_huge_input_is_read() -> None:
+    assert parse("我要商用，" + "嗯" * 10_000 + "4090").memory_gb is None
+    assert parse("我要商用，" + "嗯" * 10_000).commercial_required
+
+
+# ---------------------------------------------------------------- Simplified == Traditional
+
+_ZH_CASES = [q for q, _ in CASES if any("\u4e00" <= c <= "\u9fff" for c in q)]
+
+
+@pytest.mark.parametrize("question", _ZH_CASES, ids=[q[:30] for q in _ZH_CASES])
+def test_simplified_question_parses_the_same(question: str) -> None:
+    import opencc
+
+    simplified = opencc.OpenCC("t2s").convert(question)
+    assert parse(simplified).to_dict() == parse(question).to_dict(), simplified
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([q for q in _ZH_CASES]), min_size=1, max_size=3).map("，".join))
+def test_simplified_combinations_parse_the_same(question: str) -> None:
+    import opencc
+
+    simplified = opencc.OpenCC("t2s").convert(question)
+    assert parse(simplified).to_dict() == parse(question).to_dict(), simplified

@@ -1,0 +1,433 @@
+"""Memory-fit and speed estimates, checked against hand-computed numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant import hardware
+from assistant.hardware import (
+    GPU_MEMORY_GB,
+    QUANT_BITS,
+    best_variant,
+    detect_machine,
+    estimate,
+    fits,
+    fits_any_quant,
+    gpu_memory_gb,
+    normalize_quant,
+)
+from assistant.knowledge import Languages, Licence, Model, Variant
+
+
+def make_model(
+    model_id: str,
+    params_total_b: float,
+    params_active_b: float | None = None,
+    variants: list[Variant] | None = None,
+) -> Model:
+    """A minimal valid catalog entry; only the size fields matter here."""
+    return Model(
+        id=model_id,
+        name=model_id,
+        family="test",
+        vendor="Test",
+        country="US",
+        params_total_b=params_total_b,
+        params_active_b=params_active_b,
+        architecture="moe" if params_active_b else "dense",
+        variants=variants or [],
+        licence=Licence(id="MIT", name="MIT License", open_source=True),
+        commercial_use="yes",
+        modalities=["text"],
+        languages=Languages(codes=["en"], chinese_note="n/a"),
+        verdict="neutral",
+        verdict_reason="test",
+        summary_zh="測試",
+        summary_en="test",
+        article_section="test",
+        sources={"size": "test", "licence": "test"},
+        as_of=date(2025, 1, 1),
+    )
+
+
+LLAMA3_8B = Variant(name="Llama-3-8B", params_total_b=8.0, n_layers=32, n_kv_heads=8, head_dim=128)
+PHI4 = Variant(name="Phi-4", params_total_b=14.7, n_layers=40, n_kv_heads=10, head_dim=128)
+MAVERICK = make_model("llama-4-maverick", 400, params_active_b=17)
+GPT_OSS_20B = Variant(name="gpt-oss-20b", params_total_b=21, params_active_b=3.6)
+DENSE_21B = Variant(name="dense-21b", params_total_b=21)
+QWEN_LIKE = make_model(
+    "qwen-like",
+    32,
+    variants=[
+        Variant(name="0.6B", params_total_b=0.6),
+        Variant(name="4B", params_total_b=4),
+        Variant(name="8B", params_total_b=8),
+        Variant(name="14B", params_total_b=14),
+        Variant(name="32B", params_total_b=32),
+    ],
+)
+
+
+# ---------------------------------------------------------------- memory
+
+
+def test_8b_dense_at_q4_needs_about_5_gb() -> None:
+    fit = estimate(Variant(name="8B", params_total_b=8), memory_gb=16, quant="Q4_K_M", context_tokens=4096)
+    assert fit.weights_gb == pytest.approx(4.85)
+    assert 4.5 <= fit.required_gb <= 6.5
+    assert fit.required_gb == pytest.approx(fit.weights_gb + fit.kv_cache_gb + fit.overhead_gb)
+    assert fit.kv_method == "approximate"
+
+
+def test_per_layer_kv_cache_matches_hand_computation_for_llama3_8b() -> None:
+    fit = estimate(LLAMA3_8B, memory_gb=16, context_tokens=8192)
+    assert fit.kv_method == "per-layer"
+    assert fit.kv_cache_gb == pytest.approx(2 * 32 * 8 * 128 * 8192 * 2 / 1e9, rel=1e-12)
+    assert fit.kv_cache_gb == pytest.approx(1.07, abs=0.005)
+
+
+def test_approximate_kv_is_calibrated_on_llama3_8b() -> None:
+    shaped = estimate(LLAMA3_8B, memory_gb=16, context_tokens=8192)
+    unshaped = estimate(Variant(name="8B", params_total_b=8), memory_gb=16, context_tokens=8192)
+    assert unshaped.kv_cache_gb == pytest.approx(shaped.kv_cache_gb)
+    assert any("approximate" in a for a in unshaped.assumptions)
+
+
+def test_maverick_fits_neither_16_nor_128_gb_at_any_quant() -> None:
+    for memory_gb in (16, 128):
+        for kind in ("ram", "vram", "unified"):
+            assert fits_any_quant(MAVERICK, memory_gb, memory_kind=kind) is None
+            assert not fits(MAVERICK, memory_gb, memory_kind=kind)
+    # All 400B parameters count, not the 17B active ones: ~243 GB of weights at Q4.
+    assert estimate(MAVERICK, 128).weights_gb == pytest.approx(400 * 4.85 / 8)
+
+
+def test_phi4_q4_fits_16_gb_as_vram_and_as_ram() -> None:
+    vram = estimate(PHI4, 16, "Q4_K_M", 4096, memory_kind="vram")
+    ram = estimate(PHI4, 16, "Q4_K_M", 4096, memory_kind="ram")
+    # 8.91 GB weights + 0.84 GB KV (2*40*10*128*4096*2 bytes) + 0.95 GB overhead
+    assert vram.required_gb == pytest.approx(10.70, abs=0.01)
+    assert vram.fits and ram.fits
+    assert vram.usable_gb == pytest.approx(16 * 0.85)
+    assert ram.usable_gb == pytest.approx(16 * 0.75)
+    assert 0 < ram.headroom_gb < vram.headroom_gb
+
+
+def test_ram_rule_keeps_room_for_the_os() -> None:
+    # Phi-4 Q4 needs 10.7 GB: too much for 12 GB of RAM, enough for 13 GB of VRAM.
+    assert not estimate(PHI4, 12, memory_kind="ram").fits  # 9 GB usable
+    assert estimate(PHI4, 13, memory_kind="vram").fits  # 11.05 GB usable
+    rule = " ".join(estimate(PHI4, 16).assumptions)
+    assert "75%" in rule and "12.00 GB" in rule
+
+
+def test_moe_speed_uses_active_parameters_memory_uses_total() -> None:
+    moe = estimate(GPT_OSS_20B, 64, memory_kind="ram")
+    dense = estimate(DENSE_21B, 64, memory_kind="ram")
+    assert moe.weights_gb == pytest.approx(dense.weights_gb)
+    assert moe.required_gb >= dense.required_gb * 0.9
+    assert moe.tokens_per_s is not None and dense.tokens_per_s is not None
+    assert moe.tokens_per_s > 4 * dense.tokens_per_s
+    # 60 GB/s over 3.6B x 4.85 bits = 2.18 GB per token -> ~28 tokens/s
+    assert moe.tokens_per_s == pytest.approx(28, abs=1)
+    assert not estimate(GPT_OSS_20B, 8, memory_kind="ram").fits
+
+
+def test_speed_is_rounded_and_absent_when_it_does_not_fit() -> None:
+    fit = estimate(Variant(name="8B", params_total_b=8), 32, bandwidth_gb_s=1008)
+    assert fit.tokens_per_s == 210  # 1008 / 4.85 = 207.8, two significant figures
+    assert estimate(Variant(name="8B", params_total_b=8), 4).tokens_per_s is None
+
+
+def test_faster_memory_gives_faster_tokens() -> None:
+    kinds = {
+        kind: estimate(LLAMA3_8B, 64, memory_kind=kind).tokens_per_s for kind in ("ram", "unified", "vram")
+    }
+    assert kinds["ram"] < kinds["unified"] < kinds["vram"]
+
+
+def test_estimate_accepts_a_model_and_records_its_id() -> None:
+    fit = estimate(make_model("phi-4", 14.7, variants=[PHI4]), 16)
+    assert fit.model_id == "phi-4"
+    assert fit.variant == "Phi-4"
+    assert fit.kv_method == "per-layer"
+
+
+def test_to_dict_is_json_ready() -> None:
+    data = estimate(PHI4, 16).to_dict()
+    assert json.loads(json.dumps(data))["fits"] is True
+    assert isinstance(data["assumptions"], list) and len(data["assumptions"]) >= 4
+
+
+# ---------------------------------------------------------------- choosing a size or quant
+
+
+def test_best_variant_picks_the_largest_that_fits() -> None:
+    assert best_variant(QWEN_LIKE, 16).variant == "14B"  # 12 GB usable; 32B needs ~19 GB
+    assert best_variant(QWEN_LIKE, 1000).variant == "32B"
+    assert best_variant(QWEN_LIKE, 2, memory_kind="vram").variant == "0.6B"
+    assert best_variant(QWEN_LIKE, 0.5) is None
+    assert fits(QWEN_LIKE, 2, memory_kind="vram")
+    assert not fits(QWEN_LIKE, 0.5)
+
+
+def test_fits_any_quant_prefers_quality_for_one_size() -> None:
+    phi = make_model("phi-4", 14.7, variants=[PHI4])
+    assert fits_any_quant(phi, 24, memory_kind="vram").quant == "Q8_0"  # 17.7 of 20.4 GB
+    assert fits_any_quant(phi, 16, memory_kind="vram").quant == "Q5_K_M"  # 12.3 of 13.6 GB
+    assert fits_any_quant(phi, 14, memory_kind="vram").quant == "Q4_K_M"  # 10.7 of 11.9 GB
+    assert fits_any_quant(phi, 8, memory_kind="vram") is None
+
+
+def test_fits_any_quant_prefers_a_larger_model_over_more_bits() -> None:
+    fit = fits_any_quant(QWEN_LIKE, 16)
+    assert fit is not None and fit.variant == "14B"
+    assert fit.fits
+
+
+# ---------------------------------------------------------------- properties
+
+sizes = st.floats(min_value=0.1, max_value=2000, allow_nan=False)
+memories = st.floats(min_value=0.01, max_value=1e6, allow_nan=False)
+contexts = st.integers(min_value=0, max_value=2_000_000)
+quants = st.sampled_from(sorted(QUANT_BITS))
+kinds = st.sampled_from(["ram", "vram", "unified"])
+shapes = st.one_of(
+    st.none(),
+    st.tuples(st.integers(1, 200), st.integers(1, 128), st.sampled_from([64, 80, 96, 128, 256])),
+)
+
+
+def _variant(total: float, active_share: float | None, shape: tuple[int, int, int] | None) -> Variant:
+    layers, heads, dim = shape or (None, None, None)
+    return Variant(
+        name="v",
+        params_total_b=total,
+        params_active_b=total * active_share if active_share else None,
+        n_layers=layers,
+        n_kv_heads=heads,
+        head_dim=dim,
+    )
+
+
+active_shares = st.one_of(st.none(), st.floats(min_value=0.01, max_value=1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(sizes, active_shares, shapes, memories, memories, contexts, quants, kinds)
+def test_more_memory_never_stops_a_fit(total, share, shape, mem_a, mem_b, context, quant, kind) -> None:
+    variant = _variant(total, share, shape)
+    small, large = sorted((mem_a, mem_b))
+    if estimate(variant, small, quant, context, memory_kind=kind).fits:
+        assert estimate(variant, large, quant, context, memory_kind=kind).fits
+
+
+@settings(max_examples=300, deadline=None)
+@given(sizes, active_shares, shapes, contexts, contexts, quants)
+def test_longer_context_never_needs_less_memory(total, share, shape, ctx_a, ctx_b, quant) -> None:
+    variant = _variant(total, share, shape)
+    short, long = sorted((ctx_a, ctx_b))
+    assert estimate(variant, 16, quant, short).required_gb <= estimate(variant, 16, quant, long).required_gb
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes, memories, kinds)
+def test_fewer_bits_never_need_more_memory(total, memory, kind) -> None:
+    variant = Variant(name="v", params_total_b=total)
+    required = [
+        estimate(variant, memory, q, memory_kind=kind).required_gb
+        for q in ("F16", "Q8_0", "Q5_K_M", "Q4_K_M")
+    ]
+    assert required == sorted(required, reverse=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes, memories, quants, kinds)
+def test_headroom_sign_agrees_with_fits(total, memory, quant, kind) -> None:
+    fit = estimate(Variant(name="v", params_total_b=total), memory, quant, memory_kind=kind)
+    assert fit.fits == (fit.headroom_gb >= 0)
+    assert (fit.tokens_per_s is not None) == fit.fits
+    assert all(math.isfinite(x) for x in (fit.required_gb, fit.headroom_gb))
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"memory_gb": 0}, "memory_gb must be greater than 0"),
+        ({"memory_gb": -8}, "memory_gb must be greater than 0"),
+        ({"memory_gb": float("nan")}, "memory_gb must be a finite number"),
+        ({"memory_gb": float("inf")}, "memory_gb must be a finite number"),
+        ({"memory_gb": "16"}, "memory_gb must be a number"),
+        ({"memory_gb": 16, "context_tokens": -1}, "context_tokens must not be negative"),
+        ({"memory_gb": 16, "context_tokens": 1.5}, "whole number of tokens"),
+        ({"memory_gb": 16, "bandwidth_gb_s": 0}, "bandwidth_gb_s must be greater than 0"),
+        ({"memory_gb": 16, "memory_kind": "disk"}, "memory_kind must be one of"),
+        ({"memory_gb": 16, "usable_fraction": 1.5}, "usable_fraction must be in"),
+        ({"memory_gb": 16, "quant": "Q3_K_S"}, "unknown quantisation"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        estimate(LLAMA3_8B, **kwargs)
+
+
+def test_bad_inputs_raise_through_the_helpers() -> None:
+    with pytest.raises(ValueError, match="memory_gb"):
+        fits(QWEN_LIKE, -1)
+    with pytest.raises(ValueError, match="context_tokens"):
+        fits_any_quant(QWEN_LIKE, 16, context=-5)
+
+
+def test_huge_numbers_are_fine() -> None:
+    fit = estimate(MAVERICK, 1e12, context_tokens=10_000_000)
+    assert fit.fits and fit.tokens_per_s is not None
+
+
+# ---------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Q4_K_M", "Q4_K_M"),
+        ("q4_k_m", "Q4_K_M"),
+        ("q4", "Q4_K_M"),
+        ("INT4", "Q4_K_M"),
+        ("4-bit", "Q4_K_M"),
+        ("q5", "Q5_K_M"),
+        ("q8_0", "Q8_0"),
+        ("int8", "Q8_0"),
+        ("fp16", "F16"),
+        ("bf16", "F16"),
+        (" f16 ", "F16"),
+    ],
+)
+def test_normalize_quant_aliases(name, expected) -> None:
+    assert normalize_quant(name) == expected
+
+
+@pytest.mark.parametrize("name", ["q3", "fp8", "", "   ", "gguf"])
+def test_normalize_quant_rejects_unknown_and_lists_accepted(name) -> None:
+    with pytest.raises(ValueError, match="accepted: Q4_K_M, Q5_K_M, Q8_0, F16"):
+        normalize_quant(name)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("RTX 4090", 24),
+        ("4090", 24),
+        ("rtx4090", 24),
+        ("I have an NVIDIA GeForce RTX 3090 at home", 24),
+        ("3060 12G", 12),
+        ("RTX 3060 8GB", 8),
+        ("RTX 4070 Ti Super", 16),
+        ("4070 ti", 12),
+        ("4060 Ti 16GB", 16),
+        ("A100 40GB", 40),
+        ("a100", 80),
+        ("H200", 141),
+        ("Tesla T4 on Colab", 16),
+        ("an L4", 24),
+        ("RTX 5090", 32),
+        ("4090 and 64GB RAM", 24),
+        ("4090, 64GB RAM", 24),
+        ("gpt4 on a laptop", None),
+        ("64GB RAM, no GPU", None),
+        ("RTX 40900", None),
+        ("part 14090", None),
+        ("", None),
+    ],
+)
+def test_gpu_memory_gb_from_free_text(text, expected) -> None:
+    assert gpu_memory_gb(text) == expected
+
+
+def test_gpu_table_covers_the_common_cards() -> None:
+    for name, gb in {
+        "4090": 24,
+        "3090": 24,
+        "4080": 16,
+        "4070": 12,
+        "4060": 8,
+        "3060": 12,
+        "h100": 80,
+        "t4": 16,
+    }.items():
+        assert GPU_MEMORY_GB[name] == gb
+
+
+# ---------------------------------------------------------------- this machine
+
+
+def test_detect_machine_reports_positive_ram() -> None:
+    machine = detect_machine()
+    assert isinstance(machine["ram_gb"], float) and machine["ram_gb"] > 0
+    assert machine["vram_gb"] is None or machine["vram_gb"] > 0
+
+
+def test_detect_machine_prefers_psutil_when_installed() -> None:
+    psutil = pytest.importorskip("psutil")
+    machine = detect_machine()
+    assert machine["ram_source"] == "psutil"
+    assert machine["ram_gb"] == pytest.approx(psutil.virtual_memory().total / 1e9, abs=0.01)
+
+
+def test_detect_machine_falls_back_to_sysconf_without_psutil(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "psutil", None)  # makes `import psutil` fail
+    machine = detect_machine()
+    assert machine["ram_source"] == "sysconf"
+    assert machine["ram_gb"] > 0
+
+
+def test_detect_machine_without_nvidia_smi(monkeypatch) -> None:
+    monkeypatch.setattr(hardware.shutil, "which", lambda _: None)
+    machine = detect_machine()
+    assert machine["vram_gb"] is None and machine["gpus_vram_gb"] == []
+
+
+def test_detect_machine_reads_and_sums_nvidia_gpus(monkeypatch) -> None:
+    monkeypatch.setattr(hardware.shutil, "which", lambda _: "/usr/bin/nvidia-smi")
+
+    def fake_run(cmd, **kwargs):
+        assert "--query-gpu=memory.total" in cmd and kwargs["timeout"] > 0
+        return subprocess.CompletedProcess(cmd, 0, stdout="24564\n24564\n[N/A]\n", stderr="")
+
+    monkeypatch.setattr(hardware.subprocess, "run", fake_run)
+    machine = detect_machine()
+    assert machine["gpus_vram_gb"] == [25.76, 25.76]
+    assert machine["vram_gb"] == pytest.approx(51.52)
+
+
+@pytest.mark.parametrize(
+    "error", [subprocess.TimeoutExpired("nvidia-smi", 5), FileNotFoundError("gone"), PermissionError("no")]
+)
+def test_detect_machine_survives_a_broken_nvidia_smi(monkeypatch, error) -> None:
+    monkeypatch.setattr(hardware.shutil, "which", lambda _: "/usr/bin/nvidia-smi")
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(hardware.subprocess, "run", broken)
+    assert detect_machine()["vram_gb"] is None
+
+
+def test_detect_machine_ignores_a_failing_nvidia_smi(monkeypatch) -> None:
+    monkeypatch.setattr(hardware.shutil, "which", lambda _: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(
+        hardware.subprocess,
+        "run",
+        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 9, stdout="", stderr="NVIDIA-SMI has failed"),
+    )
+    assert detect_machine()["vram_gb"] is None
