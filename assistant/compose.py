@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chinese import detect_language
+from .chinese import detect_language, to_traditional_query
 from .constraints import Constraints, find_mentions, parse_constraints
 from .index import Chunk, format_context, format_params
 from .knowledge import Catalog, Model
@@ -42,7 +42,7 @@ EXAMPLES_EN = [
 
 _COMPARE = re.compile(r"比較|比一比|差別|差異|不同|哪個好|哪個比較|相比|對比|\bvs\.?\b|versus|compare|comparison|difference|better than", re.I)
 _RECOMMEND = re.compile(
-    r"推薦|建議|選哪|選什麼|挑哪|哪個模型|哪些模型|哪一個|哪款|什麼模型|用什麼|跑哪|能跑|可以跑|適合|有哪些|有什麼|"
+    r"推薦|建議|選哪|選什麼|挑哪|哪個模型|哪些模型|哪一個|哪款|什麼模型|用什麼|跑哪|能跑|可以跑|想跑|要跑|跑得動|適合|有哪些|有什麼|"
     r"which (?:model|llm|one)s?|what (?:model|llm)s?|recommend|suggest|should i (?:use|pick|choose)|best (?:model|llm|open)|"
     r"which .* (?:have|has|support|fit|run)|models? (?:with|that|for|under)|options? for",
     re.I,
@@ -278,6 +278,13 @@ def family_fact(family_id: str, catalog: Catalog, aspects: set[str], tasks: list
         if hits:
             names = "、".join(m.name for m in hits) if zh else ", ".join(m.name for m in hits)
             lines.append(f"{family.name} 中以{task_names}見長的是：{names}。" if zh else f"In {family.name}, the {task_names} models are: {names}.")
+    if "chinese" in aspects:
+        notes = list(dict.fromkeys(m.languages.chinese_note for m in members))
+        lines.append(("中文表現：" + "；".join(notes[:3])) if zh else ("Chinese output: " + "; ".join(notes[:3])))
+    if "weakness" in aspects:
+        weak = list(dict.fromkeys(w for m in members for w in m.weaknesses))
+        if weak:
+            lines.append(("缺點：" + "；".join(weak[:6]) + "。") if zh else ("Weaknesses (from the article): " + "；".join(weak[:6]) + "."))
     licences: dict[str, int] = {}
     for m in members:
         licences[m.licence.id] = licences.get(m.licence.id, 0) + 1
@@ -296,6 +303,37 @@ def family_fact(family_id: str, catalog: Catalog, aspects: set[str], tasks: list
         bullet.append(f"- {m.name}：{span}，{m.licence.id}（{badge}）{cite}" if zh else f"- {m.name}: {span}, {m.licence.id} ({badge}){cite}")
     lines.append(("成員：" if zh else "Members:") + "\n" + "\n".join(bullet))
     return "\n".join(lines)
+
+
+def best_article_sentence(
+    question: str, retrieved: list[Passage], idf: dict[str, float], families: set[str]
+) -> tuple[str, str] | None:
+    """The article sentence that best answers the question, as (passage id, sentence).
+
+    Only the curated article is quoted (never a user document), so a dropped-in file can
+    never put words into an answer. Score: the summed IDF of query tokens the sentence
+    shares, favouring the families the question names.
+    """
+    from .retrieval import tokenize  # noqa: PLC0415
+
+    query = set(tokenize(question))
+    best: tuple[float, str, str] | None = None
+    for passage in retrieved:
+        if passage.source != "article":
+            continue
+        for sentence in re.split(r"(?<=[。！？!?])|\n+", passage.text):
+            sentence = sentence.strip().lstrip("-> ").strip()
+            if len(sentence) < 8 or len(sentence) > 220:
+                continue
+            shared = query & set(tokenize(sentence))
+            score = sum(idf.get(t, 0.0) for t in shared) / (1 + len(sentence) / 200)
+            if passage.family in families:
+                score *= 1.3
+            if best is None or score > best[0]:
+                best = (score, passage.id, sentence)
+    if best is None or best[0] < 6.0:
+        return None
+    return best[1], best[2]
 
 
 # ------------------------------------------------------------------ routes
@@ -482,8 +520,13 @@ def compose(
     history: list[dict[str, str]] | None = None,
     language: str | None = None,
     k: int = 5,
+    idf: dict[str, float] | None = None,
 ) -> Reply:
-    """Build the grounded reply for a cleaned question."""
+    """Build the grounded reply for a cleaned question.
+
+    Args:
+        idf: the lexical index's IDF table, used to pick the article sentence to quote.
+    """
     zh_lang = language or answer_language(question)
     zh = zh_lang != "en"
     notices: list[str] = []
@@ -492,6 +535,7 @@ def compose(
         notices.append(
             "已忽略要求更改規則或改用簡體的指示；本助手一律依知識庫以繁體中文回答。" if zh else "Instructions to change my rules were ignored; answers stay grounded in the knowledge base."
         )
+    norm = to_traditional_query(question).lower()
     c = parse_constraints(question, catalog)
     inherited_models, inherited_families, prior = resolve_followup(question, history or [], catalog)
     if not (c.mentioned_models or c.mentioned_families or c.mentioned_closed):
@@ -500,16 +544,16 @@ def compose(
         elif prior is not None:
             c = merge_constraints(prior, c)
     cites = Citations(chunks, retrieved)
-    aspects = {name for name, pattern in _ASPECTS.items() if pattern.search(question)}
+    aspects = {name for name, pattern in _ASPECTS.items() if pattern.search(norm)}
     models = [m for m in c.mentioned_models if m in catalog.by_id]
     # A family named only through one of its models is not a separate subject.
     families = [f for f in c.mentioned_families if f in catalog.family_by_id and not any(catalog.by_id[m].family == f for m in models)]
     recs: list[Recommendation] = []
     excluded: list[Exclusion] = []
-    wants_recommendation = bool(_RECOMMEND.search(question))
+    wants_recommendation = bool(_RECOMMEND.search(norm))
     if c.mentioned_closed and not models and not families:
         route, text = "closed", closed_answer(catalog, c.mentioned_closed, zh)
-    elif len(models) + len(families) >= 2 and _COMPARE.search(question) and models:
+    elif len(models) + len(families) >= 2 and _COMPARE.search(norm) and models:
         route = "compare"
         ids = models + [catalog.models_of(f)[0].id for f in families if catalog.models_of(f)]
         text = compare_answer(catalog, ids, aspects, c, cites, zh)
@@ -521,18 +565,22 @@ def compose(
             paragraphs.append(_fit_paragraph([catalog.by_id[m] for m in models[:3]], c, zh))
         if c.mentioned_closed:
             paragraphs.append(closed_answer(catalog, c.mentioned_closed, zh))
-        text = "\n\n".join(paragraphs)
+        paragraphs.append(_quote(question, retrieved, idf, {catalog.by_id[m].family for m in models} | set(families), cites, zh))
+        text = "\n\n".join(p for p in paragraphs if p)
     elif families and not (c.hard and wants_recommendation and len(families) > 1):
         route = "fact"
         text = "\n\n".join(family_fact(f, catalog, aspects, c.tasks, cites, zh) for f in families[:2])
+        quote = _quote(question, retrieved, idf, set(families), cites, zh)
+        if quote:
+            text += "\n\n" + quote
         if c.hard:
             more, recs, excluded = recommend_answer(catalog, c, cites, zh, family=families[0])
             text += "\n\n" + more
     elif c.hard or c.tasks or wants_recommendation:
         route = "recommend"
-        listing = bool(re.search(r"有哪些|哪些|which models|list", question, re.I)) and (c.licence_ids or c.open_source_only)
+        listing = bool(re.search(r"有哪些|哪些|which models|list", norm, re.I)) and (c.licence_ids or c.open_source_only)
         text, recs, excluded = recommend_answer(catalog, c, cites, zh, limit=12 if listing else 5)
-    elif _LLM_WORDS.search(question) and not injection:
+    elif _LLM_WORDS.search(norm) and not injection:
         route = "recommend"
         text, recs, excluded = recommend_answer(catalog, c, cites, zh)
     else:
@@ -553,6 +601,15 @@ def compose(
         mentioned=models,
         grounded_answer=text,
     )
+
+
+def _quote(question: str, retrieved: list[Passage], idf: dict[str, float] | None, families: set[str], cites: Citations, zh: bool) -> str:
+    found = best_article_sentence(question, retrieved, idf or {}, families)
+    if not found:
+        return ""
+    passage_id, sentence = found
+    cite = cites.cite(passage_id)
+    return f"原文提到：「{sentence}」{cite}" if zh else f"The article (in Chinese) says: 「{sentence}」{cite}"
 
 
 def _fit_paragraph(models: list[Model], c: Constraints, zh: bool) -> str:

@@ -270,16 +270,29 @@ def _on_boundary(compact: str, gaps: list[bool], start: int, end: int) -> bool:
     return True
 
 
-def _alias_index(catalog: Catalog, _cache: dict[int, tuple[Catalog, _AliasIndex]] = {}) -> _AliasIndex:  # noqa: B006
-    """Build the alias index once per catalog object (catalogs are frozen)."""
-    hit = _cache.get(id(catalog))
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    built = _AliasIndex(catalog)
-    if len(_cache) > 8:
-        _cache.clear()
-    _cache[id(catalog)] = (catalog, built)
-    return built
+class _ByIdentity:
+    """Hashes a catalog by identity: catalogs are frozen but hold unhashable lists."""
+
+    __slots__ = ("catalog",)
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def __hash__(self) -> int:
+        return id(self.catalog)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ByIdentity) and other.catalog is self.catalog
+
+
+@lru_cache(maxsize=8)
+def _index_for(key: _ByIdentity) -> _AliasIndex:
+    return _AliasIndex(key.catalog)
+
+
+def _alias_index(catalog: Catalog) -> _AliasIndex:
+    """The alias index of `catalog`, built once per catalog object."""
+    return _index_for(_ByIdentity(catalog))
 
 
 def _mentions(normalised: str, catalog: Catalog) -> list[Mention]:
@@ -328,7 +341,7 @@ def _search_all(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
 # ---------------------------------------------------------------- commercial use
 
 _COMMERCIAL = re.compile(
-    r"商用|商業|營利|盈利|賺錢|公司(?:的)?(?:產品|專案|內部|使用|用)|產品上線|上線販售|商品化"
+    r"商用|商業|營利|盈利|賺錢|公司(?:的)?(?:產品|專案|內部|服務)|公司(?:要|想|會)?(?:拿來)?(?:使用|用)|產品上線|上線販售|商品化"
     rf"|{_B}(?:non[- ]?)?(?:commercial(?:ly)?|comercial(?:ly)?|commerical(?:ly)?|commerce){_E}"
     rf"|{_B}for[- ]profit{_E}|{_B}business use{_E}"
     rf"|{_B}for (?:my |our |a )?(?:company|business|startup|product){_E}"
@@ -340,7 +353,10 @@ _NONCOMMERCIAL = re.compile(
     rf"|{_B}research(?: only| use| purposes?)?{_E}|{_B}personal (?:use|project)s?{_E}"
     rf"|{_B}hobby{_E}|{_B}academic{_E}"
 )
-_NEGATION_BEFORE = re.compile(r"(?:非|不|不要|無需|不需要?|不用|不必|免|沒有要|沒要|non[- ]?|not |no )$")
+_NEGATION_BEFORE = re.compile(
+    r"(?:非|不|不要|無需|不需要?|不用|不必|免|沒有要|沒要|不在乎|不在意|不管|無所謂|不計較|non[- ]?|not |no "
+    r"|(?:don't|do not|doesn't|does not) (?:care|matter)(?: about)? (?:the )?)$"
+)
 # A-not-A questions are not negations: 能不能商用, 可不可以商用.
 _A_NOT_A = re.compile("能不能|可不可以|可不可|是不是|行不行|會不會|要不要|准不准|允不允許")
 _QUESTION_AFTER = re.compile(r"^.{0,4}?(?:嗎|麼|么|\?|與否|吧)")
@@ -366,7 +382,11 @@ def _commercial(text: str, has_mentions: bool) -> tuple[bool, bool]:
         if match.group().startswith("non"):
             noncommercial = True
             continue
-        if _NEGATION_BEFORE.search(masked[max(0, match.start() - 4) : match.start()]):
+        if text[match.end() : match.end() + 3].lstrip("上的").startswith("限制"):
+            # 不要商用限制 / 沒有商用限制: a wish for *no restrictions*, i.e. commercial use.
+            stated = True
+            continue
+        if _NEGATION_BEFORE.search(masked[max(0, match.start() - 24) : match.start()]):
             noncommercial = True
             continue
         after = text[match.end() : match.end() + 8]
@@ -474,8 +494,21 @@ class _Gpu:
     end: int
 
 
-_COUNT_WORDS = {"兩": 2, "二": 2, "雙": 2, "三": 3, "四": 4, "八": 8, "dual": 2, "two": 2,
-                "double": 2, "three": 3, "four": 4, "quad": 4, "eight": 8}
+_COUNT_WORDS = {
+    "兩": 2,
+    "二": 2,
+    "雙": 2,
+    "三": 3,
+    "四": 4,
+    "八": 8,
+    "dual": 2,
+    "two": 2,
+    "double": 2,
+    "three": 3,
+    "four": 4,
+    "quad": 4,
+    "eight": 8,
+}
 _COUNT_BEFORE = re.compile(
     r"(?:(?<![0-9])([1-8])\s?(?:x|×|\*|張|片|塊|個|顆)|(兩|二|雙|三|四|八|dual|two|double|three|four|quad|eight)"
     r"\s?(?:張|片|塊|個|顆|x)?)\s?(?:nvidia\s?)?(?:geforce\s?)?(?:rtx\s?)?$"
@@ -532,11 +565,15 @@ _DEVICES: tuple[tuple[Device, re.Pattern[str]], ...] = (
     ),
     (
         "server",
-        re.compile(rf"伺服器|服務器|機房|資料中心|叢集|集群|{_B}(?:servers?|data ?center|cluster|on-prem){_E}"),
+        re.compile(
+            rf"伺服器|服務器|機房|資料中心|叢集|集群|{_B}(?:servers?|data ?center|cluster|on-prem){_E}"
+        ),
     ),
     (
         "desktop",
-        re.compile(rf"桌機|桌上型|桌電|台式機|台式電腦|工作站|{_B}(?:desktop|pc|workstation|mac ?mini|mac ?studio|imac){_E}"),
+        re.compile(
+            rf"桌機|桌上型|桌電|台式機|台式電腦|工作站|{_B}(?:desktop|pc|workstation|mac ?mini|mac ?studio|imac){_E}"
+        ),
     ),
 )
 _WEARABLE = re.compile(rf"手錶|手表|穿戴|{_B}(?:smart ?watch|watch|wearable)s?{_E}")
@@ -589,7 +626,9 @@ _MIN_AFTER = re.compile(
 _RANGE = re.compile(
     r"(?<![a-z0-9.])(\d{1,4}(?:\.\d{1,3})?)\s?(b|m)?\s?(?:到|至|~|-|–|to)\s?(\d{1,4}(?:\.\d{1,3})?)\s?(b|m)(?![a-z])"
 )
-_HUNDREDS_OF_MILLIONS = re.compile(r"[幾數]百 ?m|[幾數]百萬參數|hundreds? of millions|sub[- ]?1b|under a billion")
+_HUNDREDS_OF_MILLIONS = re.compile(
+    r"[幾數]百 ?m|[幾數]百萬參數|hundreds? of millions|sub[- ]?1b|under a billion"
+)
 _CONTEXT = re.compile(_NUM + r"\s?(k|m|萬)(?![a-z])")
 _TOKENS_PLAIN = re.compile(r"(?<![0-9.,])(\d{1,3}(?:,\d{3}){1,2}|\d{4,7})\s?tokens?")
 _NOT_CONTEXT = re.compile(r"螢幕|影片|視訊|video|display|screen|resolution|解析度|monitor|畫質")
@@ -795,7 +834,7 @@ _COUNTRIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "CN",
         re.compile(
             rf"中國|大陸|中資|陸資|中共|國產|{_B}(?:china|prc){_E}"
-            rf"|{_B}chinese(?=[ -](?:models?|vendors?|compan\w{0,5}|labs?|firms?|providers?|makers?|developers?|ai|llms?|origin|ones?)"
+            rf"|{_B}chinese(?=[ -](?:models?|vendors?|compan\w{{0,5}}|labs?|firms?|providers?|makers?|developers?|ai|llms?|origin|ones?|made|built|based)"
             rf"{_E}|$|[{re.escape(_PUNCT)}])"
         ),
     ),
@@ -820,7 +859,9 @@ _AVOID_TRIGGER = re.compile(
     rf"|{_B}(?:avoid(?:ing)?|no|not|exclude|excluding|without|except|don't want|do not want|don't use|do not use|"
     rf"other than|anything but|stay away from|steer clear of|ban|non)\b"
 )
-_CLAUSE_END = re.compile(rf"[{re.escape(_PUNCT)}]|但|而且|並且|需要|要能|{_B}(?:but|however|need|want|must){_E}")
+_CLAUSE_END = re.compile(
+    rf"[{re.escape(_PUNCT)}]|但|而且|並且|需要|要能|{_B}(?:but|however|need|want|must){_E}"
+)
 _AVOID_SUFFIX = re.compile(
     r"^.{0,10}?(?:以外|之外|除外|(?:不要|不行|不考慮|免談|排除)(?=\s?(?:[,.;!?。、]|$|的?(?:喔|哦|啦|了))))"
 )

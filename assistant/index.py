@@ -32,7 +32,7 @@ from .embeddings import ChromaEmbeddingFunction, Embedder
 from .knowledge import Catalog, Model, load_article, load_catalog, parse_markdown
 
 # Bump when chunking or metadata change shape: an index from an older schema is rebuilt.
-INDEX_SCHEMA = 3
+INDEX_SCHEMA = 4
 USER_DOC_SUFFIXES = (".md", ".txt")
 RESERVED_FILES = {"article.md", "catalog.yaml", "README.md"}
 
@@ -144,7 +144,8 @@ def format_context(tokens: int | None) -> str:
     if not tokens:
         return "未載明"
     if tokens >= 1_000_000:
-        return f"{tokens / 1_000_000:g}M"
+        millions = tokens / 1_048_576 if tokens % 1_048_576 == 0 else tokens / 1_000_000
+        return f"{round(millions, 1):g}M"
     return f"{round(tokens / 1024)}k" if tokens % 1000 else f"{tokens // 1000}k"
 
 
@@ -210,7 +211,25 @@ def catalog_chunks(catalog: Catalog) -> list[Chunk]:
                 family=family.id,
             )
         )
+    for closed in catalog.closed_models:
+        chunks.append(
+            Chunk(
+                id=f"catalog:closed:{_slug(closed.name)}",
+                source="catalog",
+                title=f"型錄・閉源模型 {closed.name}",
+                text=(
+                    f"{closed.name}（{closed.vendor}）：閉源模型，權重無法下載，不在開源模型範圍。{closed.note_zh}\n"
+                    f"別名：{'、'.join(closed.aliases)}\nEN: {closed.note_en}"
+                ),
+                model_id=closed_model_key(closed.name),
+            )
+        )
     return chunks
+
+
+def closed_model_key(name: str) -> str:
+    """The chunk `model_id` of a closed model, so alias linking can boost it."""
+    return f"closed:{_slug(name)}"
 
 
 def user_documents(knowledge_dir: Path) -> list[Path]:

@@ -31,7 +31,20 @@ RRF_K = 60
 BOOST_MODEL = 0.05
 BOOST_FAMILY = 0.025
 
-Linker = Callable[[str], tuple[list[str], list[str]]]  # text -> (model ids, family ids)
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a query names, for the entity boost."""
+
+    models: list[str]  # model ids (and closed-model keys) named
+    families: list[str]  # family ids named, directly or through a model
+    task_models: list[str]  # models whose strengths match the asked tasks
+    avoid_families: list[str]  # families the user asked to avoid: demoted
+
+
+Linker = Callable[[str], Links]
+BOOST_TASK = 0.012
 
 
 @dataclass(frozen=True)
@@ -211,6 +224,13 @@ class HybridRetriever:
         tokenize("暖機")
 
     @property
+    def idf(self) -> dict[str, float]:
+        with self._lock:
+            self._load()
+            assert self._bm25 is not None
+            return self._bm25.idf
+
+    @property
     def chunks(self) -> list[Chunk]:
         with self._lock:
             self._load()
@@ -252,14 +272,19 @@ class HybridRetriever:
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
 
         if self.linker is not None:
-            models, families = self.linker(query)
-            model_set, family_set = set(models), set(families)
+            links = self.linker(query)
+            model_set, family_set, task_set = set(links.models), set(links.families), set(links.task_models)
+            avoid_set = set(links.avoid_families)
             for i, chunk in enumerate(chunks):
                 boost = 0.0
                 if chunk.model_id and chunk.model_id in model_set:
                     boost += BOOST_MODEL
                 if chunk.family and chunk.family in family_set:
                     boost += BOOST_FAMILY
+                if chunk.model_id and chunk.model_id in task_set:
+                    boost += BOOST_TASK
+                if chunk.family and chunk.family in avoid_set:
+                    boost -= BOOST_FAMILY
                 if boost:
                     fused[i] = fused.get(i, 0.0) + boost
 

@@ -153,7 +153,10 @@ def check_model(model: Model, c: Constraints, lang: str = "zh-TW") -> tuple[str,
 
 def _task_score(model: Model, tasks: list[str]) -> tuple[float, list[str]]:
     matched = [t for t in tasks if t in model.strengths]
-    return 3.0 * len(matched), matched
+    score = 4.5 * len(matched)
+    if tasks and not matched:
+        score -= 1.0
+    return score, matched
 
 
 def _rank_score(model: Model, variant: Variant, c: Constraints) -> tuple[float, list[str]]:
@@ -171,6 +174,10 @@ def _rank_score(model: Model, variant: Variant, c: Constraints) -> tuple[float, 
         score += 1.0 if "edge" in model.strengths or "efficiency" in model.strengths else 0.0
     if "chinese" in c.tasks and "簡體" in model.languages.chinese_note:
         score -= 1.0
+    if {"low-refusal", "uncensored-history"} & set(c.tasks) and any(
+        word in w for w in model.weaknesses for word in ("拒答", "擋過頭", "屏蔽", "迴避", "回避")
+    ):
+        score -= 3.0
     return score, matched
 
 

@@ -17,7 +17,7 @@ from .config import Settings
 from .embeddings import Embedder, make_embedder
 from .index import BuildReport, Progress, build_index, staleness
 from .knowledge import Catalog, load_catalog
-from .retrieval import HybridRetriever, Passage
+from .retrieval import HybridRetriever, Links, Passage
 
 if TYPE_CHECKING:
     from .compose import Reply
@@ -70,13 +70,30 @@ class Assistant:
             return report
 
     # ---------------------------------------------------------------- retrieval
-    def link(self, text: str) -> tuple[list[str], list[str]]:
-        """Models and families a text names; a named model also brings its family."""
-        from .constraints import find_mentions  # noqa: PLC0415
+    def link(self, text: str) -> Links:
+        """What a query names, for the retriever's entity boost.
 
-        models, families, _closed = find_mentions(text, self.catalog)
-        family_set = list(dict.fromkeys([*families, *(self.catalog.by_id[m].family for m in models)]))
-        return models, family_set
+        Returns (model ids incl. closed-model keys, family ids, models matching the asked
+        tasks). A named model also brings its family; an avoided family is not boosted.
+        """
+        from .constraints import parse_constraints  # noqa: PLC0415
+        from .index import closed_model_key  # noqa: PLC0415
+
+        c = parse_constraints(text, self.catalog)
+        models = [*c.mentioned_models, *(closed_model_key(n) for n in c.mentioned_closed)]
+        families = [*c.mentioned_families, *(self.catalog.by_id[m].family for m in c.mentioned_models)]
+        families = [f for f in dict.fromkeys(families) if f not in c.avoid_families]
+        task_models: list[str] = []
+        if c.tasks and not c.mentioned_models:
+            task_models = [
+                m.id
+                for m in self.catalog.models
+                if any(t in m.strengths for t in c.tasks)
+                and m.family not in c.avoid_families
+                and m.country not in c.avoid_countries
+                and not (c.commercial_required and m.commercial_use == "no")
+            ]
+        return Links(models, families, task_models, list(c.avoid_families))
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -115,7 +132,9 @@ class Assistant:
         retrieved = self.search(self._retrieval_query(cleaned.text, history), self.settings.top_k)
         t1 = time.perf_counter()
         chunks = {c.id: c for c in self.retriever.chunks}
-        reply = compose(cleaned.text, self.catalog, retrieved, chunks, history, language, self.settings.top_k)
+        reply = compose(
+            cleaned.text, self.catalog, retrieved, chunks, history, language, self.settings.top_k, self.retriever.idf
+        )
         reply.notices[:0] = cleaned.notices
         reply.timings_ms = {"retrieval": (t1 - t0) * 1000, "compose": (time.perf_counter() - t1) * 1000}
         reply.timings_ms["total"] = (time.perf_counter() - t0) * 1000
