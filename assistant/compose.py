@@ -193,17 +193,21 @@ def _licence_text(model: Model, zh: bool) -> str:
     badge = COMMERCIAL_BADGE["zh-TW" if zh else "en"][model.commercial_use]
     text = f"授權 {model.licence.name}（{model.licence.id}），{badge}" if zh else f"licence {model.licence.name} ({model.licence.id}), {badge}"
     if model.commercial_conditions and model.commercial_use != "yes":
-        text += f"：{model.commercial_conditions}" if zh else f" ({model.commercial_conditions})"
+        conditions = model.commercial_conditions.rstrip("。. ")
+        text += f"：{conditions}" if zh else f" ({conditions})"
     return text
 
 
 def _vendor_text(model: Model, catalog: Catalog, zh: bool) -> str:
     family = catalog.family_by_id[model.family]
-    if zh:
-        country = COUNTRY_ZH.get(model.country, model.country)
-        vendor = model.vendor if model.family != family.id or model.vendor != family.vendor else f"{family.vendor_zh}（{family.vendor}）"
-        return f"由{country}的 {vendor} 推出"
-    return f"made by {model.vendor} ({model.country})"
+    if not zh:
+        return f"made by {model.vendor} ({model.country})"
+    vendor = model.vendor
+    if model.vendor == family.vendor and re.search(r"[\u4e00-\u9fff]", family.vendor_zh):
+        vendor = family.vendor_zh if "（" in family.vendor_zh else f"{family.vendor_zh}（{family.vendor}）"
+    country = COUNTRY_ZH.get(model.country, model.country)
+    where = "" if country in vendor else f"{country}的"
+    return f"由{where} {vendor} 推出"
 
 
 def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citations, zh: bool) -> str:
@@ -370,9 +374,11 @@ def _constraint_summary(c: Constraints, zh: bool) -> str:
 
 
 def recommend_answer(catalog: Catalog, c: Constraints, cites: Citations, zh: bool, family: str | None = None,
-                     limit: int = 5) -> tuple[str, list[Recommendation], list[Exclusion]]:
+                     limit: int = 5, listing: bool = False) -> tuple[str, list[Recommendation], list[Exclusion]]:
     lang = "zh-TW" if zh else "en"
-    recs, excluded = shortlist(catalog, c, lang, limit=limit, family=family)
+    recs, excluded = shortlist(catalog, c, lang, limit=limit, family=family, diverse=not listing)
+    if listing:
+        excluded = excluded[:3]
     summary = _constraint_summary(c, zh)
     lines: list[str] = []
     if not recs:
@@ -381,7 +387,12 @@ def recommend_answer(catalog: Catalog, c: Constraints, cites: Citations, zh: boo
         )
         lines.append("可以放寬其中一個條件再試，例如記憶體或授權。" if zh else "Try relaxing one condition, such as memory or licence.")
     else:
-        intro = f"依你的條件（{summary}），建議：" if summary and zh else ("建議：" if zh else (f"For your conditions ({summary}), I suggest:" if summary else "Suggestions:"))
+        if listing:
+            intro = f"型錄中符合條件（{summary}）的模型：" if zh else f"Catalog models that match ({summary}):"
+        elif zh:
+            intro = f"依你的條件（{summary}），建議：" if summary else "建議："
+        else:
+            intro = f"For your conditions ({summary}), I suggest:" if summary else "Suggestions:"
         lines.append(intro)
         for n, rec in enumerate(recs, 1):
             cite = cites.cite(f"catalog:{rec.model.id}")
@@ -579,7 +590,7 @@ def compose(
     elif c.hard or c.tasks or wants_recommendation:
         route = "recommend"
         listing = bool(re.search(r"有哪些|哪些|which models|list", norm, re.I)) and (c.licence_ids or c.open_source_only)
-        text, recs, excluded = recommend_answer(catalog, c, cites, zh, limit=12 if listing else 5)
+        text, recs, excluded = recommend_answer(catalog, c, cites, zh, limit=15 if listing else 5, listing=bool(listing))
     elif _LLM_WORDS.search(norm) and not injection:
         route = "recommend"
         text, recs, excluded = recommend_answer(catalog, c, cites, zh)

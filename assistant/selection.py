@@ -209,7 +209,12 @@ def _reason(model: Model, variant: Variant, matched: list[str], fit: FitEstimate
 
 
 def shortlist(
-    catalog: Catalog, c: Constraints, lang: str = "zh-TW", limit: int = 5, family: str | None = None
+    catalog: Catalog,
+    c: Constraints,
+    lang: str = "zh-TW",
+    limit: int = 5,
+    family: str | None = None,
+    diverse: bool = True,
 ) -> tuple[list[Recommendation], list[Exclusion]]:
     """Filter by hard constraints, rank the rest, and explain notable exclusions.
 
@@ -227,21 +232,22 @@ def shortlist(
             continue
         sizes = _sizes_within(model, c)
         fit = _fit_for(model, sizes, c) if c.memory_gb is not None else None
-        variant = next((v for v in sizes if v.name == fit.variant), sizes[-1]) if fit else max(sizes, key=lambda v: v.params_total_b)
-        if c.memory_gb is None and c.max_params_b is not None:
+        if fit:
+            variant = next((v for v in sizes if v.name == fit.variant), sizes[-1])
+        else:
             variant = max(sizes, key=lambda v: v.params_total_b)
         score, matched = _rank_score(model, variant, c)
         kept.append(Recommendation(model, variant, score, "", fit, matched))
     kept.sort(key=lambda r: (-r.score, r.model.params_total_b))
     # One entry per family keeps the shortlist diverse; the family's best member wins.
-    diverse: list[Recommendation] = []
+    chosen: list[Recommendation] = []
     seen: set[str] = set()
     for rec in kept:
-        if rec.model.family in seen and family is None:
+        if rec.model.family in seen and family is None and diverse:
             continue
         seen.add(rec.model.family)
-        diverse.append(rec)
-    top = diverse[:limit]
+        chosen.append(rec)
+    top = chosen[:limit]
     as_of = catalog.as_of.isoformat()
     for rec in top:
         rec.reason = _reason(rec.model, rec.variant, rec.matched_tasks, rec.fit, lang, as_of)
