@@ -298,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-llm", action="store_true")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=0)
-    p.add_argument("--cold-build", action="store_true", help="also time a cold index build in a scratch dir")
+    p.add_argument(
+        "--no-cold-build", dest="cold_build", action="store_false", help="skip timing a cold index build in a scratch dir"
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_eval)
 

@@ -116,7 +116,8 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbedderError(f"could not load sentence-transformers model {model!r}: {exc}") from exc
         self.name = "minilm" if model == "minilm" else f"st:{model}"
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dim()
         self.dimension = int(dim or len(self._model.encode(["x"])[0]))
 
     def embed(self, texts: list[str]) -> list[list[float]]:

@@ -44,12 +44,20 @@ CASES: list[tuple[str, dict[str, object]]] = [
     # The brief's example.
     (
         "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？",
-        {"commercial_required": True, "memory_gb": 16.0, "memory_kind": "ram", "device": "laptop",
-         "tasks": ["coding"], "assumptions_empty": True},
+        {
+            "commercial_required": True,
+            "memory_gb": 16.0,
+            "memory_kind": "ram",
+            "device": "laptop",
+            "tasks": ["coding"],
+            "assumptions_empty": True,
+        },
     ),
     # Commercial use: requirements, typos, mixed scripts, Simplified.
-    ("我要商用，只有16G内存的笔记本", {"commercial_required": True, "memory_gb": 16.0, "memory_kind": "ram",
-                                      "device": "laptop"}),
+    (
+        "我要商用，只有16G内存的笔记本",
+        {"commercial_required": True, "memory_gb": 16.0, "memory_kind": "ram", "device": "laptop"},
+    ),
     ("商業用的模型有哪些？", {"commercial_required": True}),
     ("可以商業使用嗎？有推薦的模型嗎", {"commercial_required": True}),
     ("要能商用的，推薦一下", {"commercial_required": True}),
@@ -58,13 +66,25 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("commerical use, small model please", {"commercial_required": True}),
     ("我要 commercial use 的 coding model", {"commercial_required": True, "tasks": ["coding"]}),
     ("Which models allow commercial use?", {"commercial_required": True}),
-    ("Llama 3 跟 Qwen3 哪個可以商用？", {"commercial_required": True, "mentioned_models": ["llama-3", "qwen3"]}),
+    (
+        "Llama 3 跟 Qwen3 哪個可以商用？",
+        {"commercial_required": True, "mentioned_models": ["llama-3", "qwen3"]},
+    ),
     ("能不能商用？我要做公司產品", {"commercial_required": True}),
     ("我要商用，Qwen3 可以嗎？", {"commercial_required": True, "mentioned_models": ["qwen3"]}),
+    (
+        "公司要用，不能是中國的，也不要 Llama",
+        {"commercial_required": True, "avoid_countries": ["CN"], "avoid_families": ["llama"]},
+    ),
+    (
+        "有没有适合写代码的模型？不要超过14B，要能商用",
+        {"commercial_required": True, "max_params_b": 14.0, "tasks": ["coding"]},
+    ),
     # Asking whether a named model allows it is a fact question, not a requirement.
     ("Cohere Command 可以商用嗎？", {"commercial_required": False}),
     ("Qwen3 能商用嗎", {"commercial_required": False, "mentioned_models": ["qwen3"]}),
     ("Can I use Llama 3 commercially?", {"commercial_required": False, "mentioned_models": ["llama-3"]}),
+    ("Is Gemma 3 OK for commercial use?", {"commercial_required": False, "mentioned_models": ["gemma-3"]}),
     ("非商用也可以，研究用", {"commercial_required": False, "noncommercial_ok": True}),
     ("不需要商用，個人玩玩", {"commercial_required": False, "noncommercial_ok": True}),
     ("non-commercial research is fine", {"commercial_required": False, "noncommercial_ok": True}),
@@ -72,8 +92,10 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("Which models have an MIT licence?", {"licence_ids": ["MIT"]}),
     ("要 apache 2 授權的", {"licence_ids": ["Apache-2.0"]}),
     ("Apache授權、可商用", {"licence_ids": ["Apache-2.0"], "commercial_required": True}),
-    ("我想要一個可以商用、Apache 2.0 授權、適合拿來微調的基礎模型，推薦哪個系列？",
-     {"commercial_required": True, "licence_ids": ["Apache-2.0"], "tasks": ["fine-tuning-base"]}),
+    (
+        "我想要一個可以商用、Apache 2.0 授權、適合拿來微調的基礎模型，推薦哪個系列？",
+        {"commercial_required": True, "licence_ids": ["Apache-2.0"], "tasks": ["fine-tuning-base"]},
+    ),
     ("我只要真開源的模型", {"open_source_only": True}),
     ("fully open weights, OSI licence only", {"open_source_only": True}),
     ("submit a limit", {"no_licence_ids": ["MIT"]}),
@@ -98,12 +120,28 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("CPU only, 16GB", {"cpu_only": True, "memory_gb": 16.0, "memory_kind": "ram"}),
     ("no GPU at all, just a laptop", {"cpu_only": True, "device": "laptop", "memory_gb": 16.0}),
     # Devices and the defaults they imply.
-    ("我只有筆電", {"device": "laptop", "memory_gb": 16.0, "memory_kind": "ram", "assumptions_mention": "16GB"}),
-    ("我只有 8GB 記憶體的舊筆電，能跑哪些模型？", {"device": "laptop", "memory_gb": 8.0, "memory_kind": "ram"}),
-    ("I have a laptop with 8 GB RAM and want a model for math",
-     {"device": "laptop", "memory_gb": 8.0, "memory_kind": "ram", "tasks": ["math"]}),
-    ("手機上跑", {"device": "phone", "memory_gb": 8.0, "max_params_b": 4.0, "tasks": ["edge"],
-                  "assumptions_mention": "手機"}),
+    (
+        "我只有筆電",
+        {"device": "laptop", "memory_gb": 16.0, "memory_kind": "ram", "assumptions_mention": "16GB"},
+    ),
+    (
+        "我只有 8GB 記憶體的舊筆電，能跑哪些模型？",
+        {"device": "laptop", "memory_gb": 8.0, "memory_kind": "ram"},
+    ),
+    (
+        "I have a laptop with 8 GB RAM and want a model for math",
+        {"device": "laptop", "memory_gb": 8.0, "memory_kind": "ram", "tasks": ["math"]},
+    ),
+    (
+        "手機上跑",
+        {
+            "device": "phone",
+            "memory_gb": 8.0,
+            "max_params_b": 4.0,
+            "tasks": ["edge"],
+            "assumptions_mention": "手機",
+        },
+    ),
     ("under 2B for a phone", {"device": "phone", "max_params_b": 2.0, "memory_gb": 8.0}),
     ("智慧手錶能跑 LLM 嗎", {"device": "edge", "memory_gb": 2.0, "assumptions_mention": "2GB"}),
     ("穿戴裝置用的模型", {"device": "edge", "memory_gb": 2.0}),
@@ -127,8 +165,10 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("1M context window", {"min_context_tokens": 1_000_000, "max_params_b": None}),
     ("要讀整本書", {"min_context_tokens": 128_000, "tasks": ["long-context"], "assumptions_mention": "128k"}),
     # Numbers that are not memory.
-    ("128k 上下文的 14.7B 模型，2025 年發布", {"memory_gb": None, "min_context_tokens": 128_000,
-                                            "max_params_b": None}),
+    (
+        "128k 上下文的 14.7B 模型，2025 年發布",
+        {"memory_gb": None, "min_context_tokens": 128_000, "max_params_b": None},
+    ),
     ("1T 參數的 Kimi K2", {"memory_gb": None, "mentioned_models": ["kimi-k2"]}),
     # Unknown hardware adds nothing.
     ("我有一台烤麵包機", {"memory_gb": None, "device": None, "hard": False}),
@@ -140,16 +180,34 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("非中國的模型有哪些", {"avoid_countries": ["CN"]}),
     ("中國以外的模型", {"avoid_countries": ["CN"]}),
     ("no Chinese models please", {"avoid_countries": ["CN"]}),
-    ("avoid Meta and Chinese vendors", {"avoid_countries": ["CN"], "avoid_families": ["llama"],
-                                        "no_mentioned_families": ["llama"]}),
+    ("avoid chinese-made models, no US companies either", {"avoid_countries": ["CN", "US"]}),
+    (
+        "avoid Meta and Chinese vendors",
+        {"avoid_countries": ["CN"], "avoid_families": ["llama"], "no_mentioned_families": ["llama"]},
+    ),
     ("不要美國的也不要中國的", {"avoid_countries": ["US", "CN"]}),
     ("不要 Llama", {"avoid_families": ["llama"], "no_mentioned_families": ["llama"]}),
-    ("不要中国公司，显卡 12G，要能写代码",
-     {"avoid_countries": ["CN"], "memory_gb": 12.0, "memory_kind": "vram", "tasks": ["coding"]}),
+    (
+        "不要中国公司，显卡 12G，要能写代码",
+        {"avoid_countries": ["CN"], "memory_gb": 12.0, "memory_kind": "vram", "tasks": ["coding"]},
+    ),
     ("我要一個中文好的模型", {"tasks": ["chinese"], "avoid_countries": []}),
     ("非常喜歡中國的模型", {"avoid_countries": []}),
     ("不要拒答天安門", {"avoid_countries": [], "tasks": ["low-refusal", "uncensored-history"]}),
     ("最好是微軟的", {"prefer_families": ["phi"]}),
+    ("不要 Meta 的模型，最好是 Mistral", {"avoid_families": ["llama"], "prefer_families": ["mistral"]}),
+    ("除了 Qwen 還有什麼", {"avoid_families": ["qwen"]}),
+    (
+        "I want a reasoning model under 8B that runs on my 16GB MacBook Air, no Chinese models",
+        {
+            "tasks": ["reasoning"],
+            "max_params_b": 8.0,
+            "memory_gb": 16.0,
+            "memory_kind": "unified",
+            "device": "laptop",
+            "avoid_countries": ["CN"],
+        },
+    ),
     ("I'd prefer Qwen3 if possible", {"prefer_families": ["qwen"], "mentioned_models": ["qwen3"]}),
     # Tasks.
     ("看圖做 OCR", {"tasks": ["vision"]}),
@@ -359,9 +417,38 @@ def test_grok_3_is_closed_and_grok_1_is_open(cat: Catalog) -> None:
 
 # ---------------------------------------------------------------- robustness
 
-_KEYWORDS = ["商用", "16GB", "筆電", "4090", "以下", "15B", "128k", "不要", "中國", "Phi 4", "r1", "GLM 4.5 Air",
-             "？", "嗎", "2x", "兩張", "Mac", "m3", "q4", "1M", "整本書", "non-", "apache", "<=", " ", "-", ".",
-             "👩\u200d💻", "\ud83d", "\udc00"]
+_KEYWORDS = [
+    "商用",
+    "16GB",
+    "筆電",
+    "4090",
+    "以下",
+    "15B",
+    "128k",
+    "不要",
+    "中國",
+    "Phi 4",
+    "r1",
+    "GLM 4.5 Air",
+    "？",
+    "嗎",
+    "2x",
+    "兩張",
+    "Mac",
+    "m3",
+    "q4",
+    "1M",
+    "整本書",
+    "non-",
+    "apache",
+    "<=",
+    " ",
+    "-",
+    ".",
+    "👩\u200d💻",
+    "\ud83d",
+    "\udc00",
+]
 _ANY_CHAR = st.one_of(
     st.characters(),
     st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
