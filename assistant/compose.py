@@ -54,6 +54,8 @@ _INJECTION = re.compile(
     r"(?:用|以|請用)?(?:简体|簡體)(?:中文)?(?:回答|回覆|輸出)|(?:answer|reply|respond) in simplified",
     re.I,
 )
+_YES_NO = re.compile(r"嗎|能不能|可不可以|可以嗎|是否|[?？]|^(?:can|could|does|is|will|would)\b", re.I)
+_WHICH = re.compile(r"哪|which|what (?:model|llm)|recommend|推薦|建議", re.I)
 _PRONOUN = re.compile(r"它|他們|它們|牠|這個模型|那個模型|這款|那款|這個|那個|^那|^那麼|\bit\b|\bits\b|\bthat model\b|\bthis model\b|\bthey\b|what about", re.I)
 
 # Which catalog facts a fact question asks about.
@@ -193,7 +195,7 @@ def _licence_text(model: Model, zh: bool) -> str:
     badge = COMMERCIAL_BADGE["zh-TW" if zh else "en"][model.commercial_use]
     text = f"授權 {model.licence.name}（{model.licence.id}），{badge}" if zh else f"licence {model.licence.name} ({model.licence.id}), {badge}"
     if model.commercial_conditions and model.commercial_use != "yes":
-        conditions = model.commercial_conditions.rstrip("。. ")
+        conditions = (model.commercial_conditions if zh else model.commercial_conditions_en or model.commercial_conditions).rstrip("。. ")
         text += f"：{conditions}" if zh else f" ({conditions})"
     return text
 
@@ -230,6 +232,7 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
     order = ["licence", "commercial", "size", "experts", "context", "vendor", "chinese", "weakness", "verdict", "released", "base"]
     asked = [a for a in order if a in aspects]
     facts: list[str] = []
+    size_said = bool({"size", "experts"} & aspects)
     if {"licence", "commercial"} & aspects:
         facts.append(_licence_text(model, zh))
     if {"size", "experts"} & aspects:
@@ -250,7 +253,7 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
         facts = [summary.rstrip("。.")] + [_size_text(model, zh), _licence_text(model, zh)]
         if model.context_tokens:
             facts.append(f"上下文 {format_context(model.context_tokens)}" if zh else f"context {format_context(model.context_tokens)}")
-    elif "size" not in aspects and "licence" not in aspects and "commercial" not in aspects:
+    elif not size_said and "licence" not in aspects and "commercial" not in aspects:
         facts.append(_size_text(model, zh))
     if facts:
         sep = "；" if zh else "; "
@@ -258,7 +261,7 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
     if "weakness" in aspects and model.weaknesses:
         parts.append(("缺點：" + "；".join(model.weaknesses) + "。" if zh else "Weaknesses (from the article, in Chinese): " + "；".join(model.weaknesses) + ".") + article)
     if "verdict" in aspects or not asked or "weakness" in aspects:
-        parts.append((f"原文認為：{model.verdict_reason}" if zh else f"The article's view ({model.verdict}): {model.verdict_reason}") + article)
+        parts.append((f"原文認為：{model.verdict_reason}" if zh else f"The article's view ({model.verdict}): {model.verdict_reason_en or model.verdict_reason}") + article)
     return " ".join(p for p in parts if p)
 
 
@@ -270,12 +273,12 @@ def family_fact(family_id: str, catalog: Catalog, aspects: set[str], tasks: list
         if matching:
             members = matching + [m for m in members if m not in matching]
     article = cites.cite(cites.article_for(family_id))
-    cites.cite(f"catalog:family:{family_id}")
+    card = cites.cite(f"catalog:family:{family_id}")
     lines = []
     if zh:
-        lines.append(f"**{family.name}**（{family.vendor_zh}）：{family.summary_zh}{article}")
+        lines.append(f"**{family.name}**（{family.vendor_zh}）：{family.summary_zh}{card}{article}")
     else:
-        lines.append(f"**{family.name}** ({family.vendor}): {family.summary_en}{article}")
+        lines.append(f"**{family.name}** ({family.vendor}): {family.summary_en}{card}{article}")
     if tasks:
         task_names = "、".join(TASK_ZH.get(t, t) for t in tasks) if zh else ", ".join(tasks)
         hits = [m for m in members if any(t in m.strengths for t in tasks)]
@@ -399,7 +402,7 @@ def recommend_answer(catalog: Catalog, c: Constraints, cites: Citations, zh: boo
             lines.append(f"{n}. **{rec.model.name}**：{rec.reason}{cite}" if zh else f"{n}. **{rec.model.name}**: {rec.reason}{cite}")
         top = recs[0].model
         art = cites.cite(cites.article_for(top.family))
-        lines.append((f"原文認為 {top.name}：{top.verdict_reason}{art}" if zh else f"The article on {top.name}: {top.verdict_reason}{art}"))
+        lines.append((f"原文認為 {top.name}：{top.verdict_reason}{art}" if zh else f"The article on {top.name}: {top.verdict_reason_en or top.verdict_reason}{art}"))
     if excluded:
         lines.append("\n**不建議／已排除：**" if zh else "\n**Why not:**")
         lines.extend(f"- {e.reason}" for e in excluded)
@@ -426,7 +429,7 @@ def compare_answer(catalog: Catalog, model_ids: list[str], aspects: set[str], c:
         else:
             lines.append(
                 f"- **{m.name}** ({m.vendor}): {_size_text(m, False)}; context {ctx}; {_licence_text(m, False)}; "
-                f"strengths: {strengths or 'general'}{card}. Article: {m.verdict_reason}{art}"
+                f"strengths: {strengths or 'general'}{card}. Article: {m.verdict_reason_en or m.verdict_reason}{art}"
             )
     if len(models) >= 2:
         lines.append(_compare_summary(models, zh))
@@ -568,7 +571,10 @@ def compose(
         route = "compare"
         ids = models + [catalog.models_of(f)[0].id for f in families if catalog.models_of(f)]
         text = compare_answer(catalog, ids, aspects, c, cites, zh)
-    elif models and not (wants_recommendation and (c.hard or c.tasks) and not aspects):
+    elif models and (
+        not (wants_recommendation and (c.hard or c.tasks) and not aspects)
+        or (_YES_NO.search(norm) and not _WHICH.search(norm))
+    ):
         route = "fact"
         paragraphs = [model_fact(catalog.by_id[m], catalog, aspects, cites, zh) for m in models[:3]]
         paragraphs += [family_fact(f, catalog, aspects, c.tasks, cites, zh) for f in families[:1]]

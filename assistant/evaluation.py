@@ -81,12 +81,12 @@ def score_hit(question: Question, answer: str, recommendation_names: list[str]) 
 
 def score_violation(question: Question, recommendations: list[dict[str, Any]]) -> list[str]:
     top = recommendations[:3]
-    names = [normalise(f"{r.get('name', '')} {r.get('id', '')}") for r in top]
-    return [k for k in question.none_top if any(normalise(k) in n for n in names)]
+    fields = [normalise(str(r.get(key, ""))) for r in top for key in ("name", "id")]
+    return [k for k in question.none_top if any(normalise(k) in f for f in fields)]
 
 
 def score_retrieval(question: Question, sources: list[dict[str, Any]]) -> bool:
-    text = normalise(" ".join(str(s.get("text", "")) + " " + str(s.get("title", "")) for s in sources[:3]))
+    text = normalise(" ".join(str(s.get("text", "")) for s in sources[:3]))
     return any(normalise(k) in text for k in question.any)
 
 

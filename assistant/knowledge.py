@@ -70,6 +70,9 @@ class Variant(_Strict):
     n_layers: int | None = Field(default=None, gt=0, description="Transformer layers, for the KV-cache formula")
     n_kv_heads: int | None = Field(default=None, gt=0)
     head_dim: int | None = Field(default=None, gt=0)
+    modalities: list[str] | None = Field(
+        default=None, description="Only when this size differs from the model (e.g. a text-only small size)"
+    )
 
     @property
     def active_b(self) -> float:
@@ -101,12 +104,14 @@ class Model(_Strict):
     licence: Licence
     commercial_use: Commercial
     commercial_conditions: str = ""
+    commercial_conditions_en: str = Field(default="", description="English version of commercial_conditions")
     modalities: list[str] = Field(min_length=1)
     languages: Languages
     strengths: list[str] = Field(default_factory=list)
     weaknesses: list[str] = Field(default_factory=list, description="zh-TW phrases")
     verdict: Verdict
     verdict_reason: str = Field(description="The article's reason, in zh-TW, paraphrased or quoted")
+    verdict_reason_en: str = Field(default="", description="The same reason in English")
     summary_zh: str = Field(description="One or two zh-TW sentences for answers")
     summary_en: str = Field(description="One or two English sentences for answers")
     released: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2})?(-\d{2})?$")

@@ -87,8 +87,15 @@ class Exclusion:
         return {"id": self.model.id, "name": self.model.name, "reason": self.reason, "constraint": self.constraint}
 
 
+def takes_images(model: Model, variant: Variant | None = None) -> bool:
+    modalities = (variant.modalities if variant and variant.modalities else None) or model.modalities
+    return any(m in ("image", "vision", "video") for m in modalities)
+
+
 def _sizes_within(model: Model, c: Constraints) -> list[Variant]:
     sizes = model.sizes
+    if "vision" in c.tasks:
+        sizes = [v for v in sizes if takes_images(model, v)]
     if c.max_params_b is not None:
         sizes = [v for v in sizes if v.params_total_b <= c.max_params_b * 1.05]
     if c.min_params_b is not None:
@@ -107,7 +114,9 @@ def _fit_for(model: Model, sizes: list[Variant], c: Constraints) -> FitEstimate 
     return fits_any_quant(restricted, c.memory_gb, context, kind)
 
 
-def check_model(model: Model, c: Constraints, lang: str = "zh-TW") -> tuple[str, str] | None:
+def check_model(
+    model: Model, c: Constraints, lang: str = "zh-TW", catalog: Catalog | None = None
+) -> tuple[str, str] | None:
     """Return (constraint, reason) for the first hard constraint the model breaks, else None."""
     zh = lang != "en"
     size = format_params(model.params_total_b)
@@ -118,6 +127,11 @@ def check_model(model: Model, c: Constraints, lang: str = "zh-TW") -> tuple[str,
     if model.country in c.avoid_countries:
         country = COUNTRY_ZH.get(model.country, model.country)
         return ("country", f"{model.name}：{model.vendor} 是{country}公司" if zh else f"{model.name}: {model.vendor} is based in {model.country}")
+    base = catalog.by_id.get(model.base_model or "") if catalog else None
+    if base is not None and base.country in c.avoid_countries:
+        # A derivative carries its base model's origin (R1-1776 is DeepSeek-R1 underneath).
+        country = COUNTRY_ZH.get(base.country, base.country)
+        return ("country", f"{model.name}：以{country}公司的 {base.name} 為基礎" if zh else f"{model.name}: built on {base.name} from {base.country}")
     if c.commercial_required and model.commercial_use == "no":
         return ("commercial", f"{model.name}：{model.licence.name} 不可商用" if zh else f"{model.name}: {model.licence.name} forbids commercial use")
     if c.licence_ids and model.licence.id not in c.licence_ids:
@@ -125,7 +139,7 @@ def check_model(model: Model, c: Constraints, lang: str = "zh-TW") -> tuple[str,
         return ("licence", f"{model.name}：授權是 {model.licence.id}，不是 {want}" if zh else f"{model.name}: licence is {model.licence.id}, not {want}")
     if c.open_source_only and not model.licence.open_source:
         return ("licence", f"{model.name}：{model.licence.name} 不是真開源授權" if zh else f"{model.name}: {model.licence.name} is not an OSI-style open licence")
-    if "vision" in c.tasks and not any(m in ("image", "vision", "video") for m in model.modalities):
+    if "vision" in c.tasks and not any(takes_images(model, v) for v in model.sizes):
         return ("vision", f"{model.name}：不支援看圖" if zh else f"{model.name}: no image input")
     sizes = _sizes_within(model, c)
     if not sizes:
@@ -226,7 +240,7 @@ def shortlist(
     for model in catalog.models:
         if family and model.family != family:
             continue
-        broken = check_model(model, c, lang)
+        broken = check_model(model, c, lang, catalog)
         if broken:
             excluded.append(Exclusion(model, broken[1], broken[0]))
             continue
