@@ -257,7 +257,10 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
         facts.append(_size_text(model, zh))
     if facts:
         sep = "；" if zh else "; "
-        parts.append(sep.join(facts) + ("。" if zh else ".") + card)
+        sentence = sep.join(facts)
+        if not zh:
+            sentence = sentence[:1].upper() + sentence[1:]
+        parts.append(sentence + ("。" if zh else ".") + card)
     if "weakness" in aspects and model.weaknesses:
         parts.append(("缺點：" + "；".join(model.weaknesses) + "。" if zh else "Weaknesses (from the article, in Chinese): " + "；".join(model.weaknesses) + ".") + article)
     if "verdict" in aspects or not asked or "weakness" in aspects:
