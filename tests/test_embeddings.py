@@ -16,7 +16,7 @@ from assistant.embeddings import (
 
 
 def _cos(a, b):
-    return sum(x * y for x, y in zip(a, b))
+    return sum(x * y for x, y in zip(a, b, strict=False))
 
 
 def test_fake_embedder_is_deterministic_and_normalised():

@@ -13,7 +13,9 @@ import sys
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from assistant.config import Settings
 from assistant.embeddings import FakeEmbedder

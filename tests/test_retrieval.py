@@ -86,5 +86,5 @@ def test_real_embedder_retrieval_hit_at_3(real_assistant, path):
     questions = load_questions(path)
     hits = [score_retrieval(q, [p.to_dict() for p in real_assistant.search(q.q, 3)]) for q in questions]
     rate = sum(hits) / len(hits)
-    misses = [q.id for q, h in zip(questions, hits) if not h]
+    misses = [q.id for q, h in zip(questions, hits, strict=False) if not h]
     assert rate >= 0.95, f"hit@3 {rate:.1%}, misses {misses}"

@@ -1,0 +1,108 @@
+"""Web UI entry point: `python app.py [--host 127.0.0.1] [--port 7860]`.
+
+Thin on purpose: settings, then `build_assistant`, then `build_ui`, then launch. The
+index is built (with progress) before the server starts; a local language model, if
+any, loads in a background thread so the page answers in grounded mode meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+# Before anything can import gradio: no usage analytics, no share link from the environment.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ.pop("GRADIO_SHARE", None)
+
+EXIT_REFUSED = 2
+WARM_HOOKS = ("warm_llm", "load_llm")  # whichever the assistant's LLM layer provides
+
+
+def _say(message: str) -> None:
+    print(f"[選型助手] {message}", flush=True)
+
+
+def _default_warm(assistant: object) -> None:
+    """Create the active model's generator and touch its `llama` so llama.cpp loads now.
+
+    A stand-in until the Assistant offers a public `warm_llm()`.
+    """
+    manager = getattr(assistant, "_llm_manager", None)
+    if callable(manager):
+        generator = manager().generator()
+        getattr(generator, "llama", None)
+
+
+def _warm_language_model(assistant: object) -> None:
+    """Load the local model off the main thread; the UI serves grounded answers meanwhile."""
+    hooks = [getattr(assistant, name, None) for name in WARM_HOOKS]
+    for warm in [h for h in hooks if callable(h)] or [lambda: _default_warm(assistant)]:
+        if callable(warm):
+            started = time.perf_counter()
+            try:
+                warm()
+            except Exception as exc:  # a broken model leaves grounded mode working
+                _say(f"語言模型無法載入（grounded 模式照常可用）：{exc}")
+                return
+            status = getattr(assistant, "llm_status", lambda: {})() or {}
+            if status.get("available"):
+                _say(f"語言模型已就緒：{status.get('model')}（{time.perf_counter() - started:.1f}s）")
+            else:
+                _say(f"只用知識庫回答：{status.get('reason_zh', '沒有可用的語言模型')}")
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    from assistant.config import Settings
+
+    defaults = Settings.from_env()
+    parser = argparse.ArgumentParser(description="選型助手 web UI")
+    parser.add_argument("--host", default=None, help=f"bind address (default {defaults.host}; ASSISTANT_HOST)")
+    parser.add_argument("--port", type=int, default=None, help=f"port (default {defaults.port}; ASSISTANT_PORT)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(host=args.host, port=args.port)
+
+    from assistant.ui import is_loopback, parse_auth
+
+    try:
+        auth = parse_auth(settings.auth)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if not is_loopback(settings.host) and auth is None:
+        print(
+            f"error: refusing to listen on {settings.host} without a password: anyone on the network could use it.\n"
+            "       Set ASSISTANT_AUTH=user:password to allow it, or use --host 127.0.0.1 (the default).",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+
+    from assistant.service import build_assistant
+    from assistant.ui import build_ui, serve
+
+    _say("載入型錄…")
+    assistant = build_assistant(settings)
+    _say(f"檢查索引（{settings.data_dir}）…")
+    report = assistant.ensure_index(progress=lambda done, total: _say(f"  建立索引 {done}/{total}"))
+    _say(f"索引{'已重建' if report.rebuilt else '已是最新'}：{report.chunks} 段（{report.seconds:.1f}s）")
+    assistant.retriever.warm()
+    from assistant.ui import llm_status
+
+    status = llm_status(assistant)
+    if status.get("available"):
+        _say(f"語言模型 {status.get('model')} 在背景載入；載入完成前，網頁可用知識庫模式（grounded）回答。")
+        threading.Thread(target=_warm_language_model, args=(assistant,), name="warm-llm", daemon=True).start()
+    else:
+        _say(f"語言模型：{status.get('model') or '無'}；{status.get('reason_zh') or '只用知識庫回答'}")
+    demo = build_ui(assistant, settings)
+    _say(f"網頁介面：http://{settings.host}:{settings.port}  （Ctrl+C 結束）")
+    serve(demo, settings, quiet=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

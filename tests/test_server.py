@@ -1,0 +1,390 @@
+"""A real Gradio server on a free loopback port: answers, file routes, auth, busy queue."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from .conftest import KNOWLEDGE, ROOT
+
+pytestmark = pytest.mark.slow
+
+STARTUP_TIMEOUT_S = 120
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "GRADIO_"))}
+    env.update(
+        ASSISTANT_EMBEDDER="fake-64",
+        ASSISTANT_DATA_DIR=str(data_dir),
+        ASSISTANT_MODELS_DIR=str(data_dir / "models"),
+        ASSISTANT_KNOWLEDGE_DIR=str(KNOWLEDGE),
+        GRADIO_TEMP_DIR=str(data_dir.parent / "gradio-tmp"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """GET with the path sent byte for byte (no client-side normalisation of ../ or %2e)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        custom_host = any(k.lower() == "host" for k in (headers or {}))
+        conn.putrequest("GET", path, skip_host=custom_host, skip_accept_encoding=True)
+        for key, value in (headers or {}).items():
+            conn.putheader(key, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def post(port: int, path: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+class AppProcess:
+    def __init__(self, tmp: Path, **env: str) -> None:
+        self.port = free_port()
+        self.data_dir = tmp / "data"
+        self.log = tmp / "app.log"
+        self._log_file = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT,
+            env=app_env(self.data_dir, **env),
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                status, _ = get(self.port, "/gradio_api/info")
+                if status in (200, 401, 403):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"app.py did not start in {STARTUP_TIMEOUT_S}s:\n{self.output()}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def output(self) -> str:
+        self._log_file.flush()
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log_file.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    app = AppProcess(tmp_path_factory.mktemp("server"))
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory):
+    app = AppProcess(tmp_path_factory.mktemp("auth-server"), ASSISTANT_AUTH="alice:s3cret-pw")
+    yield app
+    app.stop()
+
+
+def call_api(port: int, api_name: str, data: list, headers: dict[str, str] | None = None, timeout_s: float = 60) -> tuple[int, str]:
+    """Gradio's REST protocol: POST /gradio_api/call/<name>, then read the event stream."""
+    status, body = post(port, f"/gradio_api/call/{api_name}", {"data": data}, headers)
+    if status != 200:
+        return status, body.decode("utf-8", "replace")
+    event_id = json.loads(body)["event_id"]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+    try:
+        conn.request("GET", f"/gradio_api/call/{api_name}/{event_id}", headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def events(body: str) -> list[tuple[str, object]]:
+    """(event, decoded data) pairs from a Gradio event stream."""
+    out: list[tuple[str, object]] = []
+    event = ""
+    for line in body.splitlines():
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            raw = line.split(":", 1)[1].strip()
+            try:
+                out.append((event, json.loads(raw)))
+            except ValueError:
+                out.append((event, raw))
+    return out
+
+
+def decoded(body: str) -> str:
+    return json.dumps(events(body), ensure_ascii=False)
+
+
+# ------------------------------------------------------------------ answers
+
+
+def test_startup_prints_what_it_is_doing(server):
+    out = server.output()
+    assert "建立索引" in out and "索引已重建" in out and "網頁介面：http://127.0.0.1" in out
+    assert "share=True" not in out and "gradio.live" not in out
+
+
+def test_answers_through_gradio_client_with_a_follow_up(server):
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False)
+    chat, _box, cards, _why, sources, status = client.predict("Phi 4 有多大？", [], "grounded", "auto", api_name="/chat")
+    answer = chat[-1]["content"][0]["text"]
+    assert "Phi-4" in answer and "14.7B" in answer and "[1]" in answer
+    assert "[1]" in sources and "型錄・Phi-4" in sources and "grounded" in status
+    chat, *_ = client.predict("那它可以商用嗎？", chat, "grounded", "auto", api_name="/chat")
+    follow_up = chat[-1]["content"][0]["text"]
+    assert "Phi-4" in follow_up and "MIT" in follow_up and "可商用" in follow_up
+
+
+def test_compare_export_is_downloadable(server):
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False)
+    html, download = client.predict(["Phi-4", "Gemma 3"], 16, "ram", "zh-TW", api_name="/compare")
+    assert "Phi-4" in html and "Gemma 3" in html
+    path = download["value"] if isinstance(download, dict) else download
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.startswith("# 模型比較：Phi-4 vs Gemma 3") and "2026-11-26" in text
+
+
+def test_empty_question_through_the_api_is_friendly(server):
+    status, body = call_api(server.port, "chat", ["   ", [], "grounded", "auto"])
+    kinds = [event for event, _ in events(body)]
+    assert status == 200 and "請先輸入問題" in decoded(body) and "error" not in kinds
+
+
+def test_question_length_is_bounded(server):
+    status, body = call_api(server.port, "chat", ["Phi 4 " + "很長" * 5000, [], "grounded", "auto"])
+    kinds = [event for event, _ in events(body)]
+    assert status == 200 and kinds[-1] == "complete" and "error" not in kinds
+    assert "Phi-4" in decoded(body)
+
+
+# ------------------------------------------------------------------ file routes
+
+TRAVERSALS = [
+    "/gradio_api/file=/etc/passwd",
+    "/file=/etc/passwd",
+    "/gradio_api/file=../../../../../../etc/passwd",
+    "/gradio_api/file=..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/gradio_api/file=%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/gradio_api/file=%2E%2E%2F%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+    "/gradio_api/file=%2fetc%2fpasswd",
+    "/gradio_api/file=//etc/passwd",
+    "/gradio_api/file=/etc/./passwd",
+    "/gradio_api/file=/ETC/PASSWD",
+    "/GRADIO_API/FILE=/etc/passwd",
+    "/gradio_api/File=/etc/passwd",
+    "/Gradio_Api/file=/etc/passwd",
+    "/gradio_api/file=/proc/self/environ",
+    "/static/../../../../../etc/passwd",
+    "/assets/../../../../../etc/passwd",
+    "/gradio_api/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/gradio_api/file=app.py",
+    "/gradio_api/file=./knowledge/catalog.yaml",
+    "/gradio_api/file=knowledge/../app.py",
+]
+
+
+def project_paths(server) -> list[str]:
+    return [
+        f"/gradio_api/file={ROOT / 'app.py'}",
+        f"/gradio_api/file={KNOWLEDGE / 'catalog.yaml'}",
+        f"/gradio_api/file={KNOWLEDGE / 'article.md'}",
+        f"/gradio_api/file={server.data_dir / 'manifest.json'}",
+        f"/gradio_api/file={server.data_dir / 'chunks.json'}",
+        f"/gradio_api/file={server.data_dir / 'index' / 'chroma.sqlite3'}",
+        f"/file={KNOWLEDGE / 'catalog.yaml'}",
+    ]
+
+
+def test_traversal_and_private_paths_are_never_served(server):
+    served = []
+    for path in TRAVERSALS + project_paths(server):
+        status, body = get(server.port, path)
+        if status == 200 or b"root:" in body or b"schema_version" in body or b"ASSISTANT_" in body:
+            served.append((path, status))
+    assert served == []
+
+
+def test_crafted_file_payload_in_the_chat_value_is_not_served_back(server):
+    crafted = [
+        {"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}}]},
+        {"role": "assistant", "content": {"path": str(KNOWLEDGE / "catalog.yaml"), "meta": {"_type": "gradio.FileData"}}},
+    ]
+    status, body = call_api(server.port, "chat", ["Phi 4 有多大？", crafted, "grounded", "auto"])
+    assert "root:x:" not in body and "schema_version" not in body
+    for match in ("/etc/passwd", "catalog.yaml"):
+        # If the path is echoed at all it must not be fetchable.
+        assert get(server.port, f"/gradio_api/file={match}")[0] != 200
+
+
+def test_cross_origin_post_is_rejected(server):
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}):
+        allowed = dict(http_headers(server.port, headers)).get("access-control-allow-origin")
+        assert allowed in (None, ""), (headers, allowed)
+    # DNS rebinding: the attacker's page is "same origin" with itself, so the Host header decides.
+    rebound = {"Origin": f"http://evil.example:{server.port}", "Host": f"evil.example:{server.port}"}
+    status, _ = post(server.port, "/gradio_api/call/chat", {"data": ["Phi 4", [], "grounded", "auto"]}, rebound)
+    assert status == 400
+    assert get(server.port, "/", {"Host": "evil.example"})[0] == 400
+    assert get(server.port, "/", {"Host": f"localhost:{server.port}"})[0] == 200
+
+
+def http_headers(port: int, headers: dict[str, str]) -> list[tuple[str, str]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("OPTIONS", "/gradio_api/call/chat", headers={**headers, "Access-Control-Request-Method": "POST"})
+        response = conn.getresponse()
+        response.read()
+        return [(k.lower(), v) for k, v in response.getheaders()]
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------ launch safety
+
+
+def run_app(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "app.py", *args],
+        cwd=ROOT,
+        env=app_env(tmp_path / "data", **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::"])
+def test_non_loopback_without_auth_refuses_to_start(tmp_path, host):
+    result = run_app(tmp_path, "--host", host, "--port", str(free_port()))
+    assert result.returncode == 2
+    assert "refusing" in result.stderr and "ASSISTANT_AUTH=user:password" in result.stderr
+    assert not (tmp_path / "data").exists()  # refused before doing any work
+
+
+def test_non_loopback_from_the_environment_is_refused_too(tmp_path):
+    result = run_app(tmp_path, "--port", str(free_port()), ASSISTANT_HOST="0.0.0.0")
+    assert result.returncode == 2 and "ASSISTANT_AUTH" in result.stderr
+
+
+def test_malformed_auth_is_refused(tmp_path):
+    result = run_app(tmp_path, "--host", "0.0.0.0", "--port", str(free_port()), ASSISTANT_AUTH="no-colon")
+    assert result.returncode == 2 and "user:password" in result.stderr
+
+
+def test_with_auth_unauthenticated_requests_are_refused(auth_server):
+    port = auth_server.port
+    for path in ("/config", "/gradio_api/info", "/gradio_api/file=/etc/passwd"):
+        status, _ = get(port, path)
+        assert status in (401, 403), path
+    status, _ = post(port, "/gradio_api/call/chat", {"data": ["Phi 4 有多大？", [], "grounded", "auto"]})
+    assert status in (401, 403)
+    from gradio_client import Client
+
+    with pytest.raises(Exception):  # noqa: B017 - any refusal will do; it must not connect
+        Client(auth_server.url, verbose=False)
+
+
+def test_with_auth_a_signed_in_client_is_answered(auth_server):
+    from gradio_client import Client
+
+    client = Client(auth_server.url, auth=("alice", "s3cret-pw"), verbose=False)
+    chat, *_ = client.predict("Cohere Command 可以商用嗎？", [], "grounded", "auto", api_name="/chat")
+    assert "不可商用" in chat[-1]["content"][0]["text"]
+
+
+# ------------------------------------------------------------------ busy
+
+
+class SlowAssistant:
+    """A real assistant whose answers take a while: enough to fill the queue."""
+
+    def __init__(self, real, seconds: float) -> None:
+        self.real, self.seconds = real, seconds
+        self.catalog, self.settings, self.retriever = real.catalog, real.settings, real.retriever
+        self.active = 0
+        self.max_active = 0
+        self._lock = threading.Lock()
+
+    def ask_stream(self, question, history=None, use_llm=True, language=None):
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            time.sleep(self.seconds)
+            yield from self.real.ask_stream(question, history, False, language)
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
+def test_a_full_queue_answers_busy_and_serves_one_at_a_time(fake_assistant):
+    from assistant import ui
+
+    settings = fake_assistant.settings.model_copy(update={"queue_size": 1, "port": free_port()})
+    slow = SlowAssistant(fake_assistant, seconds=1.5)
+    demo = ui.build_ui(slow, settings, machine={"ram_gb": 16.0})
+    ui.serve(demo, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            futures = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]) for _ in range(5)]
+            results = [f.result(timeout=60) for f in futures]  # nobody hangs
+        busy = [body for status, body in results if status == 503]
+        answered = [body for status, body in results if status == 200 and "Phi-4" in decoded(body)]
+        assert busy and all("忙碌中" in body for body in busy)
+        assert answered
+        assert len(busy) + len(answered) == 5
+        assert slow.max_active == 1
+    finally:
+        demo.close()
