@@ -403,9 +403,16 @@ def recommend_answer(catalog: Catalog, c: Constraints, cites: Citations, zh: boo
         for n, rec in enumerate(recs, 1):
             cite = cites.cite(f"catalog:{rec.model.id}")
             lines.append(f"{n}. **{rec.model.name}**：{rec.reason}{cite}" if zh else f"{n}. **{rec.model.name}**: {rec.reason}{cite}")
+        if c.tasks and not any(r.matched_tasks for r in recs):
+            wanted = [e.model.name for e in excluded if any(t in e.model.strengths for t in c.tasks)]
+            task_names = "、".join(TASK_ZH.get(t, t) for t in c.tasks) if zh else ", ".join(c.tasks)
+            if zh:
+                lines.append(f"注意：型錄中標示「{task_names}」專長的模型在你的條件下都不適用" + (f"（例如 {'、'.join(wanted[:3])}）" if wanted else "") + "，以上是符合條件的通用模型。")
+            else:
+                lines.append(f"Note: no catalog model tagged for {task_names} meets your conditions" + (f" (e.g. {', '.join(wanted[:3])})" if wanted else "") + "; the list above are general models that do.")
         top = recs[0].model
         art = cites.cite(cites.article_for(top.family))
-        lines.append((f"原文認為 {top.name}：{top.verdict_reason}{art}" if zh else f"The article on {top.name}: {top.verdict_reason_en or top.verdict_reason}{art}"))
+        lines.append(f"原文認為 {top.name}：{top.verdict_reason}{art}" if zh else f"The article on {top.name}: {top.verdict_reason_en or top.verdict_reason}{art}")
     if excluded:
         lines.append("\n**不建議／已排除：**" if zh else "\n**Why not:**")
         lines.extend(f"- {e.reason}" for e in excluded)

@@ -173,8 +173,16 @@ def _task_score(model: Model, tasks: list[str]) -> tuple[float, list[str]]:
     return score, matched
 
 
+SPECIALIST_TAGS = {"vision", "coding", "speech", "math"}
+
+
 def _rank_score(model: Model, variant: Variant, c: Constraints) -> tuple[float, list[str]]:
     score, matched = _task_score(model, c.tasks)
+    primary = model.strengths[0] if model.strengths else ""
+    if primary in c.tasks:
+        score += 1.0  # a specialist for exactly this task
+    elif primary in SPECIALIST_TAGS:
+        score -= 1.5  # a specialist for something else
     score += _VERDICT_SCORE[model.verdict]
     score += _OPENNESS_SCORE[model.commercial_use]
     if model.family in c.prefer_families or model.family in c.mentioned_families:
