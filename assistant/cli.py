@@ -130,17 +130,29 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         reply.notices[:0] = cleaned.notices
         _print_json(reply.to_dict())
         return EXIT_OK
-    reply = None
-    for event in assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm):
-        if event.kind == "delta":
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif event.kind == "final":
-            reply = event.reply
-    sys.stdout.write("\n")
+    reply = _stream_to_terminal(assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm))
     if reply is not None:
         _print_reply_footer(reply)
     return EXIT_OK
+
+
+def _stream_to_terminal(events) -> Any:
+    """Print streamed text; a `replace` event (the LLM answer failed its check) prints the
+    grounded answer after a separator. Returns the final Reply."""
+    reply = None
+    for event in events:
+        if event.kind == "delta":
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif event.kind == "replace":
+            sys.stdout.write("\n\n— 本機模型的回答未通過事實檢查，改用檢索式回答 / replaced by the grounded answer —\n")
+            sys.stdout.write(event.text)
+        elif event.kind == "status" and sys.stderr.isatty():
+            sys.stderr.write(f"({event.text})\n")
+        elif event.kind == "final":
+            reply = event.reply
+    sys.stdout.write("\n")
+    return reply
 
 
 def _print_reply_footer(reply) -> None:
@@ -168,15 +180,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             cleaned = clean_question(line, settings.max_question_chars)
         except EmptyQuestion:
             return EXIT_OK
-        reply = None
         sys.stdout.write("助手 > ")
-        for event in assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm):
-            if event.kind == "delta":
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif event.kind == "final":
-                reply = event.reply
-        sys.stdout.write("\n")
+        reply = _stream_to_terminal(assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm))
         if reply is not None:
             _print_reply_footer(reply)
             history += [{"role": "user", "content": cleaned.text}, {"role": "assistant", "content": reply.answer}]

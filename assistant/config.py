@@ -46,7 +46,7 @@ class Settings(BaseModel):
     model: Path | None = Field(default=None, description="Path to a GGUF file; overrides discovery.")
     n_ctx: int = Field(default=4096, ge=512, description="Context window for the local model (never 0).")
     max_tokens: int = Field(default=384, ge=16, description="Explicit generation budget per answer.")
-    n_threads: int | None = Field(default=None, description="CPU threads for llama.cpp (default: all cores).")
+    n_threads: int | None = Field(default=None, description="CPU threads for llama.cpp (default: the physical cores).")
     n_gpu_layers: int = Field(default=0, description="Layers to offload to the GPU (-1 = all).")
     llm_url: str | None = Field(
         default=None, description="OpenAI-compatible endpoint (llama.cpp server, vLLM, Ollama) instead of in-process."

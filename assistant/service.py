@@ -11,16 +11,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .embeddings import Embedder, make_embedder
 from .index import BuildReport, Progress, build_index, staleness
 from .knowledge import Catalog, load_catalog
+from .llm import LLMManager
 from .retrieval import HybridRetriever, Links, Passage
 
 if TYPE_CHECKING:
     from .compose import Reply
+    from .generation import Generator
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +129,10 @@ class Assistant:
         from .inputs import clean_question  # noqa: PLC0415
 
         t0 = time.perf_counter()
-        cleaned = clean_question(question, self.settings.max_question_chars)
+        from .compose import answer_language  # noqa: PLC0415
+
+        zh = (language or answer_language(question[:500])) != "en"
+        cleaned = clean_question(question, self.settings.max_question_chars, lang_zh=zh)
         history = [t for t in (history or []) if isinstance(t, dict)][-12:]
         retrieved = self.search(self._retrieval_query(cleaned.text, history), self.settings.top_k)
         t1 = time.perf_counter()
@@ -164,15 +169,109 @@ class Assistant:
         """Stream an answer: `delta` events with text, then one `final` event with the Reply.
 
         Grounded answers are streamed line by line so every client sees the same protocol.
+        With `use_llm` and a chat-capable model, the model's answer is streamed instead
+        (converted to zh-TW as it arrives) and checked against the facts at the end; if
+        it fails, a `replace` event restores the grounded answer. Closing this iterator
+        early cancels the generation.
         """
         reply = self.grounded(question, history, language)
-        for line in reply.answer.splitlines(keepends=True):
+        grounded_text = reply.answer
+        reply.grounded_answer = grounded_text
+        llm = self._llm_manager()
+        if use_llm and llm.eligible(reply):
+            from .generation import GenerationError  # noqa: PLC0415
+
+            status = llm.status()
+            run = None
+            if not status.available:
+                reply.notices.append(status.reason(reply.language))
+            else:
+                try:
+                    run = llm.start(reply, [t for t in (history or []) if isinstance(t, dict)][-12:])
+                except GenerationError as exc:
+                    note = exc.message_en if reply.language == "en" else exc.message_zh
+                    reply.notices.append(note + (" Showing the retrieval-based answer." if reply.language == "en" else " 改用檢索式回答。"))
+                    reply.validation = {"ok": False, "problems": [exc.message_en]}
+            if run is not None:
+                yield Event("status", "正在用本機模型撰寫回答…" if reply.language != "en" else "Writing the answer with the local model…")
+                streamed = False
+                try:
+                    for text in run:
+                        streamed = True
+                        yield Event("delta", text)
+                finally:
+                    run.close()  # the client went away or we are done: stop generating
+                result = run.result
+                assert result is not None
+                reply.validation = result.validation.to_dict() if result.validation else None
+                reply.timings_ms["llm"] = float(result.stats.get("total_ms") or 0.0)
+                if result.stats.get("ttft_ms") is not None:
+                    reply.timings_ms["llm_ttft"] = float(result.stats["ttft_ms"])
+                reply.timings_ms["total"] = reply.timings_ms.get("total", 0.0) + reply.timings_ms["llm"]
+                if result.ok:
+                    reply.answer = result.text
+                    reply.mode = "llm"
+                    yield Event("final", reply.answer, reply)
+                    return
+                reply.notices.append(result.notice(reply.language))
+                reply.mode = "grounded"
+                if streamed:
+                    yield Event("replace", grounded_text)
+                    yield Event("final", grounded_text, reply)
+                    return
+        for line in grounded_text.splitlines(keepends=True):
             yield Event("delta", line)
         yield Event("final", reply.answer, reply)
 
+    # ---------------------------------------------------------------- local model
+    _llm: LLMManager | None = None  # set by build_assistant; created on demand otherwise
 
-def build_assistant(settings: Settings, embedder: Embedder | None = None) -> Assistant:
-    """Build the assistant from settings. The embedder loads lazily on first use."""
+    def _llm_manager(self) -> LLMManager:
+        if self._llm is None:
+            self._llm = LLMManager(self.settings, self.catalog)
+        return self._llm
+
+    def warm_llm(self) -> bool:
+        """Load the local model now (e.g. in a background thread at start-up) so the first
+        question does not pay for it. Returns whether a usable model was loaded; never raises."""
+        manager = self._llm_manager()
+        try:
+            if not manager.status().available:
+                return False
+            generator = manager.generator()
+            getattr(generator, "llama", None)  # the in-process adapter loads llama.cpp on first access
+            return True
+        except Exception as exc:  # start-up must survive a broken model; answers stay grounded
+            log.warning("local model could not be loaded: %s", exc)
+            return False
+
+    def llm_status(self) -> dict[str, Any]:
+        """Whether LLM answers are available: {available, model, path, chat_template,
+        reason_zh, reason_en, backend}. Never loads the model."""
+        return self._llm_manager().status().to_dict()
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """The GGUF models the assistant can see, the active one marked (`models list --json`)."""
+        return self._llm_manager().list_models()
+
+
+def build_assistant(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    generator: Generator | None = None,
+    llm: LLMManager | None = None,
+) -> Assistant:
+    """Build the assistant from settings. The embedder and the language model load lazily
+    on first use.
+
+    Args:
+        settings: the settings.
+        embedder: an embedder to use instead of `settings.embedder` (tests).
+        generator: a text generator to use instead of the configured model (tests).
+        llm: a fully built LLM manager (tests and the benchmark); overrides `generator`.
+    """
     catalog = load_catalog(settings.catalog_path)
     factory = (lambda: embedder) if embedder is not None else (lambda: make_embedder(settings.embedder))
-    return Assistant(settings, catalog, factory)
+    assistant = Assistant(settings, catalog, factory)
+    assistant._llm = llm if llm is not None else LLMManager(settings, catalog, generator)
+    return assistant

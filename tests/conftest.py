@@ -121,3 +121,64 @@ def real_assistant(tmp_path_factory):
     assistant = build_assistant(settings)
     assistant.ensure_index()
     return assistant
+
+
+# ---------------------------------------------------------------- local models (issue 4)
+
+
+@pytest.fixture(scope="session")
+def bundled_gguf(tmp_path_factory):
+    """The bundled Gemma 3 270M base GGUF, reassembled (and SHA-256 checked) once per session."""
+    from assistant.config import Settings
+    from assistant.models import ensure_bundled
+
+    data = tmp_path_factory.mktemp("bundled-model")
+    return ensure_bundled(Settings(data_dir=data, models_dir=data / "models", knowledge_dir=KNOWLEDGE))
+
+
+def write_gguf(
+    path: Path,
+    *,
+    name: str = "Tiny Test",
+    architecture: str = "llama",
+    chat_template: str | None = None,
+    context_length: int = 2048,
+    file_type: int = 15,
+    tensor_elements: int = 64,
+) -> Path:
+    """Write a small but structurally valid GGUF v3 file (one F32 tensor)."""
+    import struct
+
+    def string(text: str) -> bytes:
+        raw = text.encode("utf-8")
+        return struct.pack("<Q", len(raw)) + raw
+
+    kv = [
+        string("general.architecture") + struct.pack("<I", 8) + string(architecture),
+        string("general.name") + struct.pack("<I", 8) + string(name),
+        string("general.file_type") + struct.pack("<I", 4) + struct.pack("<I", file_type),
+        string(f"{architecture}.context_length") + struct.pack("<I", 4) + struct.pack("<I", context_length),
+        string("tokenizer.ggml.tokens")
+        + struct.pack("<I", 9)
+        + struct.pack("<I", 8)
+        + struct.pack("<Q", 3)
+        + b"".join(string(t) for t in ("<s>", "</s>", "模型")),
+        string("tokenizer.ggml.scores") + struct.pack("<I", 9) + struct.pack("<I", 6) + struct.pack("<Q", 3) + struct.pack("<3f", 0, 0, -1),
+    ]
+    if chat_template is not None:
+        kv.append(string("tokenizer.chat_template") + struct.pack("<I", 8) + string(chat_template))
+    header = b"GGUF" + struct.pack("<I", 3) + struct.pack("<Q", 1) + struct.pack("<Q", len(kv)) + b"".join(kv)
+    tensor = string("token_embd.weight") + struct.pack("<I", 2) + struct.pack("<QQ", tensor_elements // 8, 8)
+    tensor += struct.pack("<I", 0) + struct.pack("<Q", 0)
+    body = header + tensor
+    body += b"\0" * ((-len(body)) % 32)
+    body += b"\x01" * (tensor_elements * 4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return path
+
+
+@pytest.fixture
+def make_gguf():
+    """Factory: `make_gguf(path, chat_template=..., ...)` writes a small valid GGUF."""
+    return write_gguf

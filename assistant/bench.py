@@ -1,0 +1,318 @@
+"""`python -m assistant bench [--json]`: how fast the assistant is, in one process.
+
+Metrics (the README quotes them with the machine they came from):
+
+- `llm_overhead_ratio`: the assistant's LLM path (prompt budget, worker thread, zh-TW
+  stream conversion, validation) ÷ raw llama-cpp-python `create_completion` on the same
+  prompt tokens, stops, sampling and max_tokens, same `Llama`, alternating runs, each
+  from an empty KV cache. Goal ≤ 1.05.
+- `ttft_ms_first`: time to first token of a first question (empty KV cache);
+  `ttft_ms_second`: a different question afterwards, when the static rules prefix is
+  already in the KV cache. Goal: second ≤ 0.5 × first.
+- `tokens_per_s`: generation speed after the first token (raw runs).
+- `prompt_tokens`: the first question's prompt size.
+- `grounded_p50_ms` / `grounded_p95_ms`: the grounded answer (retrieval + compose).
+- `cold_start_ms`: a new process (`python -m assistant ask … --no-llm --json`) until it
+  has printed its first grounded answer and exited.
+
+The active model is used; when it is a base model without a chat template (the bundled
+Gemma 3 270M), the benchmark drives it through the raw text prompt, which measures the
+real llama.cpp path even though such a model never writes answers for users.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import PROJECT_ROOT, Settings
+
+QUESTION_FIRST = "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？"
+QUESTION_SECOND = "Phi 4 和 Gemma 3 比較"
+GOALS = {"llm_overhead_ratio": "≤ 1.05", "ttft_ms_second": "≤ 0.5 × ttft_ms_first"}
+
+
+@dataclass(frozen=True)
+class BenchParams:
+    """How much to measure; the defaults take about a minute on two cores."""
+
+    repeats: int = 5
+    max_tokens: int = 64
+    grounded_questions: int = 24
+    cold_start: bool = True
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info: dict[str, Any] = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+    try:
+        import psutil  # noqa: PLC0415
+
+        info["ram_gb"] = round(psutil.virtual_memory().total / 2**30, 1)
+    except Exception:  # pragma: no cover
+        pass
+    try:
+        info["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover
+        pass
+    try:
+        import llama_cpp  # noqa: PLC0415
+
+        info["llama_cpp_python"] = llama_cpp.__version__
+    except Exception:  # pragma: no cover
+        pass
+    return info
+
+
+def _bench_questions(limit: int) -> list[str]:
+    from .compose import EXAMPLES_EN, EXAMPLES_ZH  # noqa: PLC0415
+
+    questions = [*EXAMPLES_ZH, *EXAMPLES_EN]
+    local = PROJECT_ROOT / "eval" / "questions.jsonl"
+    try:
+        for line in local.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                questions.append(str(json.loads(line)["q"]))
+    except (OSError, ValueError, KeyError):
+        pass
+    return questions[:limit]
+
+
+def _cold_start_ms(settings: Settings) -> float | None:
+    env = dict(os.environ)
+    for name in Settings.model_fields:
+        env.pop("ASSISTANT_" + name.upper(), None)
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env["ASSISTANT_" + name.upper()] = str(value)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    command = [sys.executable, "-m", "assistant", "ask", QUESTION_FIRST, "--no-llm", "--json"]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    elapsed = (time.perf_counter() - start) * 1000
+    if done.returncode != 0:
+        return None
+    try:
+        json.loads(done.stdout)
+    except ValueError:
+        return None
+    return elapsed
+
+
+def bench(settings: Settings, params: BenchParams | None = None) -> dict[str, Any]:
+    """Run the benchmark and return its numbers (see the module docstring)."""
+    from .generation import LlamaCppGenerator  # noqa: PLC0415
+    from .knowledge import load_catalog  # noqa: PLC0415
+    from .llm import LLMManager, LLMRun, build_prompt  # noqa: PLC0415
+    from .service import build_assistant  # noqa: PLC0415
+
+    params = params or BenchParams()
+    result: dict[str, Any] = {"machine": machine_info(), "params": params.__dict__.copy(), "notes": []}
+    catalog = load_catalog(settings.catalog_path)
+    manager = LLMManager(settings, catalog, allow_base_model=True)
+    assistant = build_assistant(settings, llm=manager)
+    assistant.ensure_index()
+
+    # Grounded latency: one warm-up, then each question once.
+    questions = _bench_questions(params.grounded_questions)
+    assistant.grounded(questions[0])
+    grounded_ms = []
+    for question in questions:
+        start = time.perf_counter()
+        assistant.grounded(question)
+        grounded_ms.append((time.perf_counter() - start) * 1000)
+    result["grounded_p50_ms"] = round(statistics.median(grounded_ms), 1)
+    result["grounded_p95_ms"] = round(_percentile(grounded_ms, 0.95), 1)
+    result["grounded_questions"] = len(grounded_ms)
+
+    status = manager.status()
+    result["model"] = {
+        "name": status.model,
+        "path": status.path,
+        "chat_template": status.chat_template,
+        "backend": status.backend,
+    }
+    llm_keys = ("llm_overhead_ratio", "ttft_ms_first", "ttft_ms_second", "tokens_per_s", "prompt_tokens")
+    if not status.available or settings.llm_url:
+        result.update(dict.fromkeys(llm_keys))
+        result["notes"].append(status.reason_en or "LLM metrics need an in-process llama.cpp model.")
+    else:
+        generator = manager.generator()
+        assert isinstance(generator, LlamaCppGenerator)
+        if not status.chat_template:
+            result["notes"].append(
+                "base model: driven through the raw text prompt (benchmark only; answers stay grounded)"
+            )
+        start = time.perf_counter()
+        llama = generator.llama
+        result["model_load_ms"] = round((time.perf_counter() - start) * 1000, 1)
+        reply_first = assistant.grounded(QUESTION_FIRST)
+        reply_second = assistant.grounded(QUESTION_SECOND)
+        budget = min(params.max_tokens, settings.max_tokens)
+
+        def run(reply: Any, ttft_only: bool = False) -> LLMRun:
+            prompt = build_prompt(reply, [], generator.count_tokens, generator.n_ctx, budget)
+            if ttft_only:
+                prompt.max_tokens = 2
+            llm_run = LLMRun(generator, prompt, reply, catalog, settings.llm_timeout_s)
+            for _ in llm_run:
+                pass
+            return llm_run
+
+        # TTFT: a first question from an empty cache, then a second, different one (the
+        # static rules are then in the KV cache). Medians over `repeats` rounds.
+        first_ms: list[float] = []
+        second_ms: list[float] = []
+        for _ in range(params.repeats):
+            llama.reset()
+            first = run(reply_first, ttft_only=True)
+            second = run(reply_second, ttft_only=True)
+            assert first.result is not None and second.result is not None
+            first_ms.append(first.result.stats["ttft_ms"] or 0.0)
+            second_ms.append(second.result.stats["ttft_ms"] or 0.0)
+        tokens_first, _ = generator.tokenize(first.prompt.messages)
+        tokens_second, _ = generator.tokenize(second.prompt.messages)
+        shared = 0
+        for a, b in zip(tokens_first, tokens_second, strict=False):
+            if a != b:
+                break
+            shared += 1
+        result["ttft_ms_first"] = round(statistics.median(first_ms), 1)
+        result["ttft_ms_second"] = round(statistics.median(second_ms), 1)
+        result["prompt_tokens"] = len(tokens_first)
+        result["prompt_tokens_second"] = len(tokens_second)
+        result["cached_prefix_tokens"] = shared
+
+        # Overhead: raw create_completion vs the assistant's path, same prompt and budget.
+        full_prompt = build_prompt(reply_first, [], generator.count_tokens, generator.n_ctx, budget)
+        tokens, stops = generator.tokenize(full_prompt.messages)
+        max_tokens = full_prompt.max_tokens
+        raw_s: list[float] = []
+        ours_s: list[float] = []
+        speeds: list[float] = []
+        produced: list[tuple[int, int]] = []
+        for _ in range(params.repeats):
+            llama.reset()
+            start = time.perf_counter()
+            first_token: float | None = None
+            count = 0
+            for _chunk in llama.create_completion(
+                tokens, max_tokens=max_tokens, stop=stops, stream=True, **generator.completion_kwargs()
+            ):
+                if first_token is None:
+                    first_token = time.perf_counter()
+                count += 1
+            end = time.perf_counter()
+            raw_s.append(end - start)
+            if first_token is not None and count > 1:
+                speeds.append((count - 1) / max(end - first_token, 1e-9))
+            llama.reset()
+            start = time.perf_counter()
+            ours = run(reply_first)
+            ours_s.append(time.perf_counter() - start)
+            produced.append((count, generator.last.completion_tokens))
+            assert ours.result is not None
+        result["llm_overhead_ratio"] = round(statistics.median(ours_s) / statistics.median(raw_s), 3)
+        result["raw_completion_ms"] = round(statistics.median(raw_s) * 1000, 1)
+        result["assistant_llm_ms"] = round(statistics.median(ours_s) * 1000, 1)
+        result["tokens_per_s"] = round(statistics.median(speeds), 1) if speeds else None
+        result["completion_tokens"] = produced[-1][0] if produced else 0
+        if any(a != b for a, b in produced):
+            result["notes"].append(f"raw and assistant runs produced different token counts: {produced}")
+    result["cold_start_ms"] = round(_cold_start_ms(settings) or 0.0, 1) if params.cold_start else None
+    if params.cold_start and not result["cold_start_ms"]:
+        result["cold_start_ms"] = None
+        result["notes"].append("cold start: the child process failed")
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The benchmark as a readable table."""
+
+    def show(value: Any, unit: str = "") -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, float):
+            return f"{value:,.3f}{unit}" if abs(value) < 10 else f"{value:,.1f}{unit}"
+        return f"{value}{unit}"
+
+    machine = result.get("machine", {})
+    model = result.get("model", {})
+    first, second = result.get("ttft_ms_first"), result.get("ttft_ms_second")
+    share = f"  ({second / first:.2f} × first)" if first and second else ""
+    rows = [
+        ("llm_overhead_ratio", show(result.get("llm_overhead_ratio"), "×"), "goal ≤ 1.05"),
+        ("ttft_ms_first", show(first, " ms"), ""),
+        ("ttft_ms_second", show(second, " ms") + share, "goal ≤ 0.5 × first"),
+        ("tokens_per_s", show(result.get("tokens_per_s")), ""),
+        (
+            "prompt_tokens",
+            show(result.get("prompt_tokens")),
+            f"cached prefix {show(result.get('cached_prefix_tokens'))}",
+        ),
+        (
+            "grounded_p50_ms",
+            show(result.get("grounded_p50_ms"), " ms"),
+            f"{show(result.get('grounded_questions'))} questions",
+        ),
+        ("grounded_p95_ms", show(result.get("grounded_p95_ms"), " ms"), ""),
+        ("cold_start_ms", show(result.get("cold_start_ms"), " ms"), "new process → first grounded answer"),
+    ]
+    lines = [
+        "選型助手 bench",
+        f"machine  {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {machine.get('ram_gb', '?')} GB RAM, "
+        f"Python {machine.get('python', '?')}, llama-cpp-python {machine.get('llama_cpp_python', '?')}, "
+        f"load {machine.get('load_avg_1m', '?')}",
+        f"model    {model.get('name') or '—'} ({'chat template' if model.get('chat_template') else 'base model, raw prompt'})"
+        f"  {model.get('path') or ''}",
+        "",
+        f"{'metric':<20} {'value':>28}  note",
+        f"{'-' * 20} {'-' * 28}  {'-' * 30}",
+    ]
+    lines += [f"{name:<20} {value:>28}  {note}" for name, value, note in rows]
+    if result.get("raw_completion_ms") is not None:
+        lines.append(
+            f"\nraw create_completion {show(result['raw_completion_ms'], ' ms')} vs assistant path "
+            f"{show(result['assistant_llm_ms'], ' ms')} for {result.get('completion_tokens')} tokens"
+        )
+    for note in result.get("notes", []):
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def run_bench(settings: Settings, as_json: bool = False, params: BenchParams | None = None) -> int:
+    """The `bench` command. Returns the exit code."""
+    result = bench(settings, params)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print(format_table(result))
+    return 0

@@ -1,0 +1,77 @@
+"""`python -m assistant bench`: the numbers exist, make sense, and print readably."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.bench import BenchParams, bench, format_table, run_bench
+
+METRICS = (
+    "llm_overhead_ratio",
+    "ttft_ms_first",
+    "ttft_ms_second",
+    "tokens_per_s",
+    "prompt_tokens",
+    "grounded_p50_ms",
+    "grounded_p95_ms",
+    "cold_start_ms",
+)
+
+
+def test_table_shows_every_metric_and_the_machine():
+    result = {
+        "machine": {"cpu": "Test CPU", "cores": 2, "ram_gb": 8.0, "python": "3.11", "llama_cpp_python": "0.3.36"},
+        "model": {"name": "Gemma 3 270m", "chat_template": False, "path": "/m.gguf"},
+        "llm_overhead_ratio": 1.01,
+        "ttft_ms_first": 1800.0,
+        "ttft_ms_second": 600.0,
+        "tokens_per_s": 70.2,
+        "prompt_tokens": 1000,
+        "grounded_p50_ms": 12.0,
+        "grounded_p95_ms": 30.0,
+        "cold_start_ms": 4000.0,
+        "notes": ["base model"],
+    }
+    table = format_table(result)
+    for name in METRICS:
+        assert name in table
+    assert "Test CPU" in table and "Gemma 3 270m" in table and "0.33 × first" in table
+    assert "1.010×" in table
+
+
+def test_table_handles_missing_llm_numbers():
+    table = format_table({"machine": {}, "model": {}, "llm_overhead_ratio": None, "notes": ["no model"]})
+    assert "—" in table and "no model" in table
+
+
+@pytest.mark.slow
+def test_bench_on_the_bundled_model(settings, bundled_gguf, capsys):
+    settings.model = bundled_gguf
+    settings.n_ctx = 768
+    settings.n_threads = 1
+    params = BenchParams(repeats=1, max_tokens=8, grounded_questions=6, cold_start=True)
+    assert run_bench(settings, as_json=True, params=params) == 0
+    result = json.loads(capsys.readouterr().out)
+    for name in METRICS:
+        assert result[name] is not None, (name, result["notes"])
+    assert result["model"]["name"] == "Gemma 3 270m" and result["model"]["chat_template"] is False
+    assert 0.5 < result["llm_overhead_ratio"] < 2.0
+    assert result["ttft_ms_second"] < result["ttft_ms_first"]  # the rules prefix was cached
+    assert result["cached_prefix_tokens"] > 200
+    assert result["prompt_tokens"] + 8 <= 768
+    assert result["tokens_per_s"] > 0
+    assert 0 < result["grounded_p50_ms"] <= result["grounded_p95_ms"]
+    assert result["cold_start_ms"] > 0
+    assert result["machine"]["cores"] >= 1
+    # The table form of the same run.
+    table = format_table(result)
+    assert "cold_start_ms" in table
+
+
+def test_bench_without_a_usable_model_still_reports_grounded_numbers(settings, tmp_path):
+    settings.model = tmp_path / "missing.gguf"
+    result = bench(settings, BenchParams(repeats=1, max_tokens=8, grounded_questions=3, cold_start=False))
+    assert result["llm_overhead_ratio"] is None and result["grounded_p50_ms"] > 0
+    assert any("missing.gguf" in note for note in result["notes"])
