@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from assistant.knowledge import STRENGTH_TAGS, Catalog
+from .chinese import to_traditional_query
+from .knowledge import STRENGTH_TAGS, Catalog
 
 MAX_INPUT_CHARS = 4000
 """Questions are cut to this many characters before parsing; real questions are far shorter."""
@@ -96,24 +97,6 @@ _SPACES = re.compile(r"\s+")
 _SEPARATORS = frozenset(" -_.")
 
 
-@lru_cache(maxsize=1)
-def _traditional_converter() -> Callable[[str], str]:
-    """`assistant.chinese.to_traditional_query`, or OpenCC s2tw, or identity."""
-    try:
-        from assistant.chinese import to_traditional_query
-
-        return to_traditional_query
-    except Exception:  # module missing or broken: fall back, never fail a parse
-        pass
-    try:
-        import opencc
-
-        convert: Callable[[str], str] = opencc.OpenCC("s2tw").convert
-        return convert
-    except Exception:
-        return lambda text: text
-
-
 def normalize(text: object) -> str:
     """Cut, clean, NFKC, Simplified -> Traditional, lower-case and collapse white space.
 
@@ -129,12 +112,7 @@ def normalize(text: object) -> str:
     text = _SURROGATE.sub(" ", text[:MAX_INPUT_CHARS])
     text = _CONTROL.sub(" ", text)
     text = unicodedata.normalize("NFKC", text)[: MAX_INPUT_CHARS * 2]
-    try:
-        converted = _traditional_converter()(text)
-        if isinstance(converted, str):
-            text = converted
-    except Exception:
-        pass
+    text = to_traditional_query(text)
     text = _SURROGATE.sub(" ", text.lower())
     return _SPACES.sub(" ", text).strip()[: MAX_INPUT_CHARS * 2]
 
@@ -431,28 +409,6 @@ def _licences(text: str, catalog: Catalog) -> list[str]:
 
 # ---------------------------------------------------------------- hardware
 
-_LOCAL_GPU_MEMORY_GB: dict[str, float] = {
-    "5090": 32,
-    "5080": 16,
-    "4090": 24,
-    "4080": 16,
-    "4070 ti super": 16,
-    "4070 ti": 12,
-    "4070": 12,
-    "4060 ti": 8,
-    "4060": 8,
-    "3090": 24,
-    "3080": 10,
-    "3070": 8,
-    "3060": 12,
-    "a100": 80,
-    "h100": 80,
-    "h200": 141,
-    "l40s": 48,
-    "a6000": 48,
-    "l4": 24,
-    "t4": 16,
-}
 # Laptop GPUs carry less memory than the desktop cards of the same number.
 _LAPTOP_GPU_MEMORY_GB: dict[str, float] = {
     "5090": 24,
@@ -469,14 +425,10 @@ _LAPTOP_GPU_MEMORY_GB: dict[str, float] = {
 
 @lru_cache(maxsize=1)
 def _gpu_table() -> tuple[tuple[str, float, re.Pattern[str]], ...]:
-    """GPU name -> memory, from `assistant.hardware.GPU_MEMORY_GB` when available."""
-    table: dict[str, float] = dict(_LOCAL_GPU_MEMORY_GB)
-    try:
-        from assistant.hardware import GPU_MEMORY_GB
+    """GPU name -> memory, from `assistant.hardware.GPU_MEMORY_GB` (one table for the project)."""
+    from .hardware import GPU_MEMORY_GB  # noqa: PLC0415
 
-        table = {str(k).lower(): float(v) for k, v in GPU_MEMORY_GB.items()}
-    except Exception:
-        pass
+    table = {str(k).lower(): float(v) for k, v in GPU_MEMORY_GB.items()}
     rows = []
     for key in sorted(table, key=len, reverse=True):
         body = r"\s?".join(re.escape(part) for part in key.split())
