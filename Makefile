@@ -42,6 +42,7 @@ run: install
 	$(PY) app.py --host $(HOST) --port $(PORT)
 
 test: install-test browser
+	$(PY) tools/audit.py
 	$(PY) -m pytest
 
 test-fast: install-test

@@ -34,6 +34,7 @@ import gradio as gr  # noqa: E402  (analytics must be off before the import)
 from .config import PROJECT_ROOT, Settings  # noqa: E402
 from .hardware import QUANT_BITS, detect_machine, fits_any_quant  # noqa: E402
 from .index import format_context, format_params  # noqa: E402
+from .inputs import strip_invisible  # noqa: E402
 from .knowledge import STRENGTH_TAGS, Catalog, Model  # noqa: E402
 from .selection import COMMERCIAL_BADGE, COUNTRY_ZH, TASK_ZH, fit_table  # noqa: E402
 
@@ -409,7 +410,8 @@ def respond(
     shown = [m for m in (chat or []) if isinstance(m, dict)]
     display = [{"role": m.get("role", "user"), "content": _message_text(m.get("content"))} for m in shown]
     question = message if isinstance(message, str) else ""
-    if not question.strip():
+    # Invisible-only input (zero-width, bidi, BOM) is empty too: the assistant would reject it.
+    if not strip_invisible(question).strip():
         zh = lang != "en"
         status = "請先輸入問題。" if zh else "Please type a question first."
         yield [*display], "", gr.skip(), gr.skip(), gr.skip(), status
@@ -1182,6 +1184,55 @@ def trusted_hosts(host: str) -> list[str]:
     return ["*"]
 
 
+class SameOriginWrites:
+    """ASGI middleware: refuse a state-changing request sent by another site's page.
+
+    Gradio's CORS layer only withholds the `Access-Control-Allow-Origin` header, so a
+    cross-origin POST (`Origin: https://evil.example`, or `Origin: null` from a sandboxed
+    frame or a local file) is still run. A browser always sends `Origin` on a cross-origin
+    POST; when it is present it must name this server (scheme http/https and the same
+    host:port as the `Host` header), or the request gets 403 (CVE-2024-1727 class).
+    Clients that send no `Origin` (gradio_client, curl) are not browsers and pass.
+    """
+
+    SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    @staticmethod
+    def same_origin(origin: str, host: str | None) -> bool:
+        from urllib.parse import urlsplit  # noqa: PLC0415
+
+        try:
+            parts = urlsplit(origin.strip())
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https") or not parts.netloc or not host:
+            return False
+        default_port = "443" if parts.scheme == "https" else "80"
+        origin_host = parts.netloc.lower()
+        host = host.strip().lower()
+        if ":" not in origin_host.rsplit("]", 1)[-1]:
+            origin_host = f"{origin_host}:{default_port}"
+        if ":" not in host.rsplit("]", 1)[-1]:
+            host = f"{host}:{default_port}"
+        return origin_host == host
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http" and scope.get("method", "GET").upper() not in self.SAFE_METHODS:
+            from starlette.datastructures import Headers  # noqa: PLC0415
+            from starlette.responses import PlainTextResponse  # noqa: PLC0415
+
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin is not None and not self.same_origin(origin, headers.get("host")):
+                response = PlainTextResponse("cross-origin request refused", status_code=403)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def blocked_paths(settings: Settings) -> list[str]:
     """Folders the server must never serve: the project, knowledge, models and data."""
     paths = [PROJECT_ROOT, settings.knowledge_dir, settings.models_dir, settings.data_dir]
@@ -1226,7 +1277,13 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
         "footer_links": ["api"],
         # A page on another site that rebinds its DNS name to 127.0.0.1 sends its own Host
         # header; a local server answers only to local names (CVE-2024-47165 class).
-        "app_kwargs": {"middleware": [Middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings.host))]},
+        # Another site's page may POST here too: a request whose Origin is not this server is refused.
+        "app_kwargs": {
+            "middleware": [
+                Middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings.host)),
+                Middleware(SameOriginWrites),
+            ]
+        },
         "theme": gr.themes.Soft(
             primary_hue="teal",
             # Local fonts only: no request to a font CDN.

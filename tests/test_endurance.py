@@ -1,0 +1,76 @@
+"""Endurance: 200 sequential questions in one process (RELIABILITY.md item 40).
+
+The questions cycle through the project's eval set (eval/questions.jsonl), answered by
+the real default stack (chromadb + the bundled multilingual embedder) in grounded mode.
+RSS is read after question 20 (caches warm) and after question 200; the growth must stay
+under GROWTH_BOUND_MB. Python-heap growth is measured with tracemalloc over the same span,
+so a leak in our own objects shows up even when the allocator hides it from RSS.
+
+    .venv/bin/python -m pytest -q -s tests/test_endurance.py
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+import tracemalloc
+
+import psutil
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS_TOTAL = 200
+WARM_UP = 20
+GROWTH_BOUND_MB = 50.0
+HEAP_GROWTH_BOUND_MB = 10.0
+
+
+def eval_questions() -> list[dict]:
+    lines = (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def rss_mb() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def test_two_hundred_sequential_questions_keep_memory_bounded(real_assistant):
+    questions = eval_questions()
+    assert len(questions) >= 50
+    history: list[dict[str, str]] = []
+    timings: list[float] = []
+    rss_at: dict[int, float] = {}
+    heap_at: dict[int, int] = {}
+    tracemalloc.start()
+    try:
+        for n in range(1, QUESTIONS_TOTAL + 1):
+            item = questions[(n - 1) % len(questions)]
+            started = time.perf_counter()
+            reply = real_assistant.ask(item["q"], history, use_llm=False)
+            timings.append(time.perf_counter() - started)
+            assert reply.answer.strip(), item["id"]
+            # Each question carries the previous turn as history (reset every fifth), as a chat would.
+            history = [{"role": "user", "content": item["q"]}, {"role": "assistant", "content": reply.answer}] if n % 5 else []
+            if n in (WARM_UP, QUESTIONS_TOTAL):
+                rss_at[n] = rss_mb()
+                heap_at[n] = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    growth = rss_at[QUESTIONS_TOTAL] - rss_at[WARM_UP]
+    heap_growth = (heap_at[QUESTIONS_TOTAL] - heap_at[WARM_UP]) / 2**20
+    ordered = sorted(timings)
+    print(
+        f"\n[endurance] {QUESTIONS_TOTAL} questions (grounded, use-m3 embedder): RSS after q{WARM_UP}="
+        f"{rss_at[WARM_UP]:.1f} MB, after q{QUESTIONS_TOTAL}={rss_at[QUESTIONS_TOTAL]:.1f} MB, "
+        f"growth={growth:+.1f} MB; Python heap growth={heap_growth:+.2f} MB; per question "
+        f"p50={ordered[len(ordered) // 2] * 1000:.0f} ms p95={ordered[int(0.95 * (len(ordered) - 1))] * 1000:.0f} ms; "
+        f"total={sum(timings):.1f}s"
+    )
+    assert growth < GROWTH_BOUND_MB
+    assert heap_growth < HEAP_GROWTH_BOUND_MB
