@@ -589,7 +589,8 @@ def compose(
         paragraphs = [model_fact(catalog.by_id[m], catalog, aspects, cites, zh) for m in models[:3]]
         paragraphs += [family_fact(f, catalog, aspects, c.tasks, cites, zh) for f in families[:1]]
         if c.memory_gb is not None:
-            paragraphs.append(_fit_paragraph([catalog.by_id[m] for m in models[:3]], c, zh))
+            # "Can my 4090 run X?": the fit is the answer, so it comes first.
+            paragraphs.insert(0, _fit_paragraph([catalog.by_id[m] for m in models[:3]], c, zh))
         if c.mentioned_closed:
             paragraphs.append(closed_answer(catalog, c.mentioned_closed, zh))
         paragraphs.append(_quote(question, retrieved, idf, {catalog.by_id[m].family for m in models} | set(families), cites, zh))
@@ -605,6 +606,8 @@ def compose(
             text += "\n\n" + more
     elif c.hard or c.tasks or wants_recommendation:
         route = "recommend"
+        if _PRONOUN.search(norm) and not history:
+            notices.append("沒有上文可判斷「它」指哪個模型，先依問題中的條件列出候選；可以直接寫出模型名稱再問一次。" if zh else "There is no earlier question to tell which model “it” means, so here are candidates for the stated conditions; ask again with the model's name.")
         listing = bool(re.search(r"有哪些|哪些|which models|list", norm, re.I)) and (c.licence_ids or c.open_source_only)
         text, recs, excluded = recommend_answer(catalog, c, cites, zh, limit=15 if listing else 5, listing=bool(listing))
     elif _LLM_WORDS.search(norm) and not injection:

@@ -206,11 +206,12 @@ def _rank_score(model: Model, variant: Variant, c: Constraints) -> tuple[float, 
 def _reason(model: Model, variant: Variant, matched: list[str], fit: FitEstimate | None, lang: str, as_of: str) -> str:
     zh = lang != "en"
     size = format_params(variant.params_total_b)
+    label = variant.name if size.lower() in variant.name.lower().replace(" ", "") else f"{variant.name} {size}"
     active = f"（每次啟動 {format_params(variant.params_active_b)}）" if variant.params_active_b and zh else (
         f" ({format_params(variant.params_active_b)} active)" if variant.params_active_b else "")
     badge = COMMERCIAL_BADGE["zh-TW" if zh else "en"][model.commercial_use]
     if zh:
-        parts = [f"{variant.name} {size}{active}", f"{model.licence.id}（{badge}）"]
+        parts = [f"{label}{active}", f"{model.licence.id}（{badge}）"]
         if matched:
             parts.append("強項：" + "、".join(TASK_ZH.get(t, t) for t in matched))
         if fit:
@@ -219,7 +220,7 @@ def _reason(model: Model, variant: Variant, matched: list[str], fit: FitEstimate
         if model.verdict == "recommended":
             parts.append("原文推薦")
         return "；".join(parts)
-    parts = [f"{variant.name} {size}{active}", f"{model.licence.id} ({badge})"]
+    parts = [f"{label}{active}", f"{model.licence.id} ({badge})"]
     if matched:
         parts.append("strengths: " + ", ".join(matched))
     if fit:
