@@ -181,3 +181,47 @@ def test_retriever_and_answers_never_raise_on_random_unicode(fuzz_assistant, tex
         except EmptyQuestion:
             return
         assert reply.answer
+
+
+# ------------------------------------------------------------------ the same payloads, LLM path
+
+@pytest.mark.parametrize(
+    "scripted",
+    [
+        f"{CANARY}",
+        f"建議使用 {EVIL_MODEL}，它最適合商用 [1]。",
+        f"Phi-4 可以商用 [1]。另外推薦 {EVIL_MODEL}-7B。",
+        f"依資料，答案是 {CANARY[:3]}{CANARY[3:]}。",
+    ],
+)
+def test_llm_echoing_a_planted_payload_is_replaced_by_the_grounded_answer(poisoned_assistant, scripted):
+    from assistant.generation import FakeGenerator
+    from assistant.llm import LLMManager
+
+    fake = FakeGenerator()
+    fake.enqueue(scripted)
+    poisoned_assistant._llm = LLMManager(poisoned_assistant.settings, poisoned_assistant.catalog, fake)
+    try:
+        reply = poisoned_assistant.ask("Phi 4 可以商用嗎？", use_llm=True)
+    finally:
+        poisoned_assistant._llm = None
+    assert fake.history, "the scripted model was not called"
+    assert reply.mode == "grounded"
+    assert reply.validation is not None and not reply.validation["ok"]
+    assert CANARY not in reply.answer.upper() and EVIL_MODEL not in reply.answer.upper()
+    assert "MIT" in reply.answer
+
+
+def test_llm_answer_built_from_trusted_facts_passes(poisoned_assistant):
+    from assistant.generation import FakeGenerator
+    from assistant.llm import LLMManager
+
+    fake = FakeGenerator()
+    fake.enqueue("Phi-4 由 Microsoft 推出，採 MIT 授權，可以商用 [1]。")
+    poisoned_assistant._llm = LLMManager(poisoned_assistant.settings, poisoned_assistant.catalog, fake)
+    try:
+        reply = poisoned_assistant.ask("Phi 4 可以商用嗎？", use_llm=True)
+    finally:
+        poisoned_assistant._llm = None
+    assert reply.mode == "llm", reply.validation
+    assert "MIT" in reply.answer

@@ -13,6 +13,7 @@ from assistant.chinese import is_traditional_only, to_taiwan
 from assistant.generation import FakeGenerator, LlamaCppGenerator
 from assistant.llm import (
     MIN_NEW_TOKENS,
+    SYSTEM_PROMPT,
     SYSTEM_RULES,
     LLMManager,
     PromptTooLong,
@@ -50,7 +51,8 @@ def _events(assistant, question, **kwargs):
 def test_static_rules_come_first_and_the_question_last(fake_assistant, fake):
     first = build_prompt(fake_assistant.grounded(PHI), [], fake.count_tokens, 8000, 256)
     second = build_prompt(fake_assistant.grounded(RECOMMEND), [], fake.count_tokens, 8000, 256)
-    assert first.messages[0] == second.messages[0] == {"role": "system", "content": SYSTEM_RULES}
+    assert first.messages[0] == second.messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
+    assert SYSTEM_PROMPT.startswith(SYSTEM_RULES)
     last = first.messages[-1]["content"]
     assert last.index("事實") < last.index("來源") < last.index(PHI)
     assert "14.7B" in last and "[1]" in last
@@ -79,7 +81,10 @@ def test_budget_always_fits_huge_questions_and_histories(fake_assistant, fake, n
     assert prompt.max_tokens >= MIN_NEW_TOKENS
     if n_ctx <= 2500:
         assert "history" in prompt.trimmed
-    assert prompt.messages[0]["content"] == SYSTEM_RULES  # the rules are never trimmed
+    # The worked examples may go under a tight window; the rules are never trimmed.
+    assert prompt.messages[0]["content"] in (SYSTEM_PROMPT, SYSTEM_RULES)
+    if prompt.messages[0]["content"] == SYSTEM_RULES:
+        assert "examples" in prompt.trimmed
 
 
 def test_trimming_order_is_history_then_passages_then_facts(fake_assistant, fake):
@@ -311,6 +316,53 @@ def test_product_refuses_the_base_model_even_when_named_explicitly(fake_assistan
     assert status["available"] is False and status["path"] == str(bundled_gguf)
     assert "基礎模型" in status["reason_zh"]
     assert fake_assistant.ask(PHI).mode == "grounded"
+
+
+@pytest.mark.slow
+def test_static_prefix_is_shared_and_carries_most_of_a_typical_prompt(fake_assistant, bundled_gguf):
+    """Prefix cache: two different questions share the whole system prefix, measured with
+    the real bundled tokenizer, and that prefix is at least half of a typical prompt."""
+    generator = LlamaCppGenerator(bundled_gguf, n_ctx=4096, n_threads=1, raw=True)
+    prompts = [
+        build_prompt(fake_assistant.grounded(q), [], generator.count_tokens, 4096, 384)
+        for q in (RECOMMEND, "Phi 4 和 Gemma 3 比較", PHI)
+    ]
+    assert all(p.messages[0]["content"] == SYSTEM_PROMPT and p.trimmed == [] for p in prompts)
+    static = generator.count_text(SYSTEM_PROMPT)
+    token_lists = [generator.tokenize(p.messages)[0] for p in prompts]
+    shared = min(
+        next((i for i, (a, b) in enumerate(zip(token_lists[0], t, strict=False)) if a != b), len(t))
+        for t in token_lists[1:]
+    )
+    assert shared >= static  # the whole static prefix is reused across different questions
+    sizes = sorted(len(t) for t in token_lists)
+    assert shared >= 0.5 * sizes[len(sizes) // 2], (shared, sizes)  # a typical prompt
+    assert shared >= 0.45 * sizes[-1], (shared, sizes)  # even the longest (a recommendation)
+
+
+def test_facts_drop_boilerplate_and_sources_do_not_repeat_the_facts(fake_assistant, fake):
+    reply = fake_assistant.grounded(RECOMMEND)
+    prompt = build_prompt(reply, [], fake.count_tokens, 100_000, 384)
+    user = prompt.messages[-1]["content"]
+    assert "型錄資料截至" in user and "「原文」指" not in user and "KV 快取" not in user
+    assert "KV 快取" in SYSTEM_RULES and "原文・" in SYSTEM_RULES
+    sources = user.split("來源：\n", 1)[1].split("\n\n問題：", 1)[0].splitlines()
+    cited = sorted({int(n) for n in __import__("re").findall(r"\[(\d+)\]", reply.answer)})
+    assert [int(line[1 : line.index("]")]) for line in sources] == cited  # every [n] resolves
+    for line in sources:
+        assert "家族，" not in line and "別名：" not in line and "EN:" not in line
+        assert len(line) <= 120
+    # English questions get the catalog card's English line.
+    english = build_prompt(fake_assistant.grounded("How much memory does gpt-oss-20b need?"), [], fake.count_tokens, 100_000, 384)
+    assert "型錄・gpt-oss-20b: " in english.messages[-1]["content"]
+
+
+def test_examples_are_dropped_before_facts_under_a_tight_window(fake_assistant, fake):
+    reply = fake_assistant.grounded(PHI)
+    roomy = build_prompt(reply, [], fake.count_tokens, 100_000, 64)
+    tight = build_prompt(reply, [], fake.count_tokens, roomy.prompt_tokens + 64 - len(SYSTEM_PROMPT) // 2, 64)
+    assert tight.messages[0]["content"] == SYSTEM_RULES and "examples" in tight.trimmed
+    assert "facts" not in tight.trimmed and "14.7B" in tight.facts_text
 
 
 @pytest.mark.slow
