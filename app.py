@@ -12,6 +12,10 @@ import os
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 # Before anything can import gradio: no usage analytics, no share link from the environment.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -19,41 +23,20 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("GRADIO_SHARE", None)
 
 EXIT_REFUSED = 2
-WARM_HOOKS = ("warm_llm", "load_llm")  # whichever the assistant's LLM layer provides
 
 
 def _say(message: str) -> None:
     print(f"[選型助手] {message}", flush=True)
 
 
-def _default_warm(assistant: object) -> None:
-    """Create the active model's generator and touch its `llama` so llama.cpp loads now.
-
-    A stand-in until the Assistant offers a public `warm_llm()`.
-    """
-    manager = getattr(assistant, "_llm_manager", None)
-    if callable(manager):
-        generator = manager().generator()
-        getattr(generator, "llama", None)
-
-
-def _warm_language_model(assistant: object) -> None:
+def _warm_language_model(assistant: Assistant) -> None:
     """Load the local model off the main thread; the UI serves grounded answers meanwhile."""
-    hooks = [getattr(assistant, name, None) for name in WARM_HOOKS]
-    for warm in [h for h in hooks if callable(h)] or [lambda: _default_warm(assistant)]:
-        if callable(warm):
-            started = time.perf_counter()
-            try:
-                warm()
-            except Exception as exc:  # a broken model leaves grounded mode working
-                _say(f"語言模型無法載入（grounded 模式照常可用）：{exc}")
-                return
-            status = getattr(assistant, "llm_status", lambda: {})() or {}
-            if status.get("available"):
-                _say(f"語言模型已就緒：{status.get('model')}（{time.perf_counter() - started:.1f}s）")
-            else:
-                _say(f"只用知識庫回答：{status.get('reason_zh', '沒有可用的語言模型')}")
-            return
+    started = time.perf_counter()
+    if assistant.warm_llm():
+        status = assistant.llm_status()
+        _say(f"語言模型已就緒：{status.get('model')}（{time.perf_counter() - started:.1f}s）")
+    else:
+        _say(f"只用知識庫回答：{assistant.llm_status().get('reason_zh') or '沒有可用的語言模型'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +44,12 @@ def main(argv: list[str] | None = None) -> int:
 
     defaults = Settings.from_env()
     parser = argparse.ArgumentParser(description="選型助手 web UI")
-    parser.add_argument("--host", default=None, help=f"bind address (default {defaults.host}; ASSISTANT_HOST)")
-    parser.add_argument("--port", type=int, default=None, help=f"port (default {defaults.port}; ASSISTANT_PORT)")
+    parser.add_argument(
+        "--host", default=None, help=f"bind address (default {defaults.host}; ASSISTANT_HOST)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help=f"port (default {defaults.port}; ASSISTANT_PORT)"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env(host=args.host, port=args.port)
 

@@ -273,7 +273,8 @@ def _alias_index(catalog: Catalog) -> _AliasIndex:
     return _index_for(_ByIdentity(catalog))
 
 
-def _mentions(normalised: str, catalog: Catalog) -> list[Mention]:
+def mention_spans(normalised: str, catalog: Catalog) -> list[Mention]:
+    """Every catalog name in already-`normalize`d text, with its position (longest match wins)."""
     return _alias_index(catalog).find(normalised)
 
 
@@ -294,7 +295,7 @@ def find_mentions(text: str, catalog: Catalog) -> tuple[list[str], list[str], li
         (model ids, family ids, closed model names), each in order of appearance.
     """
     try:
-        found = _mentions(normalize(text), catalog)
+        found = mention_spans(normalize(text), catalog)
     except Exception:
         return [], [], []
     return (
@@ -930,7 +931,7 @@ def _parse(text: str, catalog: Catalog) -> Constraints:
     result = Constraints()
     if not text:
         return result
-    mentions = _mentions(text, catalog)
+    mentions = mention_spans(text, catalog)
     result.mentioned_models = _unique(m.target for m in mentions if m.kind == "model")
     result.mentioned_closed = _unique(m.target for m in mentions if m.kind == "closed")
     families = _unique(m.target for m in mentions if m.kind == "family")

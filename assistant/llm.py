@@ -538,7 +538,7 @@ def validate_answer(text: str, reply: Reply, prompt: Prompt, catalog: Catalog) -
         `Validation(ok, problems)`; problems are short English sentences naming the
         model, the number or the citation at fault.
     """
-    from .constraints import _mentions, find_mentions, normalize  # noqa: PLC0415
+    from .constraints import find_mentions, mention_spans, normalize  # noqa: PLC0415
 
     problems: list[str] = []
     if not text.strip():
@@ -597,7 +597,7 @@ def validate_answer(text: str, reply: Reply, prompt: Prompt, catalog: Catalog) -
     normalised = normalize(text)
     fact_numbers = _numbers_in(normalize(allowed_text))
     compact_facts = _compact(normalize(allowed_text))
-    mentions = [m for m in _mentions(normalised, catalog) if m.kind in ("model", "family")]
+    mentions = [m for m in mention_spans(normalised, catalog) if m.kind in ("model", "family")]
     for sentence in _SENTENCE.finditer(normalised):
         s_start, s_end = sentence.span()
         inside = [m for m in mentions if s_start <= m.start < s_end]
