@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .chinese import detect_language, to_traditional_query
@@ -159,6 +160,9 @@ class Citations:
             if chunk.source == "article" and chunk.family == family:
                 return chunk_id
         return None
+
+    def article_chunks(self) -> list[Chunk]:
+        return [c for c in self._chunks.values() if c.source == "article"]
 
     def fill(self, k: int) -> None:
         """Add the remaining top passages (uncited) so readers can check the context."""
@@ -315,35 +319,80 @@ def family_fact(family_id: str, catalog: Catalog, aspects: set[str], tasks: list
     return "\n".join(lines)
 
 
+_NAMING = re.compile(r"命名|名字|名稱|取名|叫「|諧音|就是花崗|= ?[a-z]|\+ ?mistral|意思", re.I)
+
+
+RARE_IDF = 2.5
+
+
+def _is_name_like(token: str) -> bool:
+    """A product or term name ("openmath", "r1-1776"), not an everyday Chinese word."""
+    return len(token) >= 3 and token.isascii() and any(ch.isalpha() for ch in token)
+
+
+@lru_cache(maxsize=4096)
+def _sentence_tokens(sentence: str) -> frozenset[str]:
+    from .retrieval import tokenize  # noqa: PLC0415
+
+    return frozenset(tokenize(sentence))
+
+
+def article_sentences(passages: list[Passage]) -> list[tuple[Passage, str]]:
+    out = []
+    for passage in passages:
+        if passage.source != "article":
+            continue
+        for sentence in re.split(r"(?<=[。！？!?])|\n+", passage.text):
+            sentence = sentence.strip().lstrip("-> ").strip()
+            if 8 <= len(sentence) <= 220:
+                out.append((passage, sentence))
+    return out
+
+
 def best_article_sentence(
-    question: str, retrieved: list[Passage], idf: dict[str, float], families: set[str]
+    question: str,
+    passages: list[Passage],
+    idf: dict[str, float],
+    families: set[str],
+    naming: bool = False,
 ) -> tuple[str, str] | None:
     """The article sentence that best answers the question, as (passage id, sentence).
 
     Only the curated article is quoted (never a user document), so a dropped-in file can
     never put words into an answer. Score: the summed IDF of query tokens the sentence
-    shares, favouring the families the question names.
+    shares (a rare term such as "OpenMath" finds its sentence anywhere in the article),
+    favouring the families the question names; a question about a name ("這名字是什麼意思")
+    favours sentences that explain names.
     """
-    from .retrieval import tokenize  # noqa: PLC0415
-
-    query = set(tokenize(question))
-    best: tuple[float, str, str] | None = None
-    for passage in retrieved:
-        if passage.source != "article":
-            continue
-        for sentence in re.split(r"(?<=[。！？!?])|\n+", passage.text):
-            sentence = sentence.strip().lstrip("-> ").strip()
-            if len(sentence) < 8 or len(sentence) > 220:
+    query = frozenset(_sentence_tokens(question))
+    candidates = article_sentences(passages)
+    # Words the named families' own sections already contain: a sentence from another
+    # section is only worth quoting for a rare term those sections lack ("OpenMath").
+    home: set[str] = set()
+    for passage, sentence in candidates:
+        if passage.family in families:
+            home |= _sentence_tokens(sentence)
+    scored: list[tuple[float, str, str]] = []
+    for passage, sentence in candidates:
+        shared = query & _sentence_tokens(sentence)
+        if families and passage.family not in families:
+            if not any(_is_name_like(t) and idf.get(t, 0.0) >= RARE_IDF and t not in home for t in shared):
                 continue
-            shared = query & set(tokenize(sentence))
-            score = sum(idf.get(t, 0.0) for t in shared) / (1 + len(sentence) / 200)
-            if passage.family in families:
-                score *= 1.3
-            if best is None or score > best[0]:
-                best = (score, passage.id, sentence)
-    if best is None or best[0] < 6.0:
+        score = sum(idf.get(t, 0.0) for t in shared) / (1 + len(sentence) / 200)
+        if passage.family in families:
+            score *= 1.3
+            if naming and _NAMING.search(sentence):
+                score += 6.0
+        scored.append((score, passage.id, sentence))
+    if not scored:
         return None
-    return best[1], best[2]
+    scored.sort(key=lambda item: -item[0])
+    best = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    # A strong match, or a clearly distinctive one (a rare term only this sentence has).
+    if best[0] >= 6.0 or (best[0] >= 4.0 and best[0] >= 1.8 * runner_up):
+        return best[1], best[2]
+    return None
 
 
 # ------------------------------------------------------------------ routes
@@ -634,12 +683,23 @@ def compose(
 
 
 def _quote(question: str, retrieved: list[Passage], idf: dict[str, float] | None, families: set[str], cites: Citations, zh: bool) -> str:
-    found = best_article_sentence(question, retrieved, idf or {}, families)
+    # Every article passage is a candidate, not only the retrieved ones: the article is
+    # small, and a fact mentioned in passing in another family's section still counts.
+    passages = retrieved + [
+        Passage(c.id, c.source, c.title, c.text, 0.0, c.family, c.model_id)
+        for c in cites.article_chunks()
+        if c.id not in {p.id for p in retrieved}
+    ]
+    naming = bool(_ASPECT_NAMING.search(to_traditional_query(question)))
+    found = best_article_sentence(question, passages, idf or {}, families, naming)
     if not found:
         return ""
     passage_id, sentence = found
     cite = cites.cite(passage_id)
     return f"原文提到：「{sentence}」{cite}" if zh else f"The article (in Chinese) says: 「{sentence}」{cite}"
+
+
+_ASPECT_NAMING = re.compile(r"名字|命名|名稱|意思|為什麼叫|由來|取名|what does .{0,40} mean|name mean|why .{0,30} called", re.I)
 
 
 def _fit_paragraph(models: list[Model], c: Constraints, zh: bool) -> str:

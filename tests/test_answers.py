@@ -548,3 +548,30 @@ def test_real_english_recommendation(real_assistant):
     assert reply.recommendations
     assert all(r.fit is not None and r.fit.required_gb <= 24 for r in reply.recommendations)
     assert all(r.model.commercial_use != "no" for r in reply.recommendations)
+
+
+# ------------------------------------------------------------------ quoting the article
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Granite 這名字是什麼意思？", "花崗岩"),
+        ("OpenMath Nemotron 用什麼授權開源？", "OpenMath nemotron 用 CC 開源"),
+        ("Mixtral 這名字是怎麼來的？", "Mixture + mistral"),
+        ("Aya-101 號稱支援幾種語言？", "101 種語言"),
+    ],
+)
+def test_fact_answers_quote_the_article_sentence_that_answers(fake_assistant, question, expected):
+    reply = fake_assistant.grounded(question)
+    assert "原文提到：「" in reply.answer
+    assert expected in reply.answer
+    cited = [s for s in reply.sources if s.source == "article" and expected.split()[0] in s.text]
+    assert cited, "the quoted sentence's passage must be among the sources"
+
+
+def test_a_quote_never_comes_from_another_familys_everyday_words(fake_assistant):
+    # 「幹嘛」 also occurs in the SmolLM section; a Codestral question must not quote it.
+    reply = fake_assistant.grounded("codestral 適合拿來幹嘛")
+    assert "SmolVLM" not in reply.answer
+    assert "Codestral" in reply.answer
