@@ -22,18 +22,10 @@ import pytest
 import yaml
 
 from .conftest import KNOWLEDGE
-from .test_browser import CHROMIUM, MACHINE, start
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, MACHINE, start
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ANSWER_TIMEOUT_MS = 60_000
 
 # The four forms the checklist names, each also in a variant that would set a flag if it ran.
@@ -120,7 +112,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
