@@ -187,11 +187,18 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             history += [{"role": "user", "content": cleaned.text}, {"role": "assistant", "content": reply.answer}]
 
 
+PUBLIC_EVAL_FILES = (
+    Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.jsonl",
+    Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions-conversation.jsonl",
+)
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation import QuestionFileError, load_questions, run_eval  # noqa: PLC0415
 
+    paths = args.questions or [str(p) for p in PUBLIC_EVAL_FILES]
     try:
-        questions = load_questions(Path(args.questions))
+        questions = [q for path in paths for q in load_questions(Path(path))]
     except QuestionFileError as exc:
         print(f"錯誤 error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -231,6 +238,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     print(f"retrieval hit@3      {s['retrieval_hit_at_3']:.1%}   misses: {', '.join(s['retrieval_misses']) or '-'}")
     print(f"constraint violations {s['constraint_violations']}")
     print(f"traditional-only     {s['traditional_only_rate']:.1%}")
+    kinds = "  ".join(f"{kind} {v['hit']}/{v['n']}" for kind, v in sorted(s["by_kind"].items()))
+    print(f"by kind              {kinds}")
     # Last, so `| tail` shows the headline number.
     print(f"answer hit           {s['answer_hit_rate']:.1%}   misses: {', '.join(s['misses']) or '-'}")
     return EXIT_OK
@@ -299,8 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-llm", action="store_true")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("eval", help="run and score a question file")
-    p.add_argument("--questions", required=True)
+    p = sub.add_parser("eval", help="run and score question files")
+    p.add_argument(
+        "--questions", action="append", default=None,
+        help="a question file (JSONL); repeat for several; default: both public files in ../shared/eval",
+    )
     p.add_argument("--no-llm", action="store_true")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=0)

@@ -7,6 +7,11 @@ the answer text plus the recommended model names; a `none_top` keyword in the fi
 recommendations' names or ids is a violation; zh answers must contain no Simplified
 character (OpenCC s2tw, minus the Traditional characters it also rewrites); retrieval
 hit@3 looks for an `any` keyword in the first three sources' text.
+
+Multi-turn questions (`turns`) are asked in order, each with the earlier questions and
+the assistant's answers as history; only the last answer is scored. `first_sentence_any`
+needs a keyword in the answer's first sentence (answer first); a `none_any` keyword
+anywhere in the answer is a violation.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from typing import Any
 
 from .chinese import is_traditional_only
 
-KINDS = {"fact", "constraint", "negative", "injection"}
+KINDS = {
+    "fact", "constraint", "negative", "injection", "lookup", "rank", "followup", "why_not", "fit",
+    "compare", "out_of_scope", "unknown_model", "false_premise", "list",
+}
 
 
 class QuestionFileError(ValueError):
@@ -42,6 +50,14 @@ class Question:
     none_top: list[str]
     traditional_only: bool
     lang: str
+    turns: tuple[str, ...] = ()
+    first_sentence_any: tuple[str, ...] = ()
+    none_any: tuple[str, ...] = ()
+
+    @property
+    def asked(self) -> list[str]:
+        """Every user message in order; the last one is scored."""
+        return list(self.turns) if self.turns else [self.q]
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -55,16 +71,22 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
+            turns = tuple(str(t) for t in row.get("turns") or ())
+            if not turns and not isinstance(row.get("q"), str):
+                raise KeyError("q or turns")
             questions.append(
                 Question(
                     id=str(row["id"]),
-                    q=str(row["q"]),
+                    q=str(row["q"]) if "q" in row else turns[-1],
                     kind=str(row.get("kind", "fact")),
                     any=[str(k) for k in row.get("any", [])],
                     all_of_groups=[[str(k) for k in g] for g in row.get("all_of_groups", [])],
                     none_top=[str(k) for k in row.get("none_top", [])],
                     traditional_only=bool(row.get("traditional_only", False)),
                     lang=str(row.get("lang", "zh-TW")),
+                    turns=turns,
+                    first_sentence_any=tuple(str(k) for k in row.get("first_sentence_any", [])),
+                    none_any=tuple(str(k) for k in row.get("none_any", [])),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -72,17 +94,37 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
+_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?!\s)|(?<!\s)\*(?![\w*])|`")
+_SENTENCE_END = re.compile(r"[。！？]|[.?!](?=[ \n])")
+
+
+def first_sentence(answer: str) -> str:
+    """The answer up to the first 。！？ (or `. `/`? `/`! `), or its first line, whichever
+    is shorter; Markdown emphasis ignored."""
+    text = _EMPHASIS.sub("", answer).strip()
+    line = text.split("\n", 1)[0]
+    match = _SENTENCE_END.search(text)
+    sentence = text[: match.end()] if match else text
+    return line if len(line) < len(sentence) else sentence
+
+
 def score_hit(question: Question, answer: str, recommendation_names: list[str]) -> bool:
     haystack = normalise(answer + " " + " ".join(recommendation_names))
     if question.any and not any(normalise(k) in haystack for k in question.any):
         return False
+    if question.first_sentence_any:
+        head = normalise(first_sentence(answer))
+        if not any(normalise(k) in head for k in question.first_sentence_any):
+            return False
     return all(any(normalise(k) in haystack for k in group) for group in question.all_of_groups)
 
 
-def score_violation(question: Question, recommendations: list[dict[str, Any]]) -> list[str]:
+def score_violation(question: Question, recommendations: list[dict[str, Any]], answer: str = "") -> list[str]:
     top = recommendations[:3]
     fields = [normalise(str(r.get(key, ""))) for r in top for key in ("name", "id")]
-    return [k for k in question.none_top if any(normalise(k) in f for f in fields)]
+    found = [k for k in question.none_top if any(normalise(k) in f for f in fields)]
+    text = normalise(answer)
+    return found + [k for k in question.none_any if normalise(k) in text]
 
 
 def score_retrieval(question: Question, sources: list[dict[str, Any]]) -> bool:
@@ -106,11 +148,15 @@ def run_eval(assistant: Any, questions: list[Question], use_llm: bool = False) -
     assistant.retriever.warm()
     warm_ms = (time.perf_counter() - started) * 1000
     for question in questions:
+        history: list[dict[str, str]] = []
+        for earlier in question.asked[:-1]:
+            previous = assistant.ask(earlier, history=history, use_llm=use_llm)
+            history += [{"role": "user", "content": earlier}, {"role": "assistant", "content": previous.answer}]
         t0 = time.perf_counter()
         sources = [p.to_dict() for p in assistant.search(question.q, 5)]
         retrieval_ms = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
-        reply = assistant.ask(question.q, use_llm=use_llm)
+        reply = assistant.ask(question.q, history=history, use_llm=use_llm)
         answer_ms = (time.perf_counter() - t1) * 1000
         recs = reply.recommendations_dicts()
         names = [r["name"] for r in recs]
@@ -119,14 +165,16 @@ def run_eval(assistant: Any, questions: list[Question], use_llm: bool = False) -
             {
                 "id": question.id,
                 "kind": question.kind,
-                "question": question.q,
+                "question": " → ".join(question.asked),
                 "answer": reply.answer,
+                "first_sentence": first_sentence(reply.answer),
+                "plan": reply.plan.to_dict() if getattr(reply, "plan", None) is not None else None,
                 "mode": reply.mode,
                 "recommendations": recs,
                 "sources": sources,
                 "hit": score_hit(question, reply.answer, names),
                 "retrieval_hit3": score_retrieval(question, sources),
-                "violations": score_violation(question, recs),
+                "violations": score_violation(question, recs, reply.answer),
                 "traditional_only": is_traditional_only(reply.answer) if zh else None,
                 "timings_ms": {"retrieval": round(retrieval_ms, 2), "answer": round(answer_ms, 2)},
             }
