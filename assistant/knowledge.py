@@ -109,6 +109,9 @@ class Model(_Strict):
     languages: Languages
     strengths: list[str] = Field(default_factory=list)
     weaknesses: list[str] = Field(default_factory=list, description="zh-TW phrases")
+    weakness_tags: list[str] = Field(
+        default_factory=list, description="Tagged weaknesses (keys of the catalog's weakness_labels) for request rules"
+    )
     verdict: Verdict
     verdict_reason: str = Field(description="The article's reason, in zh-TW, paraphrased or quoted")
     verdict_reason_en: str = Field(default="", description="The same reason in English")
@@ -168,6 +171,14 @@ class Model(_Strict):
         ]
 
 
+class Notable(_Strict):
+    """A trait the article states about a family or one of its models, for lookups."""
+
+    zh: str = Field(description="zh-TW paraphrase of the article's sentence")
+    en: str = Field(description="English translation")
+    model: str | None = Field(default=None, description="The model the trait is about, as the article names it")
+
+
 class Family(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
     name: str
@@ -178,6 +189,7 @@ class Family(_Strict):
     aliases: list[str] = Field(default_factory=list)
     summary_zh: str
     summary_en: str
+    notable: list[Notable] = Field(default_factory=list)
 
 
 class ClosedModel(_Strict):
@@ -190,11 +202,26 @@ class ClosedModel(_Strict):
     note_en: str
 
 
+class WeaknessLabel(_Strict):
+    zh: str
+    en: str
+
+
+class RequestRule(_Strict):
+    """A request (a task tag, or traditional-chinese / low-latency) and the tagged
+    weaknesses that disqualify a model for it."""
+
+    request: str
+    excludes: list[str]
+
+
 class Catalog(_Strict):
     schema_version: int
     as_of: date
     families: list[Family]
     models: list[Model]
+    weakness_labels: dict[str, WeaknessLabel] = Field(default_factory=dict)
+    request_rules: list[RequestRule] = Field(default_factory=list)
     closed_models: list[ClosedModel] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -209,6 +236,13 @@ class Catalog(_Strict):
                 raise ValueError(f"{model.id}: unknown family {model.family!r}")
             if model.base_model and model.base_model not in model_ids:
                 raise ValueError(f"{model.id}: unknown base_model {model.base_model!r}")
+            unknown_tags = set(model.weakness_tags) - set(self.weakness_labels)
+            if unknown_tags:
+                raise ValueError(f"{model.id}: weakness_tags {sorted(unknown_tags)} have no weakness_labels entry")
+        for rule in self.request_rules:
+            unknown_tags = set(rule.excludes) - set(self.weakness_labels)
+            if unknown_tags:
+                raise ValueError(f"request rule {rule.request}: unknown weakness tags {sorted(unknown_tags)}")
         return self
 
     @cached_property

@@ -21,6 +21,7 @@ from .llm import LLMManager
 from .retrieval import HybridRetriever, Links, Passage
 
 if TYPE_CHECKING:
+    from .answer.lookup import SentenceIndex
     from .compose import Reply
     from .generation import Generator
 
@@ -107,38 +108,37 @@ class Assistant:
         return self.retriever.search(query, k or self.settings.top_k)
 
     # ---------------------------------------------------------------- answering
-    def _retrieval_query(self, question: str, history: list[dict[str, str]]) -> str:
-        """A follow-up ("那它可以商用嗎？") searches with the previous user turn attached."""
-        from .compose import resolve_followup  # noqa: PLC0415
-        from .constraints import find_mentions  # noqa: PLC0415
+    @cached_property
+    def sentences(self) -> SentenceIndex:
+        """The article's sentence index for lookups (built on first use)."""
+        from .answer.lookup import SentenceIndex  # noqa: PLC0415
 
-        models, families, _closed = find_mentions(question, self.catalog)
-        if models or families or not history:
-            return question
-        inherited_models, inherited_families, _prior = resolve_followup(question, history, self.catalog)
-        names = [self.catalog.by_id[m].name for m in inherited_models] + [
-            self.catalog.family_by_id[f].name for f in inherited_families
-        ]
-        return f"{' '.join(names)} {question}" if names else question
+        return SentenceIndex(self.catalog, self.retriever.chunks, self.embedder)
 
     def grounded(
         self, question: str, history: list[dict[str, str]] | None = None, language: str | None = None
     ) -> Reply:
         """The grounded answer for a question (no language model). Never raises on odd text."""
-        from .compose import compose  # noqa: PLC0415
+        from .answer.plan import make_plan  # noqa: PLC0415
+        from .compose import answer_language, compose, conversation_state, has_injection  # noqa: PLC0415
         from .inputs import clean_question  # noqa: PLC0415
 
         t0 = time.perf_counter()
-        from .compose import answer_language  # noqa: PLC0415
-
-        zh = (language or answer_language(question[:500])) != "en"
-        cleaned = clean_question(question, self.settings.max_question_chars, lang_zh=zh)
+        zh_lang = language or answer_language(question[:500])
+        cleaned = clean_question(question, self.settings.max_question_chars, lang_zh=zh_lang != "en")
         history = [t for t in (history or []) if isinstance(t, dict)][-12:]
-        retrieved = self.search(self._retrieval_query(cleaned.text, history), self.settings.top_k)
-        t1 = time.perf_counter()
         chunks = {c.id: c for c in self.retriever.chunks}
+        state = conversation_state(self.catalog, history, zh_lang, chunks, self.sentences) if history else None
+        # A follow-up ("那它可以商用嗎？") searches with the subjects it resolved to.
+        plan = make_plan(cleaned.text, self.catalog, state, zh_lang, has_injection(cleaned.text), self.sentences.search)
+        query = cleaned.text
+        if plan.reference:
+            query = " ".join(s.name for s in plan.subjects) + " " + query
+        retrieved = self.search(query, self.settings.top_k)
+        t1 = time.perf_counter()
         reply = compose(
-            cleaned.text, self.catalog, retrieved, chunks, history, language, self.settings.top_k, self.retriever.idf
+            cleaned.text, self.catalog, retrieved, chunks, history, language, self.settings.top_k,
+            self.retriever.idf, self.sentences, state,
         )
         reply.notices[:0] = cleaned.notices
         reply.timings_ms = {"retrieval": (t1 - t0) * 1000, "compose": (time.perf_counter() - t1) * 1000}

@@ -1,0 +1,204 @@
+"""Extractive lookup: the article indexed sentence by sentence.
+
+"Which model has property P?" is answered by finding the sentence(s) that state P and
+naming what that sentence is about: the catalog model it names, else its section's family.
+
+Scoring mixes a lexical and a dense signal:
+
+* lexical: the IDF-weighted share of the question's content words that the sentence
+  contains (jieba words + CJK bigrams + ASCII words, entity aliases included), which
+  rewards a sentence that states the asked property rather than one that merely names a
+  model; question words (哪個, which, 模型) are not content;
+* dense: cosine similarity of the sentence and the question under the assistant's
+  embedder (USE v3 by default), computed once per process for the article's sentences.
+
+`MIN_SCORE` is the calibrated threshold below which the answer is "the knowledge base
+does not say" instead of a guess; it was set from the lookup and out-of-scope questions
+of `eval/questions.jsonl` (the lowest true lookup scored above it, off-topic asks below).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..constraints import mention_spans, normalize
+from ..knowledge import Catalog
+
+if TYPE_CHECKING:
+    from ..embeddings import Embedder
+    from ..index import Chunk
+
+MIN_SCORE = 0.30
+"""Combined score a sentence needs before it is quoted as the answer."""
+
+DENSE_WEIGHT = 0.35
+
+_QUESTION_WORDS = frozenset(
+    """哪 哪個 哪一個 哪家 哪間 哪款 哪些 哪種 什麼 誰 是 的 了 嗎 呢 有 個 一個 模型 模型家族 家族 系列 語言 語言模型 開源
+    公司 被 在 用 會 要 先 那 這 和 與 跟 及 或 也 都 就 還 很 最 呀 吧 啊 請問 知道 想 問 聽說 據說 號稱 哪一 一家 家 款 種
+    which what who whose model models family families company companies is are was were the a an of to in on for with
+    by that this it its has have had do does did be been said says known called named one ones open llm llms""".split()
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str  # the text that is scored
+    section: str
+    family: str | None
+    chunk_id: str
+    model_id: str | None  # the first catalog model the sentence names
+    quote_zh: str = ""  # what a zh answer quotes (the article sentence, or the catalog's paraphrase)
+    quote_en: str = ""
+    models: tuple[tuple[int, str], ...] = ()  # (position in the normalised text, model id) of every model named
+
+
+@dataclass(frozen=True)
+class Hit:
+    text: str
+    family: str | None
+    model_id: str | None
+    chunk_id: str
+    score: float
+    lexical: float
+    dense: float
+    quote_zh: str = ""
+    quote_en: str = ""
+    from_article: bool = True
+
+
+def split_sentences(text: str) -> list[str]:
+    out = []
+    for piece in re.split(r"(?<=[。！？!?])|\n+", text):
+        piece = piece.strip().lstrip("-> ").strip()
+        if 6 <= len(piece) <= 240:
+            out.append(piece)
+    return out
+
+
+class SentenceIndex:
+    """Every sentence of the curated article, with lexical and dense scoring."""
+
+    def __init__(self, catalog: Catalog, chunks: list[Chunk], embedder: Embedder | None = None) -> None:
+        """Cheap: the sentences are split and tokenised on the first search."""
+        self._catalog = catalog
+        self._chunks = [c for c in chunks if c.source == "article"]
+        self._embedder = embedder
+        self._vectors: list[list[float]] | None = None
+        self._built = False
+        self._lock = threading.Lock()
+
+    def _build(self) -> None:
+        from ..retrieval import tokenize  # noqa: PLC0415
+
+        with self._lock:
+            if self._built:
+                return
+            self._tokenize = tokenize
+            self.sentences: list[Sentence] = []
+            for chunk in self._chunks:
+                for text in split_sentences(chunk.text):
+                    self.sentences.append(
+                        Sentence(text, chunk.title, chunk.family, chunk.id, self._first_model(text), text, text,
+                                 self._models(text))
+                    )
+            # The catalog's notable traits: the article's statements in zh and English, so an
+            # English question ("puns", "pioneer") matches without translating the article.
+            first_chunk = {}
+            for chunk in self._chunks:
+                first_chunk.setdefault(chunk.family, chunk.id)
+            for family in self._catalog.families:
+                for trait in family.notable:
+                    model = self._first_model(trait.model or "") or self._first_model(trait.zh)
+                    chunk_id = first_chunk.get(family.id, f"catalog:family:{family.id}")
+                    for text in (trait.zh, trait.en):
+                        self.sentences.append(
+                            Sentence(text, family.name, family.id, chunk_id, model, trait.zh, trait.en, self._models(text))
+                        )
+            self._tokens = [set(self._content(tokenize(s.text))) for s in self.sentences]
+            df = Counter(t for tokens in self._tokens for t in tokens)
+            n = max(len(self._tokens), 1)
+            self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+            self._default_idf = math.log(1 + (n + 0.5) / 0.5)
+            self._built = True
+
+    def _models(self, text: str) -> tuple[tuple[int, str], ...]:
+        return tuple((m.start, m.target) for m in mention_spans(normalize(text), self._catalog) if m.kind == "model")
+
+    def _nearest_model(self, sentence: Sentence, query: set[str], exclude: frozenset[str]) -> str | None:
+        """Of the models a sentence names (less those the question itself names), the one
+        closest to the words the question matched ("…微調出 Devstral…，後續又微調出
+        Magistral，是 Mistral 的推理模型" → Magistral)."""
+        candidates = [m for m in sentence.models if m[1] not in exclude]
+        if sentence.model_id and sentence.model_id not in exclude and not sentence.models:
+            return sentence.model_id
+        if not candidates:
+            return None if sentence.model_id in exclude else sentence.model_id
+        if len(candidates) == 1:
+            return candidates[0][1]
+        norm = normalize(sentence.text)
+        # Words inside a name (the family, a model) say nothing about which model has the trait.
+        names = [(m.start, m.end) for m in mention_spans(norm, self._catalog)]
+        spots = [
+            norm.find(t) for t in query
+            if len(t) >= 2 and norm.find(t) >= 0 and not any(a <= norm.find(t) < b for a, b in names)
+        ]
+        if not spots:
+            return candidates[0][1]
+        return min(candidates, key=lambda m: min(abs(m[0] - spot) for spot in spots))[1]
+
+    def _first_model(self, text: str) -> str | None:
+        mentions = [m for m in mention_spans(normalize(text), self._catalog) if m.kind == "model"]
+        return mentions[0].target if mentions else None
+
+    @staticmethod
+    def _content(tokens: list[str]) -> list[str]:
+        return [t for t in tokens if t not in _QUESTION_WORDS and not (len(t) == 1 and not t.isalnum())]
+
+    def _dense(self, question: str) -> list[float]:
+        if self._embedder is None or not self.sentences:
+            return [0.0] * len(self.sentences)
+        with self._lock:
+            if self._vectors is None:
+                self._vectors = [_unit(v) for v in self._embedder.embed([s.text for s in self.sentences])]
+        query = _unit(self._embedder.embed([question])[0])
+        return [sum(a * b for a, b in zip(query, vector, strict=False)) for vector in self._vectors]
+
+    def search(
+        self, question: str, k: int = 3, min_score: float = MIN_SCORE, exclude: frozenset[str] = frozenset()
+    ) -> list[Hit]:
+        """The best sentences for `question`, best first; empty when none clears `min_score`.
+
+        Args:
+            exclude: model ids the question names itself; a hit names another model in the
+                sentence when there is one.
+        """
+        self._build()
+        query = set(self._content(self._tokenize(question)))
+        if not query or not self.sentences:
+            return []
+        weights = {t: self._idf.get(t, self._default_idf) for t in query}
+        total = sum(weights.values()) or 1.0
+        lexical = [sum(weights[t] for t in query & tokens) / total for tokens in self._tokens]
+        dense = self._dense(question)
+        scored = []
+        for n, sentence in enumerate(self.sentences):
+            score = (1 - DENSE_WEIGHT) * lexical[n] + DENSE_WEIGHT * max(dense[n], 0.0)
+            model_id = self._nearest_model(sentence, query & self._tokens[n], exclude)
+            scored.append(Hit(
+                sentence.text, sentence.family, model_id, sentence.chunk_id, score, lexical[n], dense[n],
+                sentence.quote_zh, sentence.quote_en, sentence.quote_zh == sentence.quote_en,
+            ))
+        scored.sort(key=lambda h: -h.score)
+        return [h for h in scored[:k] if h.score >= min_score]
+
+
+def _unit(vector) -> list[float]:
+    values = [float(x) for x in vector]
+    norm = math.sqrt(sum(x * x for x in values)) or 1.0
+    return [x / norm for x in values]

@@ -1,0 +1,877 @@
+"""Answer-first text for each intent of a `Plan`.
+
+The first sentence answers the question asked: the model's name, yes/no with its
+condition, the number with its unit, or "not covered". Reasons and supporting facts come
+next; a shortlist only for recommendations. Each renderer returns a `Rendered`, which also
+records what was shown (for follow-ups such as 「第二個」).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..constraints import Constraints, normalize
+from ..hardware import estimate
+from ..index import format_context, format_params
+from ..knowledge import Catalog, Model, Variant
+from ..retrieval import Passage
+from ..selection import COMMERCIAL_BADGE, COUNTRY_ZH, TASK_ZH, Exclusion, Recommendation, _rank_score, takes_images
+from .facts import (
+    Citations,
+    closed_answer,
+    constraint_summary,
+    family_fact,
+    licence_text,
+    model_fact,
+    quote_article,
+    scope_answer,
+    size_text,
+    vendor_text,
+)
+from .plan import Plan, Subject, claim_holds, country_filter
+from .recommend import build_shortlist, check, fit_for_model, rank_position, requests_of
+
+if TYPE_CHECKING:
+    from .conversation import ConversationState
+    from .lookup import SentenceIndex
+
+
+@dataclass
+class Rendered:
+    text: str
+    recommendations: list[Recommendation] = field(default_factory=list)
+    excluded: list[Exclusion] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)  # model ids in the order shown
+    variants: dict[str, str] = field(default_factory=dict)  # model id -> size shown
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What every renderer needs besides the plan."""
+
+    catalog: Catalog
+    cites: Citations
+    retrieved: list[Passage]
+    idf: dict[str, float]
+    sentences: SentenceIndex | None
+    state: ConversationState | None
+
+
+def _sentence_end(zh: bool) -> str:
+    return "。" if zh else "."
+
+
+def _join(items: list[str], zh: bool) -> str:
+    if zh:
+        return "、".join(items)
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _model(catalog: Catalog, subject: Subject) -> Model:
+    return catalog.by_id[subject.id]
+
+
+def _variant(model: Model, subject: Subject) -> Variant | None:
+    if not subject.variant:
+        return None
+    return next((v for v in model.sizes if v.name == subject.variant), None)
+
+
+def _display(model: Model, variant: Variant | None) -> str:
+    return variant.name if variant else model.name
+
+
+# ---------------------------------------------------------------- fact
+
+
+def _commercial_lead(model: Model, name: str, zh: bool) -> str:
+    licence = f"{model.licence.name}（{model.licence.id}）" if zh else f"{model.licence.name} ({model.licence.id})"
+    if model.commercial_use == "yes":
+        return f"可以：{name} 採 {licence} 授權，可商用。" if zh else f"Yes: {name} is under {licence}, which allows commercial use."
+    conditions = (model.commercial_conditions if zh else model.commercial_conditions_en or model.commercial_conditions).rstrip("。. ")
+    if model.commercial_use == "conditional":
+        return (f"有條件可以：{name} 採 {licence} 授權，{conditions}。" if zh
+                else f"Yes, with conditions: {name} is under {licence}; {conditions}.")
+    return f"不行：{name} 採 {licence} 授權，不可商用。" if zh else f"No: {name} is under {licence}, which does not allow commercial use."
+
+
+def _size_lead(model: Model, variant: Variant | None, zh: bool) -> str:
+    if variant is not None:
+        active = variant.params_active_b
+        if zh:
+            return f"{variant.name} 有 {format_params(variant.params_total_b)} 參數" + (f"（MoE，每次啟動 {format_params(active)}）" if active else "") + "。"
+        return f"{variant.name} has {format_params(variant.params_total_b)} parameters" + (f" (MoE, {format_params(active)} active)" if active else "") + "."
+    sizes = sorted(v.params_total_b for v in model.sizes)
+    largest = max(model.sizes, key=lambda v: v.params_total_b)
+    active = largest.params_active_b or (model.params_active_b if largest.params_total_b == model.params_total_b else None)
+    flagship = f"{format_params(largest.params_total_b)}" + (
+        (f"（MoE，每次啟動 {format_params(active)}）" if zh else f" (MoE, {format_params(active)} active)") if active else "")
+    if len(sizes) > 1:
+        if zh:
+            return f"{model.name} 有 {format_params(sizes[0])} 到 {flagship} 多種尺寸（{'、'.join(v.name for v in model.sizes)}）。"
+        return f"{model.name} comes in sizes from {format_params(sizes[0])} to {flagship} ({', '.join(v.name for v in model.sizes)})."
+    return f"{model.name} 有 {flagship} 參數。" if zh else f"{model.name} has {flagship} parameters."
+
+
+def _context_lead(model: Model, name: str, zh: bool) -> str:
+    ctx = format_context(model.context_tokens)
+    if not model.context_tokens:
+        return f"型錄沒有 {name} 的上下文長度資料。" if zh else f"The catalog has no context length for {name}."
+    return f"{name} 的上下文長度是 {ctx} token。" if zh else f"{name} has a context window of {ctx} tokens."
+
+
+def _modality_lead(model: Model, variant: Variant | None, norm: str, zh: bool) -> str:
+    mods = (variant.modalities if variant and variant.modalities else None) or model.modalities
+    name = _display(model, variant)
+    wants_audio = bool(re.search(r"語音|聲音|audio|speech", norm))
+    has = any(m in ("audio", "speech") for m in mods) if wants_audio else takes_images(model, variant)
+    what = ("語音" if wants_audio else "圖片") if zh else ("audio" if wants_audio else "images")
+    shown = "、".join(mods) if zh else ", ".join(mods)
+    if has:
+        return f"可以：{name} 支援{what}輸入（{shown}）。" if zh else f"Yes: {name} accepts {what} ({shown})."
+    return f"不行：{name} 不支援{what}輸入，只支援 {shown}。" if zh else f"No: {name} does not accept {what}; it takes {shown}."
+
+
+_COUNTRY_EN = {"CN": "China", "US": "the United States", "FR": "France", "CA": "Canada", "AE": "the UAE", "GB": "the UK", "TW": "Taiwan"}
+
+
+def _fact_lead(plan: Plan, model: Model, variant: Variant | None, catalog: Catalog, norm: str) -> str:
+    zh = plan.zh
+    name = _display(model, variant)
+    order = ["commercial", "licence", "memory", "size", "experts", "context", "modalities", "vendor", "country",
+             "released", "base", "chinese", "weakness", "verdict"]
+    asked = [a for a in order if a in plan.attributes]
+    first = asked[0] if asked else None
+    if first == "commercial" or (first == "licence" and "commercial" in plan.attributes):
+        return _commercial_lead(model, name, zh)
+    if first == "licence":
+        badge = COMMERCIAL_BADGE["zh-TW" if zh else "en"][model.commercial_use]
+        return (f"{name} 採 {model.licence.name}（{model.licence.id}）授權，{badge}。" if zh
+                else f"{name} is under {model.licence.name} ({model.licence.id}): {badge}.")
+    if first in ("size", "memory"):
+        return _size_lead(model, variant, zh)
+    if first == "experts":
+        if model.architecture == "moe":
+            active = format_params((variant.params_active_b if variant else None) or model.params_active_b or model.params_total_b)
+            experts = (f"，{model.experts} 個專家" if zh else f", {model.experts} experts") if model.experts else ""
+            return (f"是，{name} 採混合專家 (MoE) 架構，每次啟動 {active}{experts}。" if zh
+                    else f"Yes: {name} is a mixture-of-experts model with {active} active{experts}.")
+        arch = {"dense": "稠密 (dense)", "hybrid": "混合"}.get(model.architecture, model.architecture)
+        return f"{name} 是{arch}架構，不是 MoE。" if zh else f"{name} is a {model.architecture} model, not MoE."
+    if first == "context":
+        return _context_lead(model, name, zh)
+    if first == "modalities":
+        return _modality_lead(model, variant, norm, zh)
+    if first == "vendor":
+        return (f"{name} {vendor_text(model, catalog, True).strip()}。".replace(" 由", "由") if zh
+                else f"{name} is {vendor_text(model, catalog, False)}.")
+    if first == "country":
+        country = COUNTRY_ZH.get(model.country, model.country)
+        return (f"{name} 來自{country}（{model.vendor}）。" if zh
+                else f"{name} comes from {_COUNTRY_EN.get(model.country, model.country)} ({model.vendor}).")
+    if first == "released" and model.released:
+        return f"{name} 於 {model.released} 釋出。" if zh else f"{name} was released on {model.released}."
+    if first == "chinese":
+        return f"{name}：{model.languages.chinese_note}" if zh else f"{name}: {model.languages.chinese_note}"
+    if first == "weakness" and model.weaknesses:
+        return (f"{name} 的缺點：{'；'.join(model.weaknesses)}。" if zh
+                else f"{name}'s weaknesses (from the article, in Chinese): {'；'.join(model.weaknesses)}.")
+    if first == "verdict":
+        return (f"原文認為 {name}：{model.verdict_reason}" if zh
+                else f"The article's view of {name} ({model.verdict}): {model.verdict_reason_en or model.verdict_reason}")
+    if first == "base":
+        base = catalog.by_id.get(model.base_model or "")
+        if base:
+            return f"{name} 是以 {base.name} 為基礎微調的衍生模型。" if zh else f"{name} is fine-tuned from {base.name}."
+    summary = model.summary_zh if zh else model.summary_en
+    return summary if variant is None else f"{name} 是 {model.name} 的一個尺寸。{summary}" if zh else f"{name} is one size of {model.name}. {summary}"
+
+
+def _family_lead(plan: Plan, family_id: str, catalog: Catalog) -> str:
+    zh = plan.zh
+    family = catalog.family_by_id[family_id]
+    members = catalog.models_of(family_id)
+    if {"commercial", "licence"} & set(plan.attributes) and members:
+        usable = [m.name for m in members if m.commercial_use == "yes"]
+        conditional = [m.name for m in members if m.commercial_use == "conditional"]
+        blocked = [m.name for m in members if m.commercial_use == "no"]
+        if zh:
+            parts = []
+            if usable:
+                parts.append(f"可商用：{'、'.join(usable)}")
+            if conditional:
+                parts.append(f"有條件：{'、'.join(conditional)}")
+            if blocked:
+                parts.append(f"不可商用：{'、'.join(blocked)}")
+            verdict = "看型號" if blocked or conditional else "可以"
+            return f"{verdict}：{family.name} 系列{'；'.join(parts)}。"
+        parts = []
+        if usable:
+            parts.append(f"commercial OK: {', '.join(usable)}")
+        if conditional:
+            parts.append(f"with conditions: {', '.join(conditional)}")
+        if blocked:
+            parts.append(f"non-commercial: {', '.join(blocked)}")
+        verdict = "It depends on the model" if blocked or conditional else "Yes"
+        return f"{verdict}: in the {family.name} family, {'; '.join(parts)}."
+    if {"vendor", "country"} & set(plan.attributes):
+        country = COUNTRY_ZH.get(family.country, family.country)
+        return (f"{family.name} 是{country}的 {family.vendor_zh} 推出的模型家族。" if zh
+                else f"{family.name} is made by {family.vendor} ({_COUNTRY_EN.get(family.country, family.country)}).")
+    if {"size", "memory"} & set(plan.attributes) and members:
+        sizes = sorted({v.params_total_b for m in members for v in m.sizes})
+        return (f"{family.name} 系列在型錄中從 {format_params(sizes[0])} 到 {format_params(sizes[-1])} 都有。" if zh
+                else f"The {family.name} family spans {format_params(sizes[0])} to {format_params(sizes[-1])} in the catalog.")
+    return (f"{family.name}（{family.vendor_zh}）：{family.summary_zh}" if zh else f"{family.name} ({family.vendor}): {family.summary_en}")
+
+
+def render_fact(plan: Plan, ctx: Context) -> Rendered:
+    catalog, cites, zh = ctx.catalog, ctx.cites, plan.zh
+    norm = normalize(plan.question)
+    paragraphs: list[str] = []
+    shown: list[str] = []
+    variants: dict[str, str] = {}
+    aspects = set(plan.attributes)
+    confirmed = [cl for cl in plan.claims if claim_holds(cl, catalog)]
+    models = [s for s in plan.subjects if s.kind == "model"][:3]
+    families = [s for s in plan.subjects if s.kind == "family"][:2]
+    leads: list[str] = []
+    for subject in models:
+        model = _model(catalog, subject)
+        variant = _variant(model, subject)
+        lead = _fact_lead(plan, model, variant, catalog, norm)
+        leads.append(lead + cites.cite(f"catalog:{model.id}"))
+        shown.append(model.id)
+        if variant:
+            variants[model.id] = variant.name
+    for subject in families:
+        leads.append(_family_lead(plan, subject.id, catalog) + cites.cite(f"catalog:family:{subject.id}"))
+    if confirmed and leads:
+        leads[0] = ("是的。" if zh else "Yes. ") + leads[0]
+    paragraphs.append(" ".join(leads))
+    for subject in models:
+        paragraphs.append(model_fact(_model(catalog, subject), catalog, aspects, cites, zh))
+    for subject in families:
+        paragraphs.append(family_fact(subject.id, catalog, aspects, plan.constraints.tasks, cites, zh))
+        shown += [m.id for m in catalog.models_of(subject.id)]
+    closed = [s.id for s in plan.subjects if s.kind == "closed"]
+    if closed:
+        paragraphs.append(closed_answer(catalog, closed, zh))
+    fam_ids = {catalog.by_id[s.id].family for s in models} | {s.id for s in families}
+    paragraphs.append(quote_article(plan.question, ctx.retrieved, ctx.idf, fam_ids, cites, zh))
+    return Rendered("\n\n".join(p for p in paragraphs if p), shown=shown, variants=variants)
+
+
+# ---------------------------------------------------------------- false premise
+
+
+def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
+    catalog, zh = ctx.catalog, plan.zh
+    wrong = [cl for cl in plan.claims if not claim_holds(cl, catalog)]
+    claim = wrong[0]
+    subject = next(s for s in plan.subjects if s.id == claim.subject)
+    models = [catalog.by_id[subject.id]] if subject.kind == "model" else catalog.models_of(subject.id)
+    model = models[0]
+    name = subject.name
+    if claim.attribute == "licence":
+        if zh:
+            actual = "、".join(dict.fromkeys(f"{m.licence.name}（{m.licence.id}）" for m in models))
+            lead = f"不是：{name} 的授權是 {actual}，不是 {claim.value}。"
+        else:
+            actual = ", ".join(dict.fromkeys(f"{m.licence.name} ({m.licence.id})" for m in models))
+            lead = f"No: {name} is under {actual}, not {claim.value}."
+    elif claim.attribute == "vendor":
+        claimed = catalog.family_by_id[claim.value]
+        family = catalog.family_by_id[model.family]
+        lead = (f"不是：{name} 是 {family.vendor_zh} 推出的，不是 {claimed.vendor_zh}。" if zh
+                else f"No: {name} is made by {family.vendor}, not {claimed.vendor}.")
+    elif claim.attribute == "country":
+        country = COUNTRY_ZH.get(model.country, model.country)
+        claimed = COUNTRY_ZH.get(claim.value, claim.value)
+        lead = (f"不是：{name} 來自{country}（{model.vendor}），不是{claimed}。" if zh
+                else f"No: {name} comes from {_COUNTRY_EN.get(model.country, model.country)} ({model.vendor}), not {_COUNTRY_EN.get(claim.value, claim.value)}.")
+    elif claim.attribute == "size":
+        sizes = "、".join(format_params(v.params_total_b) for v in model.sizes) if zh else ", ".join(format_params(v.params_total_b) for v in model.sizes)
+        lead = (f"不是：{name} 的參數量是 {sizes}，不是 {format_params(float(claim.value))}。" if zh
+                else f"No: {name} has {sizes} parameters, not {format_params(float(claim.value))}.")
+    else:  # commercial
+        lead = "不對：" + _commercial_lead(model, name, zh).split("：", 1)[-1] if zh else "No — " + _commercial_lead(model, name, zh).split(": ", 1)[-1]
+    lead += ctx.cites.cite(f"catalog:{model.id}") if subject.kind == "model" else ctx.cites.cite(f"catalog:family:{subject.id}")
+    rest = render_fact(plan, ctx)
+    body = rest.text.split("\n\n", 1)[1] if "\n\n" in rest.text else ""
+    return Rendered(lead + ("\n\n" + body if body else ""), shown=rest.shown, variants=rest.variants)
+
+
+# ---------------------------------------------------------------- fit
+
+
+_KIND_ZH = {"ram": "記憶體 (RAM)", "vram": "顯存 (VRAM)", "unified": "統一記憶體"}
+_KIND_EN = {"ram": "RAM", "vram": "VRAM", "unified": "unified memory"}
+
+
+def _hardware_phrase(c: Constraints, zh: bool) -> str:
+    kind = c.memory_kind or "ram"
+    return f"{c.memory_gb:g}GB {_KIND_ZH[kind]}" if zh else f"{c.memory_gb:g} GB of {_KIND_EN[kind]}"
+
+
+def _speed(fit, zh: bool) -> str:
+    speed = getattr(fit, "tokens_per_s", None)
+    if not speed:
+        return ""
+    label = getattr(fit, "placement_zh" if zh else "placement", "") or ""
+    label = f"，{label}" if label and zh else (f", {label}" if label else "")
+    return f"，約 {speed:g} token/s{label}" if zh else f", ~{speed:g} tok/s{label}"
+
+
+def render_fit(plan: Plan, ctx: Context) -> Rendered:
+    catalog, zh, c = ctx.catalog, plan.zh, plan.constraints
+    lines: list[str] = []
+    shown: list[str] = []
+    variants: dict[str, str] = {}
+    for subject in [s for s in plan.subjects if s.kind == "model"][:3]:
+        model = _model(catalog, subject)
+        variant = _variant(model, subject)
+        shown.append(model.id)
+        cite = ctx.cites.cite(f"catalog:{model.id}")
+        if c.memory_gb is not None:
+            restricted = model.model_copy(update={"variants": [variant]}) if variant else model
+            fit = fit_for_model(restricted, c)
+            hw = _hardware_phrase(c, zh)
+            if fit:
+                variants[model.id] = fit.variant
+                name = fit.variant
+                lines.append(
+                    f"跑得動：{hw} 可以跑 {name}（{fit.quant} 約需 {fit.required_gb:.1f}GB{_speed(fit, True)}）。{cite}" if zh
+                    else f"Yes: {name} fits {hw} ({fit.quant} needs ~{fit.required_gb:.1f} GB{_speed(fit, False)}).{cite}"
+                )
+                too_big = [v for v in model.sizes if v.params_total_b > next((s.params_total_b for s in model.sizes if s.name == fit.variant), 0)]
+                if too_big and not variant:
+                    names = _join([v.name for v in too_big], zh)
+                    lines.append(f"更大的 {names} 放不下。" if zh else f"The larger {names} do not fit.")
+            else:
+                target = variant or min(model.sizes, key=lambda v: v.params_total_b)
+                need = estimate(target, 10_000, "Q4_K_M", 4096, model_id=model.id, memory_kind=c.memory_kind or "ram")
+                name = _display(model, variant)
+                what = name if variant or len(model.sizes) == 1 else f"{model.name}（最小的 {target.name} 也）" if zh else f"{model.name} (even its smallest size, {target.name})"
+                lines.append(
+                    f"跑不動：{what}在 {hw} 放不下（Q4_K_M 約需 {need.required_gb:.0f}GB）。{cite}" if zh
+                    else f"No: {what} does not fit in {hw} (Q4_K_M needs ~{need.required_gb:.0f} GB).{cite}"
+                )
+        else:
+            target = variant or max(model.sizes, key=lambda v: v.params_total_b)
+            parts = []
+            for quant in ("Q4_K_M", "Q8_0", "F16"):
+                est = estimate(target, 10_000, quant, 4096, model_id=model.id)
+                parts.append(f"{quant} 約 {est.required_gb:.0f}GB" if zh else f"{quant} ~{est.required_gb:.0f} GB")
+            sizes_note = ""
+            if not variant and len(model.sizes) > 1:
+                small = min(model.sizes, key=lambda v: v.params_total_b)
+                small_est = estimate(small, 10_000, "Q4_K_M", 4096, model_id=model.id)
+                sizes_note = (f"最小的 {small.name} 在 Q4_K_M 約需 {small_est.required_gb:.1f}GB。" if zh
+                              else f"The smallest size, {small.name}, needs ~{small_est.required_gb:.1f} GB at Q4_K_M.")
+            lines.append(
+                (f"{target.name} 約需 {parts[0].split('約 ')[1]} 記憶體（Q4_K_M 量化，含 4k 上下文的 KV 快取）；" + "、".join(parts[1:]) + f"。{cite}") if zh
+                else f"{target.name} needs about {parts[0].split('~')[1]} of memory (Q4_K_M, including a 4k-token KV cache); " + ", ".join(parts[1:]) + f".{cite}"
+            )
+            if sizes_note:
+                lines.append(sizes_note)
+            for claim in model.article_claims:
+                if "GB" in claim.article_says or "空間" in claim.article_says:
+                    lines.append(f"原文寫「{claim.article_says}」。" if zh else f"The article says 「{claim.article_says}」.")
+    if c.assumptions:
+        lines.append(("假設：" if zh else "Assumptions: ") + ("；".join(c.assumptions) if zh else "; ".join(c.assumptions)))
+    lines.append("（記憶體為含 KV 快取與執行負擔的估算；速度只代表數量級。）" if zh
+                 else "(Memory includes the KV cache and runtime overhead; speed is an order-of-magnitude estimate.)")
+    families = {catalog.by_id[m].family for m in shown}
+    quote = quote_article(plan.question, ctx.retrieved, ctx.idf, families, ctx.cites, zh)
+    if quote:
+        lines.append(quote)
+    return Rendered("\n".join(lines), shown=shown, variants=variants)
+
+
+# ---------------------------------------------------------------- recommend
+
+
+def render_recommend(plan: Plan, ctx: Context, family: str | None = None) -> Rendered:
+    catalog, zh, c, cites = ctx.catalog, plan.zh, plan.constraints, ctx.cites
+    mentioned = [s.id for s in plan.subjects if s.kind == "model"]
+    result = build_shortlist(catalog, c, plan.question, zh, limit=5, family=family, mentioned=mentioned)
+    recs = result.recommendations
+    summary = constraint_summary(c, zh)
+    lines: list[str] = []
+    if not recs:
+        if result.specialist_tasks and not result.task_matches:
+            tasks = _join([TASK_ZH.get(t, t) if zh else t for t in result.specialist_tasks], zh)
+            lines.append(f"型錄中沒有以{tasks}見長、又符合你條件（{summary}）的模型。" if zh
+                         else f"No catalog model tagged for {tasks} meets your conditions ({summary}).")
+        else:
+            lines.append(f"型錄中沒有符合你條件（{summary}）的模型。" if zh else f"No catalog model meets your conditions ({summary}).")
+        lines.append("可以放寬其中一個條件再試，例如記憶體或授權。" if zh else "Try relaxing one condition, such as memory or licence.")
+    else:
+        top = recs[0]
+        why = top.reason
+        lines.append((f"建議選 **{top.model.name}**（{top.variant.name}）：{why}。" if zh
+                      else f"I suggest **{top.model.name}** ({top.variant.name}): {why}.") + cites.cite(f"catalog:{top.model.id}"))
+        if len(recs) == 1:
+            lines.append(f"依你的條件（{summary}），型錄中只有這一個模型符合。" if zh else f"For your conditions ({summary}), it is the only catalog model that fits.")
+        else:
+            few = len(recs) < 5
+            if zh:
+                head = f"依你的條件（{summary}），" if summary else ""
+                lines.append(head + (f"只有 {len(recs)} 個模型符合：" if few else "候選："))
+            else:
+                head = f"For your conditions ({summary}), " if summary else ""
+                lines.append(head + (f"only {len(recs)} models fit:" if few else "candidates:"))
+            for n, rec in enumerate(recs, 1):
+                cite = cites.cite(f"catalog:{rec.model.id}")
+                lines.append(f"{n}. **{rec.model.name}**：{rec.reason}{cite}" if zh else f"{n}. **{rec.model.name}**: {rec.reason}{cite}")
+        art = cites.cite(cites.article_for(top.model.family))
+        lines.append(f"\n原文認為 {top.model.name}：{top.model.verdict_reason}{art}" if zh
+                     else f"\nThe article on {top.model.name}: {top.model.verdict_reason_en or top.model.verdict_reason}{art}")
+    if result.excluded:
+        lines.append("\n**不建議／已排除：**" if zh else "\n**Why not:**")
+        lines.extend(f"- {e.reason}" for e in result.excluded)
+    if c.assumptions:
+        lines.append(("\n假設：" if zh else "\nAssumptions: ") + ("；".join(c.assumptions) if zh else "; ".join(c.assumptions)))
+    if c.memory_gb is not None and recs:
+        lines.append("（記憶體為含 KV 快取與執行負擔的估算；速度只代表數量級。）" if zh
+                     else "(Memory includes the KV cache and runtime overhead; speed is an order-of-magnitude estimate.)")
+    return Rendered(
+        "\n".join(lines), recommendations=recs, excluded=result.excluded,
+        shown=[r.model.id for r in recs], variants={r.model.id: r.variant.name for r in recs},
+    )
+
+
+# ---------------------------------------------------------------- why not
+
+
+def _state_constraints(plan: Plan, ctx: Context) -> Constraints:
+    c = plan.constraints
+    prior = ctx.state.constraints if ctx.state is not None else None
+    if prior is None:
+        return c
+    merged = Constraints(**prior.to_dict())
+    for key, value in c.to_dict().items():
+        if key.startswith("mentioned_") or value in (None, False, [], ""):
+            continue
+        setattr(merged, key, value)
+    merged.mentioned_models, merged.mentioned_families = c.mentioned_models, c.mentioned_families
+    return merged
+
+
+def render_why_not(plan: Plan, ctx: Context) -> Rendered:
+    catalog, zh = ctx.catalog, plan.zh
+    c = _state_constraints(plan, ctx)
+    question = " ".join(ctx.state.questions[-1:] if ctx.state else []) + " " + plan.question
+    requests = requests_of(question, c)
+    subjects = [s for s in plan.subjects if s.kind in ("model", "family")]
+    lines: list[str] = []
+    shown: list[str] = []
+    has_context = ctx.state is not None and ctx.state.constraints is not None
+    summary = constraint_summary(c, zh)
+    for subject in subjects[:2]:
+        models = [catalog.by_id[subject.id]] if subject.kind == "model" else catalog.models_of(subject.id)
+        reasons = []
+        passing = []
+        for model in models:
+            broken = check(model, c, requests, catalog, zh)
+            if broken:
+                reasons.append(broken[1])
+            else:
+                passing.append(model)
+            shown.append(model.id)
+        cite = ctx.cites.cite(f"catalog:{models[0].id}" if subject.kind == "model" else f"catalog:family:{subject.id}")
+        if reasons and not passing:
+            because = "；".join(r.split("：", 1)[-1] for r in reasons[:3]) if zh else "; ".join(r.split(": ", 1)[-1] for r in reasons[:3])
+            if zh:
+                lines.append(f"{subject.name} 沒有被推薦，因為{because}" + (f"（你的條件：{summary}）" if summary else "") + f"。{cite}")
+            else:
+                lines.append(f"{subject.name} was not recommended because {because}" + (f" (your conditions: {summary})" if summary else "") + f".{cite}")
+        elif has_context:
+            shortlist = build_shortlist(catalog, c, question, zh, limit=5)
+            best_place = min((p for p in (rank_position(m.id, shortlist) for m in passing) if p), default=None)
+            ahead = [r.model.name for r in shortlist.ranked[: (best_place or 1) - 1]][:3]
+            if zh:
+                lines.append(f"{subject.name} 其實符合你的條件（{summary}），但排在第 {best_place} 名，前面的 {'、'.join(ahead)} 更符合需求。{cite}")
+            else:
+                lines.append(f"{subject.name} does meet your conditions ({summary}) but ranks #{best_place}; {', '.join(ahead)} fit the request better.{cite}")
+            model = passing[0]
+            score, matched = _rank_score(model, model.sizes[-1], c)
+            if c.tasks and not matched:
+                tasks = _join([TASK_ZH.get(t, t) if zh else t for t in c.tasks], zh)
+                lines.append(f"{model.name} 沒有標示{tasks}專長。" if zh else f"{model.name} is not tagged for {tasks}.")
+        else:
+            model = passing[0] if passing else models[0]
+            weak = "；".join(model.weaknesses[:3])
+            lines.append(
+                (f"還沒有提出條件，所以 {subject.name} 沒有被排除；原文提到的缺點：{weak}。{cite}" if zh
+                 else f"No conditions were given, so {subject.name} was not excluded; the article's caveats (in Chinese): {weak}.{cite}")
+            )
+        for model in (passing or models)[:1]:
+            art = ctx.cites.cite(ctx.cites.article_for(model.family))
+            lines.append(f"原文認為 {model.name}：{model.verdict_reason}{art}" if zh
+                         else f"The article on {model.name}: {model.verdict_reason_en or model.verdict_reason}{art}")
+    return Rendered("\n".join(lines), shown=shown)
+
+
+# ---------------------------------------------------------------- compare
+
+
+def render_compare(plan: Plan, ctx: Context) -> Rendered:
+    catalog, zh = ctx.catalog, plan.zh
+    c = plan.constraints
+    subjects = [s for s in plan.subjects if s.kind in ("model", "family")]
+    pairs: list[tuple[Model, Variant | None]] = []
+    for subject in subjects[:3]:
+        if subject.kind == "model":
+            model = catalog.by_id[subject.id]
+            pairs.append((model, _variant(model, subject)))
+        elif catalog.models_of(subject.id):
+            members = catalog.models_of(subject.id)
+            pairs.append((max(members, key=lambda m: _rank_score(m, m.sizes[-1], c)[0]), None))
+    requests = requests_of(plan.question, c)
+    verdicts = []
+    for model, variant in pairs:
+        broken = check(model, c, requests, catalog, zh)
+        sizes = [variant] if variant else model.sizes
+        score, matched = _rank_score(model, max(sizes, key=lambda v: v.params_total_b), c)
+        verdicts.append((model, variant, broken, score))
+    passing = [v for v in verdicts if v[2] is None]
+    summary = constraint_summary(c, zh)
+    lines: list[str] = []
+    if passing:
+        best = max(passing, key=lambda v: v[3])
+        name = _display(best[0], best[1])
+        others = [v for v in verdicts if v is not best]
+        because = []
+        for model, variant, broken, _score in others:
+            if broken:
+                because.append(broken[1])
+        if zh:
+            reason = "；".join(because) if because else ("原文較推薦" if best[0].verdict == "recommended" else "綜合授權、尺寸與強項較合適")
+            need = f"以你的需求（{summary}）來說" if summary else "整體來說"
+            lines.append(f"選 **{name}**：{need}，{name} 比較合適（{reason}）。")
+        else:
+            reason = "; ".join(because) if because else ("the article rates it higher" if best[0].verdict == "recommended" else "its licence, size and strengths fit better")
+            need = f"for your needs ({summary})" if summary else "overall"
+            lines.append(f"Pick **{name}**: {need}, {name} is the better fit ({reason}).")
+    else:
+        reasons = "；".join(v[2][1] for v in verdicts if v[2]) if zh else "; ".join(v[2][1] for v in verdicts if v[2])
+        lines.append(f"兩者都不符合你的條件（{summary}）：{reasons}。" if zh else f"Neither fits your conditions ({summary}): {reasons}.")
+    lines.append("比較：" if zh else "Comparison:")
+    for model, variant, broken, _score in verdicts:
+        card = ctx.cites.cite(f"catalog:{model.id}")
+        art = ctx.cites.cite(ctx.cites.article_for(model.family))
+        strengths = "、".join(TASK_ZH.get(t, t) for t in model.strengths) if zh else ", ".join(model.strengths)
+        ctx_text = format_context(model.context_tokens)
+        fit_text = ""
+        if c.memory_gb is not None:
+            fit = fit_for_model(model.model_copy(update={"variants": [variant]}) if variant else model, c)
+            fit_text = ((f"；{c.memory_gb:g}GB 可跑 {fit.variant}（{fit.quant} 約 {fit.required_gb:.1f}GB）" if fit else f"；{c.memory_gb:g}GB 放不下")
+                        if zh else (f"; {fit.variant} fits {c.memory_gb:g} GB ({fit.quant} ~{fit.required_gb:.1f} GB)" if fit else f"; does not fit {c.memory_gb:g} GB"))
+        if zh:
+            lines.append(f"- **{_display(model, variant)}**（{model.vendor}）：{size_text(model, True)}；上下文 {ctx_text}；{licence_text(model, True)}"
+                         f"；強項：{strengths or '通用'}{fit_text}{card}。原文認為：{model.verdict_reason}{art}")
+        else:
+            lines.append(f"- **{_display(model, variant)}** ({model.vendor}): {size_text(model, False)}; context {ctx_text}; {licence_text(model, False)}"
+                         f"; strengths: {strengths or 'general'}{fit_text}{card}. Article: {model.verdict_reason_en or model.verdict_reason}{art}")
+    if passing:
+        best = max(passing, key=lambda v: v[3])
+        lines.append(f"結論：{('依你的需求' if summary else '整體而言')}選 {_display(best[0], best[1])}。" if zh
+                     else f"Verdict: {'for your needs' if summary else 'overall'}, pick {_display(best[0], best[1])}.")
+    else:
+        lines.append("結論：兩者都不適合，建議改問符合條件的推薦。" if zh else "Verdict: neither fits; ask for a recommendation under your conditions instead.")
+    return Rendered("\n".join(lines), shown=[m.id for m, _v, _b, _s in verdicts])
+
+
+# ---------------------------------------------------------------- rank
+
+
+def _rank_rows(plan: Plan, ctx: Context) -> list[tuple[float | str, Model, Variant | None]]:
+    catalog, c = ctx.catalog, plan.constraints
+    spec = plan.rank
+    assert spec is not None
+    family_ids = {s.id for s in plan.subjects if s.kind == "family"}
+    requests = requests_of(plan.question, c)
+    rows: list[tuple[float | str, Model, Variant | None]] = []
+    for model in catalog.models:
+        if model.status != "released":
+            continue
+        if family_ids and model.family not in family_ids:
+            continue
+        if check(model, c, requests, catalog, plan.zh):
+            continue
+        if c.tasks and not all(t in model.strengths or (t == "vision" and takes_images(model)) for t in c.tasks):
+            continue
+        if spec.field in ("params_total", "params_active"):
+            for variant in model.sizes:
+                if "vision" in c.tasks and not takes_images(model, variant):
+                    continue
+                active = variant.params_active_b or (model.params_active_b if variant.params_total_b == model.params_total_b else None)
+                is_moe = bool(active) and model.architecture == "moe" or bool(variant.params_active_b)
+                if spec.moe_only and not is_moe:
+                    continue
+                if spec.dense_only and is_moe:
+                    continue
+                value = active if spec.field == "params_active" else variant.params_total_b
+                if value:
+                    rows.append((value, model, variant if len(model.sizes) > 1 else None))
+        else:
+            if spec.moe_only and model.architecture != "moe":
+                continue
+            if spec.dense_only and model.architecture == "moe":
+                continue
+            value: float | str | None = {
+                "context": model.context_tokens,
+                "released": model.released,
+                "languages": model.languages.count,
+            }.get(spec.field)
+            if value:
+                rows.append((value, model, None))
+    rows.sort(key=lambda r: (r[0], r[1].name), reverse=not spec.ascending)
+    if spec.field == "released" and not spec.ascending:
+        rows.sort(key=lambda r: str(r[0]), reverse=True)
+    return rows
+
+
+def _value_text(field_name: str, value: float | str, zh: bool) -> str:
+    if field_name in ("params_total", "params_active"):
+        return format_params(float(value)) + ("（每次啟動）" if field_name == "params_active" and zh else (" active" if field_name == "params_active" else ""))
+    if field_name == "context":
+        return f"{format_context(int(value))} token" if zh else f"{format_context(int(value))} tokens"
+    if field_name == "languages":
+        return f"{value} 種語言" if zh else f"{value} languages"
+    return str(value)
+
+
+_FIELD_ZH = {
+    ("params_total", True): "參數最少", ("params_total", False): "參數最多",
+    ("params_active", True): "每次啟動參數最少", ("params_active", False): "每次啟動參數最多",
+    ("context", True): "上下文最短", ("context", False): "上下文最長",
+    ("released", True): "最早釋出", ("released", False): "最新釋出",
+    ("languages", True): "支援語言最少", ("languages", False): "支援語言最多",
+}
+_FIELD_EN = {
+    ("params_total", True): "smallest", ("params_total", False): "largest",
+    ("params_active", True): "with the fewest active parameters", ("params_active", False): "with the most active parameters",
+    ("context", True): "with the shortest context", ("context", False): "with the longest context",
+    ("released", True): "released earliest", ("released", False): "released most recently",
+    ("languages", True): "supporting the fewest languages", ("languages", False): "supporting the most languages",
+}
+
+
+def render_rank(plan: Plan, ctx: Context) -> Rendered:
+    zh, spec = plan.zh, plan.rank
+    assert spec is not None
+    rows = _rank_rows(plan, ctx)
+    summary = constraint_summary(plan.constraints, zh)
+    scope = ("MoE " if spec.moe_only and zh else "MoE " if spec.moe_only else "")
+    if not rows:
+        text = (f"型錄中沒有符合條件（{summary or scope.strip() or '全部'}）的模型可以排序。" if zh
+                else f"No catalog model matches ({summary or scope.strip() or 'all'}) to rank.")
+        return Rendered(text)
+    position = min(spec.position, len(rows))
+    value, model, variant = rows[position - 1]
+    name = _display(model, variant)
+    label = name if variant is None else f"{model.name} 的 {name}" if zh else f"{name} ({model.name})"
+    where = f"符合條件（{summary}）的 {scope}模型中" if summary and zh else (f"型錄的 {scope}模型中" if zh else "")
+    ties = [r for r in rows if r[0] == value and r[1] is not model]
+    if zh:
+        phrase = _FIELD_ZH[(spec.field, spec.ascending)] + ("的" if position == 1 else f"的第 {position} 名")
+        lead = f"{where}{phrase}是 **{label}**（{_value_text(spec.field, value, True)}）。"
+        if ties:
+            lead += f"同樣是 {_value_text(spec.field, value, True)} 的還有 {'、'.join(_display(r[1], r[2]) for r in ties[:3])}。"
+    else:
+        nth = "" if position == 1 else f"#{position} "
+        where_en = f" among models matching ({summary})" if summary else (" among MoE models" if spec.moe_only else " in the catalog")
+        what = f"{_FIELD_EN[(spec.field, spec.ascending)]} model" if spec.field == "params_total" else f"model {_FIELD_EN[(spec.field, spec.ascending)]}"
+        lead = f"The {nth}{what}{where_en} is **{label}** ({_value_text(spec.field, value, False)})."
+        if ties:
+            lead += f" Tied: {', '.join(_display(r[1], r[2]) for r in ties[:3])}."
+    lead += ctx.cites.cite(f"catalog:{model.id}")
+    lines = [lead, "排名：" if zh else "Ranking:"]
+    shown = []
+    variants = {}
+    seen_models: set[str] = set()
+    for n, (val, m, v) in enumerate(rows[:6], 1):
+        lines.append(f"{n}. {_display(m, v)}（{m.name}）：{_value_text(spec.field, val, zh)}" if zh and v else
+                     f"{n}. {_display(m, v)}：{_value_text(spec.field, val, zh)}" if zh else
+                     f"{n}. {_display(m, v)}: {_value_text(spec.field, val, zh)}")
+        if m.id not in seen_models:
+            shown.append(m.id)
+            seen_models.add(m.id)
+            if v:
+                variants[m.id] = v.name
+    if spec.field in ("context",):
+        missing = [m.name for m in ctx.catalog.models if not m.context_tokens]
+        if missing:
+            lines.append(f"（型錄沒有 {'、'.join(missing[:5])} 的上下文資料，未列入。）" if zh
+                         else f"(No context data for {', '.join(missing[:5])}; not ranked.)")
+    if spec.field == "released":
+        lines.append("（只列已正式釋出的模型；日期依模型卡。）" if zh else "(Released models only; dates from the model cards.)")
+    return Rendered("\n".join(lines), shown=shown, variants=variants)
+
+
+# ---------------------------------------------------------------- list
+
+
+def render_list(plan: Plan, ctx: Context) -> Rendered:
+    catalog, zh, c = ctx.catalog, plan.zh, plan.constraints
+    norm = normalize(plan.question)
+    country = country_filter(norm) if not c.avoid_countries else None
+    family_ids = {s.id for s in plan.subjects if s.kind == "family"}
+    requests = requests_of(plan.question, c)
+    matches: list[Model] = []
+    for model in catalog.models:
+        if family_ids and model.family not in family_ids:
+            continue
+        if country and model.country != country:
+            continue
+        if check(model, c, requests, catalog, zh):
+            continue
+        if c.tasks and not any(t in model.strengths or (t == "vision" and takes_images(model)) for t in c.tasks):
+            continue
+        matches.append(model)
+    parts = []
+    if country:
+        parts.append(COUNTRY_ZH.get(country, country) if zh else _COUNTRY_EN.get(country, country))
+    summary = constraint_summary(c, zh)
+    if summary:
+        parts.append(summary)
+    if family_ids:
+        parts.append(_join([catalog.family_by_id[f].name for f in family_ids], zh))
+    what = "、".join(parts) if zh else ", ".join(parts)
+    if not matches:
+        text = f"型錄中沒有符合（{what}）的模型。" if zh else f"No catalog model matches ({what})."
+        return Rendered(text)
+    names = [m.name for m in matches]
+    shown_names = _join(names[:12], zh) + ("等" if zh and len(names) > 12 else (" and more" if len(names) > 12 else ""))
+    lead = (f"型錄中符合（{what}）的模型有 {len(matches)} 個：{shown_names}。" if zh
+            else f"{len(matches)} catalog models match ({what}): {shown_names}.")
+    lines = [lead]
+    for model in matches[:15]:
+        cite = ctx.cites.cite(f"catalog:{model.id}")
+        badge = COMMERCIAL_BADGE["zh-TW" if zh else "en"][model.commercial_use]
+        span = format_params(min(v.params_total_b for v in model.sizes))
+        big = format_params(max(v.params_total_b for v in model.sizes))
+        size = span if span == big else f"{span}–{big}"
+        lines.append(f"- **{model.name}**（{model.vendor}）：{size}，{model.licence.id}（{badge}）{cite}" if zh
+                     else f"- **{model.name}** ({model.vendor}): {size}, {model.licence.id} ({badge}){cite}")
+    return Rendered("\n".join(lines), shown=[m.id for m in matches])
+
+
+# ---------------------------------------------------------------- lookup
+
+
+_COMPANY_ASKED = re.compile(
+    r"哪家|哪間|哪一家|哪個公司|哪間公司|哪個廠商|哪個家族|哪個系列|誰(?:做|出|家|開發|推出)"
+    r"|which (?:company|lab|vendor|firm|family|maker)|who (?:made|makes|built|released|develop\w*|trained)|(?<![a-z])who(?![a-z])",
+    re.I,
+)
+
+
+def render_lookup(plan: Plan, ctx: Context) -> Rendered:
+    catalog, zh = ctx.catalog, plan.zh
+    named = frozenset(s.id for s in plan.subjects if s.kind == "model")
+    hits = ctx.sentences.search(plan.question, k=3, exclude=named) if ctx.sentences is not None else []
+    if not hits:
+        text = ("知識庫（評比文章與型錄）沒有提到符合這個描述的模型。" if zh
+                else "The knowledge base (the article and the catalog) does not say which model that is.")
+        text += ("可以換個說法，或直接問某個模型的授權、尺寸、硬體需求。" if zh
+                 else " Try rephrasing, or ask about a model's licence, size or hardware needs.")
+        return Rendered(text)
+    best = hits[0]
+    company = bool(_COMPANY_ASKED.search(normalize(plan.question)))
+    if best.model_id and not company:
+        model = catalog.by_id[best.model_id]
+        family = catalog.family_by_id[model.family]
+        answer = f"是 **{model.name}**（{family.vendor_zh}）。" if zh else f"**{model.name}** ({family.vendor})."
+        shown = [model.id]
+    elif best.family:
+        family = catalog.family_by_id[best.family]
+        answer = (f"是 **{family.name}**（{family.vendor_zh}）。" if zh else f"**{family.name}** ({family.vendor}).")
+        shown = [m.id for m in catalog.models_of(family.id)][:3]
+    else:
+        answer = "原文這樣說：" if zh else "The article says:"
+        shown = []
+    cite = ctx.cites.cite(best.chunk_id)
+    if best.from_article:
+        quote = f"原文提到：「{best.quote_zh}」{cite}" if zh else f"The article (in Chinese) says: 「{best.quote_zh}」{cite}"
+    else:
+        quote = f"根據原文：{best.quote_zh}{cite}" if zh else f"According to the article: {best.quote_en}{cite}"
+    lines = [answer, quote]
+    for extra in hits[1:3]:
+        if extra.family == best.family and extra.from_article and not best.from_article and zh:
+            lines.append(f"原文：「{extra.quote_zh}」{ctx.cites.cite(extra.chunk_id)}")
+            break
+    if shown:
+        lines.append(("型錄：" if zh else "Catalog: ") + model_fact(catalog.by_id[shown[0]], catalog, set(), ctx.cites, zh).split("。", 1)[-1].strip()
+                     if zh else "Catalog: " + model_fact(catalog.by_id[shown[0]], catalog, set(), ctx.cites, zh))
+    return Rendered("\n".join(line for line in lines if line.strip()), shown=shown)
+
+
+# ---------------------------------------------------------------- scope
+
+
+def render_unknown(plan: Plan, ctx: Context) -> Rendered:
+    catalog, zh = ctx.catalog, plan.zh
+    names = [s.name for s in plan.subjects if s.kind == "unknown"]
+    shown = _join(names, zh)
+    families = [catalog.family_by_id[f].name for f in dict.fromkeys(
+        f for n in names for f in [fam.id for fam in catalog.families if n.lower().startswith(fam.name.lower())])]
+    if zh:
+        lines = [f"型錄沒有收錄 {shown}，所以無法回答這個問題；我不會拿別的模型代替。"]
+        if families:
+            members = "、".join(m.name for f in families for m in catalog.models_of(next(x.id for x in catalog.families if x.name == f)))
+            lines.append(f"型錄中的 {'、'.join(families)} 有：{members}。")
+        lines.append("知識庫涵蓋這些家族：" + "、".join(f.name for f in catalog.families) + "。")
+    else:
+        lines = [f"{shown} is not covered by the catalog, so I cannot answer that; I won't substitute another model."]
+        if families:
+            members = ", ".join(m.name for f in families for m in catalog.models_of(next(x.id for x in catalog.families if x.name == f)))
+            lines.append(f"The catalog's {', '.join(families)} models are: {members}.")
+        lines.append("The knowledge base covers these families: " + ", ".join(f.name for f in catalog.families) + ".")
+    return Rendered("\n".join(lines))
+
+
+def render_out_of_scope(plan: Plan, ctx: Context) -> Rendered:
+    zh = plan.zh
+    if zh:
+        head = "這個問題不在我的範圍內：我只回答開源（開放權重）語言模型的選型，無法推薦硬體或其他產品。"
+    else:
+        head = "That is outside my scope: I only help choose open-weight language models, not hardware or other products."
+    return Rendered(head + "\n" + scope_answer(zh, plan.injection).split("\n", 1)[-1])
+
+
+def render_closed(plan: Plan, ctx: Context) -> Rendered:
+    return Rendered(closed_answer(ctx.catalog, [s.id for s in plan.subjects if s.kind == "closed"], plan.zh))
+
+
+def render_scope(plan: Plan, ctx: Context) -> Rendered:
+    return Rendered(scope_answer(plan.zh, plan.injection))
+
+
+def render(plan: Plan, ctx: Context) -> Rendered:
+    """The answer for a plan; the intent picks the renderer."""
+    if plan.intent == "recommend":
+        families = [s.id for s in plan.subjects if s.kind == "family"]
+        return render_recommend(plan, ctx, family=families[0] if len(families) == 1 else None)
+    renderer = {
+        "fact": render_fact,
+        "false_premise": render_false_premise,
+        "fit": render_fit,
+        "why_not": render_why_not,
+        "compare": render_compare,
+        "rank": render_rank,
+        "list": render_list,
+        "lookup": render_lookup,
+        "unknown_model": render_unknown,
+        "out_of_scope": render_out_of_scope,
+        "closed": render_closed,
+    }.get(plan.intent, render_scope)
+    return renderer(plan, ctx)
