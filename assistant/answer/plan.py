@@ -95,6 +95,7 @@ _SUPERLATIVE = re.compile(
     re.I,
 )
 _RANK_FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("experts", re.compile(r"專家(?:數|數量|個數)|幾個專家|number of experts|most experts|fewest experts", re.I)),
     ("params_active", re.compile(r"啟動|active|每次(?:只)?用", re.I)),
     ("context", re.compile(r"上下文|context|長文|token|視窗|window|輸入", re.I)),
     ("released", re.compile(r"最(?:新|舊|早|晚|近)|新出|釋出|發布|發佈|推出|newest|latest|oldest|earliest|recent|released?", re.I)),
@@ -290,7 +291,7 @@ def unknown_names(question: str, norm: str, catalog: Catalog, mentions: list[Men
         low = token.lower()
         if low in _NOT_A_MODEL or re.fullmatch(r"[a-z]+\d*", low) and low in _NOT_A_MODEL:
             continue
-        if re.fullmatch(r"(?:rtx|gtx|rx|m|a|h|l|t|v)\s?-?\d+\w*|\d+\s?gb|q\d\w*|iq\d\w*|ddr\d|lpddr\d\w*|\d+k|gpt[- ]?\d.*|cc.*", low):
+        if re.fullmatch(r"(?:rtx|gtx|rx|m|a|h|l|t|v)\s?-?\d+\w*|\d+\s?gb|q\d\w*|iq\d\w*|ddr\d|lpddr\d\w*|\d+k|gpt[- ]?\d.*|cc.*|apache.*|mit|bsd.*|[a-z]+s", low) and not low.endswith("ss"):
             continue
         position = norm.find(low)
         if position >= 0 and any(s <= position < e for s, e in covered):
@@ -455,7 +456,9 @@ def make_plan(
         plan.intent, plan.reason = "lookup", "which-question answered by an article sentence"
         return plan
     unknown = [] if plan.reference else unknown_names(question, norm, catalog, mentions)
-    if not unknown and not plan.subjects and (_YES_NO.search(norm) or plan.attributes):
+    if not unknown and not plan.subjects and (_YES_NO.search(norm) or plan.attributes) and not (
+        _SUPERLATIVE.search(norm) or _WHICH.search(norm) or _PLURAL.search(norm)
+    ):
         slot = unknown_subject_slot(norm)
         if slot:
             unknown = [slot]
@@ -473,6 +476,8 @@ def _strong_lookup(plan: Plan, norm: str, lookup: Callable[..., list[Hit]] | Non
     named subjects, when one scores `STRONG_LOOKUP` or more."""
     c = plan.constraints
     if lookup is None or plan.reference or not _WHICH.search(norm) or _PLURAL.search(norm):
+        return None
+    if _is_rank(norm, plan):
         return None
     if _RECOMMEND.search(norm) and not _LOOKUP_VERBS.search(norm):
         return None
@@ -499,8 +504,12 @@ def _resolve_references(plan: Plan, norm: str, catalog: Catalog, state: Conversa
     if state is None or not state.turns:
         return
     has_catalog_subject = any(s.kind in ("model", "family") for s in plan.subjects)
+    if not has_catalog_subject:
+        _resolve_partial(plan, norm, catalog, state)
     ordinal = _resolve_ordinal(norm)
-    if ordinal is not None and not has_catalog_subject:
+    if plan.reference:
+        pass
+    elif ordinal is not None and not has_catalog_subject:
         pool = state.shortlist or [s.id for s in state.subjects if s.kind == "model"]
         if pool:
             index = ordinal - 1 if ordinal > 0 else len(pool) - 1
@@ -519,6 +528,13 @@ def _resolve_references(plan: Plan, norm: str, catalog: Catalog, state: Conversa
             plan.subjects = previous[:3]
             plan.reference = "pronoun"
             plan.inherited.append("它 → " + "、".join(s.name for s in previous[:3]))
+    if plan.reference is None and not has_catalog_subject and plan.attributes and state.subjects and (
+        _FOLLOWUP_TAIL.search(norm) or len(norm) <= 30
+    ) and not (_WHICH.search(norm) or _PLURAL.search(norm) or plan.constraints.hard):
+        # "And how many parameters are active?": a bare attribute question continues the subject.
+        plan.subjects = [s for s in state.subjects if s.kind in ("model", "family")][:3]
+        plan.reference = "implicit"
+        plan.inherited.append("subject → " + ", ".join(s.name for s in plan.subjects))
     if plan.reference is None and has_catalog_subject and not plan.attributes and _FOLLOWUP_TAIL.search(norm):
         if state.attributes and state.intent in ("fact", "fit", "false_premise"):
             plan.reference = "new-subject"
@@ -530,6 +546,50 @@ def _resolve_references(plan: Plan, norm: str, catalog: Catalog, state: Conversa
         # The earlier hardware and licence needs still hold for "does the second one fit?".
         _merge_into(plan.constraints, state.constraints)
         plan.hardware_stated = plan.hardware_stated or state.constraints.memory_gb is not None
+
+
+_FOLLOWUP_STOP = frozenset("the it its and or is of to in on a an what how about which one ones version model models".split())
+_SMALLER = re.compile(r"最小|比較小|較小|小的|小一點|smaller|smallest|the small one|tiniest", re.I)
+_LARGER = re.compile(r"最大|比較大|較大|大的|大一點|bigger|biggest|largest|the big one", re.I)
+_PARTIAL_TOKEN = re.compile(r"[a-z][a-z0-9.]*|\d+(?:\.\d+)?\s?[bm](?![a-z])")
+
+
+def _resolve_partial(plan: Plan, norm: str, catalog: Catalog, state: ConversationState) -> None:
+    """「那 Air 版呢？」, 「比較小的那個」, "the 8B one": a part of a name, or a relative size,
+    picks a model or size among the previous subjects' family."""
+    previous = [s for s in state.subjects if s.kind in ("model", "family")]
+    if not previous:
+        return
+    families = {catalog.by_id[s.id].family if s.kind == "model" else s.id for s in previous}
+    candidates: list[tuple[Model, Variant | None]] = []
+    for model in catalog.models:
+        if model.family in families:
+            candidates.append((model, None))
+            candidates += [(model, v) for v in model.variants]
+    tokens = [t.replace(" ", "") for t in _PARTIAL_TOKEN.findall(norm) if t not in _FOLLOWUP_STOP and len(t) >= 2]
+    for token in tokens:
+        matched = [(m, v) for m, v in candidates if token in _compact(v.name if v else m.name) and token not in _compact(
+            catalog.family_by_id[m.family].name)]
+        models = {m.id for m, _v in matched}
+        if len(models) == 1:
+            model, variant = matched[0] if len(matched) == 1 else next(((m, v) for m, v in matched if v is None), matched[0])
+            plan.subjects = [Subject("model", model.id, model.name, variant.name if variant else None)]
+            plan.reference = "partial-name"
+            plan.inherited.append(f"{token} → {variant.name if variant else model.name}")
+            return
+    smaller, larger = bool(_SMALLER.search(norm)), bool(_LARGER.search(norm))
+    if smaller == larger or not (_PRONOUN.search(norm) or re.search(r"版|款|個|one|version|size", norm)):
+        return
+    models_before = [catalog.by_id[s.id] for s in previous if s.kind == "model"]
+    pool = models_before or [m for m in catalog.models if m.family in families]
+    sized = [(m, v) for m in pool for v in m.sizes]
+    if len(pool) > 1 and not any(s.variant for s in previous):
+        sized = [(m, max(m.sizes, key=lambda v: v.params_total_b)) for m in pool]
+    pick = min(sized, key=lambda mv: mv[1].params_total_b) if smaller else max(sized, key=lambda mv: mv[1].params_total_b)
+    model, variant = pick
+    plan.subjects = [Subject("model", model.id, model.name, variant.name if len(model.sizes) > 1 else None)]
+    plan.reference = "relative-size"
+    plan.inherited.append(("最小 → " if smaller else "最大 → ") + variant.name)
 
 
 def _merge_into(current: Constraints, prior: Constraints) -> None:
@@ -579,6 +639,8 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
         return "why_not", "why-not wording"
     if plan.claims:
         return ("false_premise" if any(not claim_holds(cl, catalog) for cl in plan.claims) else "fact"), "claim to verify"
+    if _is_rank(norm, plan):
+        return "rank", "superlative over a catalog field"
     if len(catalog_subjects) >= 2 and models and (_COMPARE.search(norm) or _WHICH.search(norm) or _RECOMMEND.search(norm)):
         return "compare", "two or more subjects"
     if models and (
@@ -587,7 +649,7 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
         or "speed" in plan.attributes
     ):
         return "fit", "named model and hardware or memory"
-    if _SUPERLATIVE.search(norm) and any(p.search(norm) for _, p in _RANK_FIELDS) and not models:
+    if _is_rank(norm, plan):
         return "rank", "superlative over a catalog field"
     if models:
         if _WHICH.search(norm) and (c.tasks or c.hard) and not plan.attributes and not _YES_NO.search(norm):
@@ -614,6 +676,12 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
     if state is not None and state.turns and _FOLLOWUP_TAIL.search(norm):
         return "recommend", "follow-up"
     return "recommend", "language-model question"
+
+
+def _is_rank(norm: str, plan: Plan) -> bool:
+    """A superlative over a catalog field, across the catalog, a family, or several named models."""
+    models = [s for s in plan.subjects if s.kind == "model"]
+    return bool(_SUPERLATIVE.search(norm)) and any(p.search(norm) for _, p in _RANK_FIELDS) and len(models) != 1
 
 
 _LOOKUP_VERBS = re.compile(

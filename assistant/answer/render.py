@@ -177,7 +177,12 @@ def _fact_lead(plan: Plan, model: Model, variant: Variant | None, catalog: Catal
     if first == "released" and model.released:
         return f"{name} 於 {model.released} 釋出。" if zh else f"{name} was released on {model.released}."
     if first == "chinese":
-        return f"{name}：{model.languages.chinese_note}" if zh else f"{name}: {model.languages.chinese_note}"
+        drift = "simplified-drift" in model.weakness_tags
+        if re.search(r"簡體|simplified", norm):
+            head = ("會，" if drift else "型錄沒有記載它會跳成簡體；") if zh else ("Yes: " if drift else "Not recorded: ")
+        else:
+            head = ""
+        return f"{head}{name}：{model.languages.chinese_note}" if zh else f"{head}{name}: {model.languages.chinese_note}"
     if first == "weakness" and model.weaknesses:
         return (f"{name} 的缺點：{'；'.join(model.weaknesses)}。" if zh
                 else f"{name}'s weaknesses (from the article, in Chinese): {'；'.join(model.weaknesses)}.")
@@ -196,6 +201,25 @@ def _family_lead(plan: Plan, family_id: str, catalog: Catalog) -> str:
     zh = plan.zh
     family = catalog.family_by_id[family_id]
     members = catalog.models_of(family_id)
+    if "licence" in plan.attributes and "commercial" not in plan.attributes and members:
+        counts: dict[str, int] = {}
+        for m in members:
+            counts[m.licence.id] = counts.get(m.licence.id, 0) + 1
+        common = max(counts, key=lambda k: counts[k])
+        others = [f"{k}（{v}）" if zh else f"{k} ({v})" for k, v in counts.items() if k != common]
+        if zh:
+            return (f"{family.name} 系列大多用 {common} 授權（型錄 {len(members)} 個條目中有 {counts[common]} 個）"
+                    + (f"，其餘：{'、'.join(others)}" if others else "") + "。")
+        return (f"Most {family.name} models use {common} ({counts[common]} of {len(members)} catalog entries)"
+                + (f"; others: {', '.join(others)}" if others else "") + ".")
+    if "chinese" in plan.attributes and members:
+        notes = list(dict.fromkeys(m.languages.chinese_note for m in members))
+        drift = any("simplified-drift" in m.weakness_tags for m in members)
+        if zh:
+            head = "會，" if drift and "簡體" in plan.question else ""
+            return f"{head}{family.name} 系列的中文：{'；'.join(notes[:2])}"
+        head = "Yes: " if drift and re.search(r"simplified|簡體", plan.question, re.I) else ""
+        return f"{head}{family.name} in Chinese: {'; '.join(notes[:2])}"
     if {"commercial", "licence"} & set(plan.attributes) and members:
         usable = [m.name for m in members if m.commercial_use == "yes"]
         conditional = [m.name for m in members if m.commercial_use == "conditional"]
@@ -358,9 +382,10 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
                 need = estimate(target, 10_000, "Q4_K_M", 4096, model_id=model.id, memory_kind=c.memory_kind or "ram")
                 name = _display(model, variant)
                 what = name if variant or len(model.sizes) == 1 else f"{model.name}（最小的 {target.name} 也）" if zh else f"{model.name} (even its smallest size, {target.name})"
+                params = format_params(target.params_total_b)
                 lines.append(
-                    f"跑不動：{what}在 {hw} 放不下（Q4_K_M 約需 {need.required_gb:.0f}GB）。{cite}" if zh
-                    else f"No: {what} does not fit in {hw} (Q4_K_M needs ~{need.required_gb:.0f} GB).{cite}"
+                    f"跑不動：{what}在 {hw} 放不下（{params} 參數，Q4_K_M 約需 {need.required_gb:.0f}GB）。{cite}" if zh
+                    else f"No: {what} does not fit in {hw} ({params} parameters; Q4_K_M needs ~{need.required_gb:.0f} GB).{cite}"
                 )
         else:
             target = variant or max(model.sizes, key=lambda v: v.params_total_b)
@@ -597,12 +622,16 @@ def _rank_rows(plan: Plan, ctx: Context) -> list[tuple[float | str, Model, Varia
     spec = plan.rank
     assert spec is not None
     family_ids = {s.id for s in plan.subjects if s.kind == "family"}
+    model_ids = {s.id for s in plan.subjects if s.kind == "model"}
     requests = requests_of(plan.question, c)
+    country = country_filter(normalize(plan.question)) if not c.avoid_countries else None
     rows: list[tuple[float | str, Model, Variant | None]] = []
     for model in catalog.models:
         if model.status != "released":
             continue
-        if family_ids and model.family not in family_ids:
+        if country and model.country != country:
+            continue
+        if (family_ids or model_ids) and model.family not in family_ids and model.id not in model_ids:
             continue
         if check(model, c, requests, catalog, plan.zh):
             continue
@@ -627,6 +656,7 @@ def _rank_rows(plan: Plan, ctx: Context) -> list[tuple[float | str, Model, Varia
             if spec.dense_only and model.architecture == "moe":
                 continue
             value: float | str | None = {
+                "experts": model.experts,
                 "context": model.context_tokens,
                 "released": model.released,
                 "languages": model.languages.count,
@@ -644,6 +674,8 @@ def _value_text(field_name: str, value: float | str, zh: bool) -> str:
         return format_params(float(value)) + ("（每次啟動）" if field_name == "params_active" and zh else (" active" if field_name == "params_active" else ""))
     if field_name == "context":
         return f"{format_context(int(value))} token" if zh else f"{format_context(int(value))} tokens"
+    if field_name == "experts":
+        return f"{value} 個專家" if zh else f"{value} experts"
     if field_name == "languages":
         return f"{value} 種語言" if zh else f"{value} languages"
     return str(value)
@@ -655,6 +687,7 @@ _FIELD_ZH = {
     ("context", True): "上下文最短", ("context", False): "上下文最長",
     ("released", True): "最早釋出", ("released", False): "最新釋出",
     ("languages", True): "支援語言最少", ("languages", False): "支援語言最多",
+    ("experts", True): "專家數最少", ("experts", False): "專家數最多",
 }
 _FIELD_EN = {
     ("params_total", True): "smallest", ("params_total", False): "largest",
@@ -662,6 +695,7 @@ _FIELD_EN = {
     ("context", True): "with the shortest context", ("context", False): "with the longest context",
     ("released", True): "released earliest", ("released", False): "released most recently",
     ("languages", True): "supporting the fewest languages", ("languages", False): "supporting the most languages",
+    ("experts", True): "with the fewest experts", ("experts", False): "with the most experts",
 }
 
 
@@ -679,7 +713,11 @@ def render_rank(plan: Plan, ctx: Context) -> Rendered:
     value, model, variant = rows[position - 1]
     name = _display(model, variant)
     label = name if variant is None else f"{model.name} 的 {name}" if zh else f"{name} ({model.name})"
-    where = f"符合條件（{summary}）的 {scope}模型中" if summary and zh else (f"型錄的 {scope}模型中" if zh else "")
+    named = [s.name for s in plan.subjects if s.kind in ("model", "family")]
+    if zh:
+        where = f"符合條件（{summary}）的{scope}模型中，" if summary else (f"{'、'.join(named)} 之中，" if named else f"型錄的{scope}模型中，")
+    else:
+        where = ""
     ties = [r for r in rows if r[0] == value and r[1] is not model]
     if zh:
         phrase = _FIELD_ZH[(spec.field, spec.ascending)] + ("的" if position == 1 else f"的第 {position} 名")
