@@ -321,6 +321,7 @@ def _search_all(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
 
 _COMMERCIAL = re.compile(
     r"商用|商業|營利|盈利|賺錢|公司(?:的)?(?:產品|專案|內部|服務)|公司(?:要|想|會)?(?:拿來)?(?:使用|用)|產品上線|上線販售|商品化"
+    r"|(?:公司|團隊|新創)(?:要|想)?(?:做|開發|推出)(?:產品|服務|app)|做產品|產品化"
     rf"|{_B}(?:non[- ]?)?(?:commercial(?:ly)?|comercial(?:ly)?|commerical(?:ly)?|commerce){_E}"
     rf"|{_B}for[- ]profit{_E}|{_B}business use{_E}"
     rf"|{_B}for (?:my |our |a )?(?:company|business|startup|product){_E}"

@@ -254,7 +254,22 @@ def _subjects_from(norm: str, mentions: list[Mention], catalog: Catalog) -> list
             subjects.append(Subject("family", mention.target, catalog.family_by_id[mention.target].name))
         else:
             subjects.append(Subject("closed", mention.target, mention.target))
+    # "GPT-OSS 20B 跟 120B": a bare size joined to a named model is its sibling of that size.
+    for match in _SIBLING_SIZE.finditer(norm):
+        named = [s for s in subjects if s.kind == "model"]
+        if not named:
+            break
+        value = float(match.group(1)) / (1000 if match.group(2) == "m" else 1)
+        family = catalog.by_id[named[0].id].family
+        for model in catalog.models_of(family):
+            variant = next((v for v in model.sizes if abs(v.params_total_b - value) <= max(0.15 * value, 0.06)), None)
+            if variant and not any(s.id == model.id and (s.variant or None) == (variant.name if len(model.sizes) > 1 else None) for s in subjects):
+                subjects.append(Subject("model", model.id, model.name, variant.name if len(model.sizes) > 1 else None))
+                break
     return subjects
+
+
+_SIBLING_SIZE = re.compile(r"(?:跟|和|與|還是|或是|或|\bor\b|\bvs\.?|versus|\band\b)\s*(?:the\s)?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z0-9])")
 
 
 def _compact(text: str) -> str:
@@ -267,7 +282,8 @@ def _variant_in_span(model: Model, span: str) -> Variant | None:
     for variant in model.variants:
         if _compact(variant.name) == key:
             return variant
-    return None
+    size = re.search(r"(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])", span.lower())
+    return variant_named(model, size.group(0)) if size and model.variants else None
 
 
 def unknown_names(question: str, norm: str, catalog: Catalog, mentions: list[Mention]) -> list[str]:
@@ -350,7 +366,7 @@ _COUNTRY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"英國|british|(?<![a-z])uk(?![a-z])"), "GB"),
 )
 _CLAIM_SIZE = re.compile(r"(?:只有|才|有|是|就|僅|only|is|has)\s?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
-_VENDOR_VERB = re.compile(r"做的|出的|推出|開發|研發|製作|家的|的模型|公司|made by|developed by|built by|from|by (?:meta|google|microsoft|openai)", re.I)
+_VENDOR_VERB = re.compile(r"做的|出的|推出|開發|研發|製作|家的|的模型|的嗎|公司|made by|developed by|built by|from|'s (?:model|llm|family)|by (?:meta|google|microsoft|openai)", re.I)
 _COMMERCIAL_NO = re.compile(r"不能商用|不可商用|不可以商用|不准商用|禁止商用|非商用|non[- ]?commercial|can't be used commercially|cannot be used commercially|not for commercial", re.I)
 _COMMERCIAL_YES = re.compile(r"可以商用|能商用|可商用|允許商用|free for commercial|can be used commercially|commercial use is (?:ok|allowed|fine)", re.I)
 
@@ -382,6 +398,9 @@ def _claims(norm: str, subjects: list[Subject], catalog: Catalog, mentions: list
         if size and not re.search(r"gb|記憶體|顯存|vram|ram", norm[size.end() : size.end() + 6]):
             value = float(size.group(1)) / (1000 if size.group(2) == "m" else 1)
             claims.append(Claim("size", f"{value:g}", subject.id))
+    year = re.search(r"(?<!\d)(20[12]\d)(?!\d)", norm)
+    if year and ATTRIBUTES["released"].search(norm) or year and re.search(r"開源|推出|出的|問世|open[- ]?sourced|launched", norm):
+        claims.append(Claim("released", year.group(1), subject.id))
     if _COMMERCIAL_NO.search(norm) and _CONFIRM.search(norm):
         claims.append(Claim("commercial", "no", subject.id))
     elif _COMMERCIAL_YES.search(norm) and _CONFIRM.search(norm):
@@ -631,8 +650,10 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
         return "out_of_scope", "hardware purchase"
     if not in_domain:
         return ("scope" if plan.injection else "out_of_scope"), "no language-model subject"
-    if unknown and not catalog_subjects:
+    if unknown and not models:
         return "unknown_model", "name not in catalog"
+    if unknown and (_COMPARE.search(norm) or _YES_NO.search(norm)):
+        return "unknown_model", "one of the names is not in the catalog"
     if closed and not catalog_subjects:
         return "closed", "closed model"
     if _WHY_NOT.search(norm) and catalog_subjects:
@@ -746,6 +767,8 @@ def claim_holds(claim: Claim, catalog: Catalog) -> bool:
     if claim.attribute == "commercial":
         wanted = claim.value
         return all((m.commercial_use != "no") == (wanted == "yes") for m in models)
+    if claim.attribute == "released":
+        return any((m.released or "").startswith(claim.value) for m in models)
     if claim.attribute == "size":
         value = float(claim.value)
         return any(abs(v.params_total_b - value) <= max(0.1 * value, 0.05) for m in models for v in m.sizes)

@@ -29,7 +29,9 @@ from ..selection import (
     check_model,
 )
 
-_TRADITIONAL = re.compile(r"繁體|繁中|正體|台灣|臺灣|traditional chinese|taiwan", re.I)
+_TRADITIONAL = re.compile(
+    r"繁體|繁中|正體|台灣|臺灣|不(?:會|要|能)?(?:跳|變)(?:成)?簡體|不要簡體|避免簡體|traditional chinese|taiwan|no simplified", re.I
+)
 _LOW_LATENCY = re.compile(r"低延遲|即時|快速回應|回應要快|反應快|latency|real[- ]?time|fast response", re.I)
 # Tasks a model must be tagged for to be listed; general wishes (edge, efficiency) only rank.
 SPECIALIST_TASKS = frozenset(
@@ -51,7 +53,7 @@ def requests_of(question: str, c: Constraints) -> list[str]:
     """The request keys the catalog's rules are written for."""
     norm = normalize(question)
     requests = list(c.tasks)
-    if "chinese" in c.tasks and _TRADITIONAL.search(norm):
+    if "chinese" in c.tasks and _TRADITIONAL.search(norm) and "traditional-chinese" not in requests:
         requests.append("traditional-chinese")
     elif _TRADITIONAL.search(norm) and re.search(r"中文|chinese|客服|服務|回答", norm):
         requests += ["chinese", "traditional-chinese"]

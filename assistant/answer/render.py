@@ -319,6 +319,11 @@ def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
         claimed = COUNTRY_ZH.get(claim.value, claim.value)
         lead = (f"不是：{name} 來自{country}（{model.vendor}），不是{claimed}。" if zh
                 else f"No: {name} comes from {_COUNTRY_EN.get(model.country, model.country)} ({model.vendor}), not {_COUNTRY_EN.get(claim.value, claim.value)}.")
+    elif claim.attribute == "released":
+        dates = "、".join(dict.fromkeys(f"{m.name} {m.released}" for m in models if m.released)) if zh else ", ".join(
+            dict.fromkeys(f"{m.name} on {m.released}" for m in models if m.released))
+        lead = (f"不是：{name} 不是 {claim.value} 年釋出的，實際是 {dates}。" if zh
+                else f"No: {name} was not released in {claim.value}; it came out {dates}.")
     elif claim.attribute == "size":
         sizes = "、".join(format_params(v.params_total_b) for v in model.sizes) if zh else ", ".join(format_params(v.params_total_b) for v in model.sizes)
         lead = (f"不是：{name} 的參數量是 {sizes}，不是 {format_params(float(claim.value))}。" if zh
@@ -489,6 +494,20 @@ def _state_constraints(plan: Plan, ctx: Context) -> Constraints:
     return merged
 
 
+def _why_ranked_low(model: Model, c: Constraints, zh: bool) -> list[str]:
+    """What pulls a model that passed the filters down the ranking (the score's negative parts)."""
+    reasons = []
+    if model.verdict == "not-recommended":
+        reasons.append(f"原文不推薦它（{model.verdict_reason.rstrip('。')}）" if zh
+                       else f"the article does not recommend it ({(model.verdict_reason_en or model.verdict_reason).rstrip('.')})")
+    if c.tasks and not any(t in model.strengths for t in c.tasks):
+        tasks = _join([TASK_ZH.get(t, t) if zh else t for t in c.tasks], zh)
+        reasons.append(f"沒有標示{tasks}專長" if zh else f"it is not tagged for {tasks}")
+    if model.commercial_use == "conditional":
+        reasons.append(f"授權有條件（{model.licence.name}）" if zh else f"its licence has conditions ({model.licence.name})")
+    return reasons
+
+
 def render_why_not(plan: Plan, ctx: Context) -> Rendered:
     catalog, zh = ctx.catalog, plan.zh
     c = _state_constraints(plan, ctx)
@@ -501,6 +520,10 @@ def render_why_not(plan: Plan, ctx: Context) -> Rendered:
     summary = constraint_summary(c, zh)
     for subject in subjects[:2]:
         models = [catalog.by_id[subject.id]] if subject.kind == "model" else catalog.models_of(subject.id)
+        variant = _variant(models[0], subject) if subject.kind == "model" else None
+        if variant is not None:
+            # "為什麼不推薦 Qwen3 Coder 480B？" asks about that size, not the family's smallest.
+            models = [models[0].model_copy(update={"variants": [variant], "name": variant.name})]
         reasons = []
         passing = []
         for model in models:
@@ -521,15 +544,21 @@ def render_why_not(plan: Plan, ctx: Context) -> Rendered:
             shortlist = build_shortlist(catalog, c, question, zh, limit=5)
             best_place = min((p for p in (rank_position(m.id, shortlist) for m in passing) if p), default=None)
             ahead = [r.model.name for r in shortlist.ranked[: (best_place or 1) - 1]][:3]
-            if zh:
-                lines.append(f"{subject.name} 其實符合你的條件（{summary}），但排在第 {best_place} 名，前面的 {'、'.join(ahead)} 更符合需求。{cite}")
-            else:
-                lines.append(f"{subject.name} does meet your conditions ({summary}) but ranks #{best_place}; {', '.join(ahead)} fit the request better.{cite}")
             model = passing[0]
-            score, matched = _rank_score(model, model.sizes[-1], c)
-            if c.tasks and not matched:
-                tasks = _join([TASK_ZH.get(t, t) if zh else t for t in c.tasks], zh)
-                lines.append(f"{model.name} 沒有標示{tasks}專長。" if zh else f"{model.name} is not tagged for {tasks}.")
+            low = _why_ranked_low(model, c, zh)
+            if best_place is not None and best_place <= len(shortlist.recommendations):
+                caveat = ""
+                if model.commercial_use == "conditional" and model.commercial_conditions:
+                    conditions = (model.commercial_conditions if zh else model.commercial_conditions_en or model.commercial_conditions).rstrip("。. ")
+                    caveat = f"但要注意授權條件：{conditions}。" if zh else f", but its licence has conditions: {conditions}"
+                lines.append(f"{subject.name} 其實有在推薦清單上（第 {best_place} 名）{'，' + caveat if caveat else '。'}{cite}" if zh
+                             else f"{subject.name} is on the shortlist (#{best_place}){caveat}.{cite}")
+            elif zh:
+                because = "；".join(low) if low else f"前面的 {'、'.join(ahead)} 更符合需求"
+                lines.append(f"{subject.name} 符合你的硬性條件（{summary}），但排在第 {best_place} 名：{because}。{cite}")
+            else:
+                because = "; ".join(low) if low else f"{', '.join(ahead)} fit the request better"
+                lines.append(f"{subject.name} meets your hard conditions ({summary}) but ranks #{best_place}: {because}.{cite}")
         else:
             model = passing[0] if passing else models[0]
             weak = "；".join(model.weaknesses[:3])
@@ -868,13 +897,19 @@ def render_unknown(plan: Plan, ctx: Context) -> Rendered:
             members = "、".join(m.name for f in families for m in catalog.models_of(next(x.id for x in catalog.families if x.name == f)))
             lines.append(f"型錄中的 {'、'.join(families)} 有：{members}。")
         lines.append("知識庫涵蓋這些家族：" + "、".join(f.name for f in catalog.families) + "。")
+        known = [s for s in plan.subjects if s.kind == "model"]
+        if known:
+            lines.append("型錄中有的：" + " ".join(_model(catalog, s).summary_zh + ctx.cites.cite(f"catalog:{s.id}") for s in known[:2]))
     else:
         lines = [f"{shown} is not covered by the catalog, so I cannot answer that; I won't substitute another model."]
         if families:
             members = ", ".join(m.name for f in families for m in catalog.models_of(next(x.id for x in catalog.families if x.name == f)))
             lines.append(f"The catalog's {', '.join(families)} models are: {members}.")
         lines.append("The knowledge base covers these families: " + ", ".join(f.name for f in catalog.families) + ".")
-    return Rendered("\n".join(lines))
+        known = [s for s in plan.subjects if s.kind == "model"]
+        if known:
+            lines.append("In the catalog: " + " ".join(_model(catalog, s).summary_en + ctx.cites.cite(f"catalog:{s.id}") for s in known[:2]))
+    return Rendered("\n".join(lines), shown=[s.id for s in plan.subjects if s.kind == "model"])
 
 
 def render_out_of_scope(plan: Plan, ctx: Context) -> Rendered:
