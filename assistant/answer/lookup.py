@@ -23,7 +23,7 @@ import math
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..constraints import mention_spans, normalize
@@ -70,6 +70,8 @@ class Hit:
     quote_zh: str = ""
     quote_en: str = ""
     from_article: bool = True
+    entity_family: str | None = None  # the family the sentence points to, other than the question's own
+    names: frozenset[str] = frozenset()  # model and family ids the sentence names
 
 
 def split_sentences(text: str) -> list[str]:
@@ -169,14 +171,36 @@ class SentenceIndex:
         query = _unit(self._embedder.embed([question])[0])
         return [sum(a * b for a, b in zip(query, vector, strict=False)) for vector in self._vectors]
 
+    def _entity_family(self, sentence: Sentence, model_id: str | None, exclude: frozenset[str]) -> str | None:
+        """The family a hit answers with: its model's, else another family the sentence
+        names ("蒸餾到阿里巴巴的 Qwen 模型上" → qwen), else the section's."""
+        if model_id:
+            return self._catalog.by_id[model_id].family
+        others = [
+            m.target for m in mention_spans(normalize(sentence.text), self._catalog)
+            if m.kind == "family" and m.target not in exclude and m.target != sentence.family
+        ]
+        if others and sentence.family in exclude:
+            return others[0]
+        return sentence.family if sentence.family not in exclude else (others[0] if others else sentence.family)
+
+    def _names(self, text: str) -> frozenset[str]:
+        found = set()
+        for m in mention_spans(normalize(text), self._catalog):
+            if m.kind == "model":
+                found |= {m.target, self._catalog.by_id[m.target].family}
+            elif m.kind == "family":
+                found.add(m.target)
+        return frozenset(found)
+
     def search(
         self, question: str, k: int = 3, min_score: float = MIN_SCORE, exclude: frozenset[str] = frozenset()
     ) -> list[Hit]:
         """The best sentences for `question`, best first; empty when none clears `min_score`.
 
         Args:
-            exclude: model ids the question names itself; a hit names another model in the
-                sentence when there is one.
+            exclude: model and family ids the question names itself; a hit names another
+                model or family in the sentence when there is one.
         """
         self._build()
         query = set(self._content(self._tokenize(question)))
@@ -195,7 +219,12 @@ class SentenceIndex:
                 sentence.quote_zh, sentence.quote_en, sentence.quote_zh == sentence.quote_en,
             ))
         scored.sort(key=lambda h: -h.score)
-        return [h for h in scored[:k] if h.score >= min_score]
+        best = [h for h in scored[:k] if h.score >= min_score]
+        index = {s.text: s for s in self.sentences}
+        return [
+            replace(h, entity_family=self._entity_family(index[h.text], h.model_id, exclude), names=self._names(h.text))
+            for h in best
+        ]
 
 
 def _unit(vector) -> list[float]:

@@ -47,7 +47,7 @@ INTENTS = (
 ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "licence": re.compile(r"授權|許可|licen[cs]e|開源嗎|真開源|(?<![a-z])mit(?![a-z])|apache|條款", re.I),
     "commercial": re.compile(r"商用|商業|賺錢|營利|commercial|business use|for profit", re.I),
-    "size": re.compile(r"多大|大小|尺寸|參數|幾b|多少b|size|parameters?|how (?:big|large)|how many params", re.I),
+    "size": re.compile(r"多大|多小|大小|尺寸|參數|幾b|多少b|size|parameters?|how (?:big|large|small)|how many params", re.I),
     "context": re.compile(r"上下文|context|token|吞吐|多長|視窗|window", re.I),
     "experts": re.compile(r"專家|expert|moe|架構|architecture|啟動|active", re.I),
     "vendor": re.compile(r"誰做|誰出|誰開發|誰推出|誰家|哪家|哪間|公司|廠商|推出的|開發的|做的|出的|(?<![a-z])who(?![a-z])|which company|vendor|made by|developed by|built by|maker", re.I),
@@ -500,16 +500,19 @@ def _strong_lookup(plan: Plan, norm: str, lookup: Callable[..., list[Hit]] | Non
         return None
     if _RECOMMEND.search(norm) and not _LOOKUP_VERBS.search(norm):
         return None
-    if c.hard or plan.attributes and any(s.kind == "model" for s in plan.subjects) and not _LOOKUP_VERBS.search(norm):
+    if c.hard:
         return None
     named_models = {s.id for s in plan.subjects if s.kind == "model"}
-    hits = lookup(plan.question, exclude=frozenset(named_models))
+    named = named_models | {s.id for s in plan.subjects if s.kind == "family"}
+    hits = lookup(plan.question, exclude=frozenset(named))
     if not hits or hits[0].score < STRONG_LOOKUP:
         return None
     hit = hits[0]
-    if hit.model_id and hit.model_id in named_models or not hit.model_id and hit.family in {
+    if named and plan.attributes and not (hit.names & named):
+        return None  # an attribute of the named subject, and the sentence is about something else
+    if hit.model_id and hit.model_id in named_models or not hit.model_id and hit.entity_family in {
         catalog.by_id[m].family for m in named_models
-    }:
+    } | named:
         return None  # the sentence is about the model the question names: a fact question
     return hit
 
@@ -664,6 +667,8 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
         return "rank", "superlative over a catalog field"
     if len(catalog_subjects) >= 2 and models and (_COMPARE.search(norm) or _WHICH.search(norm) or _RECOMMEND.search(norm)):
         return "compare", "two or more subjects"
+    if catalog_subjects and plan.hardware_stated and not models and (_YES_NO.search(norm) or _RUN_WORDS.search(norm)):
+        return "fit", "named family and hardware"
     if models and (
         plan.hardware_stated and (_YES_NO.search(norm) or _RUN_WORDS.search(norm) or "speed" in plan.attributes)
         or "memory" in plan.attributes

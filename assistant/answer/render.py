@@ -140,20 +140,41 @@ def _modality_lead(model: Model, variant: Variant | None, norm: str, zh: bool) -
 _COUNTRY_EN = {"CN": "China", "US": "the United States", "FR": "France", "CA": "Canada", "AE": "the UAE", "GB": "the UK", "TW": "Taiwan"}
 
 
-def _fact_lead(plan: Plan, model: Model, variant: Variant | None, catalog: Catalog, norm: str) -> str:
+_LEAD_ORDER = ["commercial", "licence", "memory", "size", "experts", "context", "modalities", "vendor", "country",
+               "released", "base", "chinese", "weakness", "verdict"]
+
+
+def asked_in_order(plan: Plan, norm: str) -> list[str]:
+    """The attributes a question asks, in the order it asks them (licence and commercial use count once)."""
+    from .plan import ATTRIBUTES  # noqa: PLC0415
+
+    found = []
+    for name in _LEAD_ORDER:
+        if name in plan.attributes:
+            match = ATTRIBUTES[name].search(norm)
+            found.append((match.start() if match else len(norm), name))
+    ordered = [name for _, name in sorted(found)]
+    if "commercial" in ordered and "licence" in ordered:
+        ordered.remove("licence")
+    return ordered
+
+
+def _fact_lead(plan: Plan, model: Model, variant: Variant | None, catalog: Catalog, norm: str, first: str | None = None) -> str:
     zh = plan.zh
     name = _display(model, variant)
-    order = ["commercial", "licence", "memory", "size", "experts", "context", "modalities", "vendor", "country",
-             "released", "base", "chinese", "weakness", "verdict"]
-    asked = [a for a in order if a in plan.attributes]
-    first = asked[0] if asked else None
-    if first == "commercial" or (first == "licence" and "commercial" in plan.attributes):
+    if first == "commercial":
         return _commercial_lead(model, name, zh)
     if first == "licence":
         badge = COMMERCIAL_BADGE["zh-TW" if zh else "en"][model.commercial_use]
         return (f"{name} 採 {model.licence.name}（{model.licence.id}）授權，{badge}。" if zh
                 else f"{name} is under {model.licence.name} ({model.licence.id}): {badge}.")
     if first in ("size", "memory"):
+        if variant is None and len(model.sizes) > 1 and re.search(r"最小|最大|smallest|largest|biggest", norm):
+            pick = (min if re.search(r"最小|smallest", norm) else max)(model.sizes, key=lambda v: v.params_total_b)
+            which = ("最小" if pick.params_total_b == min(v.params_total_b for v in model.sizes) else "最大") if zh else (
+                "smallest" if pick.params_total_b == min(v.params_total_b for v in model.sizes) else "largest")
+            return (f"{model.name} {which}的是 {pick.name}（{format_params(pick.params_total_b)}）。" if zh
+                    else f"The {which} {model.name} is {pick.name} ({format_params(pick.params_total_b)}).")
         return _size_lead(model, variant, zh)
     if first == "experts":
         if model.architecture == "moe":
@@ -268,7 +289,8 @@ def render_fact(plan: Plan, ctx: Context) -> Rendered:
     for subject in models:
         model = _model(catalog, subject)
         variant = _variant(model, subject)
-        lead = _fact_lead(plan, model, variant, catalog, norm)
+        asked = asked_in_order(plan, norm)[:3] or [None]
+        lead = " ".join(dict.fromkeys(_fact_lead(plan, model, variant, catalog, norm, a) for a in asked))
         leads.append(lead + cites.cite(f"catalog:{model.id}"))
         shown.append(model.id)
         if variant:
@@ -357,11 +379,49 @@ def _speed(fit, zh: bool) -> str:
     return f"，約 {speed:g} token/s{label}" if zh else f", ~{speed:g} tok/s{label}"
 
 
+_STORAGE = re.compile(r"空間|存得下|存放|儲存|硬碟|磁碟|下載.{0,4}多大|檔案.{0,4}多大|disk|storage|download size|file size", re.I)
+_FULL_SIZE = re.compile(r"滿血|完整版|完整|全尺寸|最大|旗艦|full(?:[- ]size)?|flagship|biggest|largest", re.I)
+
+
+def _family_fit(plan: Plan, ctx: Context, family_id: str) -> tuple[list[str], list[str]]:
+    catalog, zh, c = ctx.catalog, plan.zh, plan.constraints
+    members = [m for m in catalog.models_of(family_id) if m.status == "released"]
+    if _FULL_SIZE.search(normalize(plan.question)):
+        members = [max(members, key=lambda m: m.params_total_b)]
+    hw = _hardware_phrase(c, zh)
+    fitting, too_big = [], []
+    for model in members:
+        fit = fit_for_model(model, c)
+        if fit:
+            fitting.append(f"{fit.variant}（{fit.quant} 約 {fit.required_gb:.1f}GB{_speed(fit, True)}）" if zh
+                           else f"{fit.variant} ({fit.quant} ~{fit.required_gb:.1f} GB{_speed(fit, False)})")
+        else:
+            small = min(model.sizes, key=lambda v: v.params_total_b)
+            too_big.append(f"{model.name}（{format_params(small.params_total_b)}）" if zh else f"{model.name} ({format_params(small.params_total_b)})")
+    name = catalog.family_by_id[family_id].name
+    cite = ctx.cites.cite(f"catalog:family:{family_id}")
+    if not fitting:
+        lead = (f"跑不動：{name} 的 {'、'.join(too_big)} 在 {hw} 都放不下。{cite}" if zh
+                else f"No: {name}'s {', '.join(too_big)} do not fit in {hw}.{cite}")
+    elif too_big:
+        lead = (f"部分可以：{hw} 可以跑 {'、'.join(fitting)}；{'、'.join(too_big)} 放不下。{cite}" if zh
+                else f"Partly: {hw} runs {', '.join(fitting)}; {', '.join(too_big)} do not fit.{cite}")
+    else:
+        lead = (f"跑得動：{hw} 可以跑 {'、'.join(fitting)}。{cite}" if zh else f"Yes: {hw} runs {', '.join(fitting)}.{cite}")
+    return [lead], [m.id for m in members]
+
+
 def render_fit(plan: Plan, ctx: Context) -> Rendered:
     catalog, zh, c = ctx.catalog, plan.zh, plan.constraints
     lines: list[str] = []
     shown: list[str] = []
     variants: dict[str, str] = {}
+    storage = bool(_STORAGE.search(normalize(plan.question)))
+    for subject in [s for s in plan.subjects if s.kind == "family"][:2]:
+        if c.memory_gb is not None:
+            more, ids = _family_fit(plan, ctx, subject.id)
+            lines += more
+            shown += ids
     for subject in [s for s in plan.subjects if s.kind == "model"][:3]:
         model = _model(catalog, subject)
         variant = _variant(model, subject)
@@ -392,6 +452,17 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
                     f"跑不動：{what}在 {hw} 放不下（{params} 參數，Q4_K_M 約需 {need.required_gb:.0f}GB）。{cite}" if zh
                     else f"No: {what} does not fit in {hw} ({params} parameters; Q4_K_M needs ~{need.required_gb:.0f} GB).{cite}"
                 )
+        elif storage:
+            target = variant or max(model.sizes, key=lambda v: v.params_total_b)
+            full = estimate(target, 10_000, "F16", 4096, model_id=model.id)
+            q4 = estimate(target, 10_000, "Q4_K_M", 4096, model_id=model.id)
+            lines.append(
+                f"{target.name} 的原始權重（BF16／F16）約 {full.weights_gb:.0f}GB；量化成 Q4_K_M 約 {q4.weights_gb:.0f}GB。{cite}" if zh
+                else f"{target.name}'s original weights (BF16/F16) take about {full.weights_gb:.0f} GB; quantised to Q4_K_M about {q4.weights_gb:.0f} GB.{cite}"
+            )
+            said = [w for w in model.weaknesses if "GB" in w]
+            if said:
+                lines.append(f"原文寫：「{said[0]}」。" if zh else f"The article says 「{said[0]}」.")
         else:
             target = variant or max(model.sizes, key=lambda v: v.params_total_b)
             parts = []
@@ -418,7 +489,7 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
     lines.append("（記憶體為含 KV 快取與執行負擔的估算；速度只代表數量級。）" if zh
                  else "(Memory includes the KV cache and runtime overhead; speed is an order-of-magnitude estimate.)")
     families = {catalog.by_id[m].family for m in shown}
-    quote = quote_article(plan.question, ctx.retrieved, ctx.idf, families, ctx.cites, zh)
+    quote = "" if storage else quote_article(plan.question, ctx.retrieved, ctx.idf, families, ctx.cites, zh)
     if quote:
         lines.append(quote)
     return Rendered("\n".join(lines), shown=shown, variants=variants)
@@ -844,7 +915,7 @@ _COMPANY_ASKED = re.compile(
 
 def render_lookup(plan: Plan, ctx: Context) -> Rendered:
     catalog, zh = ctx.catalog, plan.zh
-    named = frozenset(s.id for s in plan.subjects if s.kind == "model")
+    named = frozenset(s.id for s in plan.subjects if s.kind in ("model", "family"))
     hits = ctx.sentences.search(plan.question, k=3, exclude=named) if ctx.sentences is not None else []
     if not hits:
         text = ("知識庫（評比文章與型錄）沒有提到符合這個描述的模型。" if zh
@@ -859,8 +930,11 @@ def render_lookup(plan: Plan, ctx: Context) -> Rendered:
         family = catalog.family_by_id[model.family]
         answer = f"是 **{model.name}**（{family.vendor_zh}）。" if zh else f"**{model.name}** ({family.vendor})."
         shown = [model.id]
-    elif best.family:
-        family = catalog.family_by_id[best.family]
+    elif best.entity_family or best.family:
+        # A company question names the section's family (the sentence's subject) unless the
+        # question itself named that family ("DeepSeek 把 R1 蒸餾到哪一家的模型？" → Qwen).
+        section_ok = best.family and best.family not in named and company
+        family = catalog.family_by_id[best.family if section_ok else (best.entity_family or best.family)]
         answer = (f"是 **{family.name}**（{family.vendor_zh}）。" if zh else f"**{family.name}** ({family.vendor}).")
         shown = [m.id for m in catalog.models_of(family.id)][:3]
     else:
