@@ -380,7 +380,8 @@ class Catalog(_Strict):
 
         Model-level names (id, name, aliases) come first. A variant's name or alias that
         is also a name of its own model (a single-size model "Phi-4" with variant "Phi-4")
-        is left out, so that name means the model.
+        is left out, so that name means the model; the names of a model's only size
+        ("Phi-4-mini-instruct") mean the model too.
         """
         result: list[tuple[str, str, str | None]] = []
         for model in self.models:
@@ -388,9 +389,11 @@ class Catalog(_Strict):
             own_keys = {name_key(n) for n in own}
             result.extend((n, model.id, None) for n in own)
             for variant in model.variants:
+                # A single-size model's one size is the model itself ("Phi-4-mini-instruct").
+                sole = len(model.variants) == 1 and variant.params_total_b == model.params_total_b
                 for n in (variant.name, *variant.aliases):
                     if name_key(n) not in own_keys:
-                        result.append((n, model.id, variant.name))
+                        result.append((n, model.id, None if sole else variant.name))
         return result
 
     @cached_property
