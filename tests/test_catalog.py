@@ -389,3 +389,26 @@ def test_model_document_states_native_and_extended_context(cat):
     assert "16k" in phi4 and "YaRN" not in phi4
     qwen25 = model_document(cat.by_id["qwen2.5"], cat)
     assert "Qwen2.5-3B" in qwen25 and "Qwen Research License" in qwen25  # per-size facts are searchable
+
+
+# ---------------------------------------------------------------- answers a user reads
+
+
+@pytest.mark.parametrize(
+    "question, name, facts",
+    [
+        ("Phi-4-mini 可以商用嗎？多大？", "Phi-4-mini", ["MIT", "3.8B", "可商用"]),
+        ("Phi-4-mini 的上下文多長？", "Phi-4-mini", ["128k"]),
+        ("Codestral Mamba 可以商用嗎？", "Codestral Mamba 7B", ["Apache", "可商用"]),
+        ("DeepSeek V3.1 是什麼授權？", "DeepSeek-V3.1", ["MIT"]),
+        ("Kimi K2 0905 上下文多長？", "Kimi K2 0905", ["256k"]),
+        ("Is Phi-4-multimodal able to take audio?", "Phi-4-multimodal", ["5.6B", "audio"]),
+    ],
+)
+def test_answers_about_a_named_release_quote_that_releases_facts(fake_assistant, question, name, facts):
+    reply = fake_assistant.grounded(question)
+    assert reply.route == "fact"
+    assert name in reply.answer
+    for fact in facts:
+        assert fact in reply.answer, (fact, reply.answer)
+    assert "14.7B" not in reply.answer  # never the family flagship's size
