@@ -29,7 +29,7 @@ RESOLUTIONS: list[tuple[str, tuple[str, str | None]]] = [
     ("Phi-4", ("phi-4", None)),
     ("Phi-3.5-MoE", ("phi-3.5", "Phi-3.5-MoE")),
     ("Codestral Mamba", ("codestral-mamba", None)),
-    ("Mamba-Codestral-7B-v0.1", ("codestral-mamba", None)),
+    ("Mamba Codestral", ("codestral-mamba", None)),
     ("Codestral", ("codestral", None)),
     ("Codestral 22B", ("codestral", None)),
     ("DeepSeek V3.1", ("deepseek-v3.1", None)),
