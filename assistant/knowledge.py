@@ -410,14 +410,24 @@ class Catalog(_Strict):
 
         Names compare by `name_key`, so spacing, case, '-', '.' and Simplified script do
         not matter. The most specific entry wins: "Phi-4-mini" is the Phi-4-mini entry,
-        never Phi-4; "Qwen3-8B" is Qwen3's variant Qwen3-8B. A name that is not in the
+        never Phi-4; "Qwen3-8B" is Qwen3's variant Qwen3-8B. A name that is no catalog
+        name as written is looked for inside the text, on word boundaries, the way
+        questions are read ("Qwen/Qwen3-8B-GGUF" is Qwen3-8B). A name that is not in the
         catalog, or that names several entries at once (a family word such as "Cohere
-        Command"), gives None.
+        Command", or two models), gives None.
         """
-        found = self._resolution.get(name_key(name)) if isinstance(name, str) else None
-        if not found or len(found) != 1:
+        if not isinstance(name, str) or not name.strip():
             return None
-        return next(iter(found))
+        found = self._resolution.get(name_key(name))
+        if found:
+            return next(iter(found)) if len(found) == 1 else None
+        # Not a catalog name as written ("Mamba-Codestral-7B-v0.1", "Qwen/Qwen3-8B-GGUF"):
+        # fall back to the mention finder, which matches names on word boundaries inside
+        # longer text. Imported here because constraints builds on this module.
+        from .constraints import mention_spans, normalize  # noqa: PLC0415
+
+        hits = {(m.target, m.variant) for m in mention_spans(normalize(name), self) if m.kind == "model"}
+        return next(iter(hits)) if len(hits) == 1 else None
 
     def model_for(self, name: str) -> Model | None:
         """The Model a name means, with its variant's facts when it names a variant."""

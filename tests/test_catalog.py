@@ -194,7 +194,24 @@ def test_realistic_questions_find_the_release_they_name(cat, question, models, v
     assert find_variant_mentions(question, cat) == variants
 
 
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Mamba-Codestral-7B-v0.1", ("codestral-mamba", None)),
+        ("Qwen/Qwen3-8B-GGUF", ("qwen3", "Qwen3-8B")),
+        ("microsoft/Phi-4-mini-instruct", ("phi-4-mini", None)),
+        ("bartowski/microsoft_Phi-4-mini-instruct-GGUF", ("phi-4-mini", None)),
+        ("Qwen2.5-3B-Instruct-GGUF", ("qwen2.5", "Qwen2.5-3B")),
+        ("deepseek-ai/DeepSeek-V3.1-Terminus", ("deepseek-v3.1", None)),
+    ],
+)
+def test_resolve_reads_repository_and_file_style_names(cat, name, expected):
+    assert cat.resolve(name) == expected
+
+
 def test_resolve_refuses_unknown_and_group_names(cat):
+    assert cat.resolve("Phi-45") is None  # "phi4" does not run into a following digit
+    assert cat.resolve("Phi-4 vs Qwen3") is None  # two models are not one name
     assert cat.resolve("GPT-5") is None
     assert cat.resolve("") is None
     assert cat.resolve("Cohere Command") is None  # names two entries: a family word
