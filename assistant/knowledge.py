@@ -274,6 +274,8 @@ class Model(_Strict):
             variants=[variant.model_dump(exclude_unset=True)],
             aliases=list(variant.aliases),
             sources={**self.sources, **variant.sources},
+            # One size of a series is a model; a derivative's size stays a derivative.
+            kind="model" if self.kind == "series" else self.kind,
         )
         if variant.overrides("architecture"):
             data["architecture"] = variant.architecture

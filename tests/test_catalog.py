@@ -284,7 +284,7 @@ def test_r1_distill_sizes_and_llama_licence(cat):
 def test_with_variant_replaces_facts_and_keeps_the_id(cat):
     qwen3 = cat.by_id["qwen3"]
     small = qwen3.with_variant("Qwen3-0.6B")
-    assert small.id == "qwen3" and small.name == "Qwen3-0.6B"
+    assert small.id == "qwen3" and small.name == "Qwen3-0.6B" and small.kind == "model"
     assert small.params_total_b == 0.6 and small.params_active_b is None and small.architecture == "dense"
     assert [v.name for v in small.sizes] == ["Qwen3-0.6B"]
     assert small.experts is None
