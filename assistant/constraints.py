@@ -156,16 +156,22 @@ class _Alias:
     key: str  # compact, normalised
     kind: MentionKind
     target: str  # model id, family id or closed model name
+    variant: str | None = None  # the model's variant this name means, if any
 
 
 @dataclass(frozen=True)
 class Mention:
-    """One name found in normalised text: [start, end) indexes into that text."""
+    """One name found in normalised text: [start, end) indexes into that text.
+
+    `variant` is set when the name is one of the model's variants ("Qwen3-8B" is
+    model "qwen3", variant "Qwen3-8B"); `target` is always the model id.
+    """
 
     kind: MentionKind
     target: str
     start: int
     end: int
+    variant: str | None = None
 
 
 class _AliasIndex:
@@ -174,7 +180,7 @@ class _AliasIndex:
     def __init__(self, catalog: Catalog) -> None:
         entries: dict[tuple[str, str, str], _Alias] = {}
 
-        def add(name: str | None, kind: MentionKind, target: str) -> None:
+        def add(name: str | None, kind: MentionKind, target: str, variant: str | None = None) -> None:
             if not name:
                 return
             key = _compact_key(name)
@@ -183,19 +189,19 @@ class _AliasIndex:
             # A one-letter key ("r", "4") would match everywhere.
             if len(key) < 2 or (not has_cjk and ascii_letters == 0):
                 return
-            entries[(key, kind, target)] = _Alias(key, kind, target)
+            # A model-level name is never demoted to a variant (Catalog.names lists them first).
+            entries.setdefault((key, kind, target), _Alias(key, kind, target, variant))
 
         for family in catalog.families:
             for name in (family.id, family.name, family.vendor, family.vendor_zh, *family.aliases):
                 add(name, "family", family.id)
-        for model in catalog.models:
-            for name in (model.id, model.name, *model.aliases):
-                add(name, "model", model.id)
-            for variant in model.variants:
-                key = _compact_key(variant.name)
-                # "8B" alone must not become an alias; "Qwen3-8B" may.
-                if sum(c.isascii() and c.isalpha() for c in key) >= 3:
-                    add(variant.name, "model", model.id)
+        variant_names = {(m.id, v.name) for m in catalog.models for v in m.variants}
+        for name, model_id, variant in catalog.names():
+            # "8B" alone must not become an alias; "Qwen3-8B" may. Curated variant
+            # aliases are taken as written.
+            if (model_id, name) in variant_names and sum(c.isascii() and c.isalpha() for c in _compact_key(name)) < 3:
+                continue
+            add(name, "model", model_id, variant)
         for closed in catalog.closed_models:
             for name in (closed.name, *closed.aliases):
                 add(name, "closed", closed.name)
@@ -227,7 +233,7 @@ class _AliasIndex:
             accepted.append((start, end, alias))
         accepted.sort(key=lambda c: c[0])
         return [
-            Mention(alias.kind, alias.target, index[start], index[end - 1] + 1)
+            Mention(alias.kind, alias.target, index[start], index[end - 1] + 1, alias.variant)
             for start, end, alias in accepted
         ]
 
@@ -303,6 +309,25 @@ def find_mentions(text: str, catalog: Catalog) -> tuple[list[str], list[str], li
         _unique(m.target for m in found if m.kind == "family"),
         _unique(m.target for m in found if m.kind == "closed"),
     )
+
+
+def find_variant_mentions(text: str, catalog: Catalog) -> dict[str, str]:
+    """The variants named in `text`: model id -> variant name, in order of appearance.
+
+    "Qwen3-8B 跟 Gemma 3 1B" gives {"qwen3": "Qwen3-8B", "gemma-3": "Gemma 3 1B"}; a
+    model named only as a whole ("Qwen3") is not in the result. `find_mentions` still
+    lists every one of these models. Use `catalog.by_id[id].with_variant(name)` for the
+    variant's facts.
+    """
+    try:
+        found = mention_spans(normalize(text), catalog)
+    except Exception:
+        return {}
+    result: dict[str, str] = {}
+    for mention in found:
+        if mention.kind == "model" and mention.variant:
+            result.setdefault(mention.target, mention.variant)
+    return result
 
 
 # ---------------------------------------------------------------- shared patterns

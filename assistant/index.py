@@ -149,21 +149,58 @@ def format_context(tokens: int | None) -> str:
     return f"{round(tokens / 1024)}k" if tokens % 1000 else f"{tokens // 1000}k"
 
 
+def _context_zh(model: Model) -> str:
+    if not model.context_native:
+        return "上下文長度：未載明。"
+    text = f"上下文長度：原生 {format_context(model.context_native)} token"
+    if model.context_extended:
+        text += f"，以 {model.context_extended_method} 可延伸到 {format_context(model.context_extended)} token"
+    return text + "。"
+
+
+def _context_en(model: Model) -> str:
+    if not model.context_native:
+        return "context not stated"
+    text = f"context native {format_context(model.context_native)}"
+    if model.context_extended:
+        text += f", {format_context(model.context_extended)} with {model.context_extended_method}"
+    return text
+
+
+def _variant_line_zh(model: Model, name: str) -> str:
+    """One variant's own facts, where they differ from the model's."""
+    own = model.with_variant(name)
+    parts = [format_params(own.params_total_b)]
+    if (own.context_native, own.context_extended) != (model.context_native, model.context_extended):
+        parts.append(_context_zh(own).removeprefix("上下文長度：").rstrip("。"))
+    if own.licence != model.licence:
+        parts.append(f"{own.licence.name}，{_COMMERCIAL_ZH[own.commercial_use]}")
+    if own.modalities != model.modalities:
+        parts.append("、".join(own.modalities))
+    if own.released and own.released != model.released:
+        parts.append(f"{own.released} 推出")
+    return f"{name}（{'；'.join(parts)}）"
+
+
 def model_document(model: Model, catalog: Catalog) -> str:
-    """A zh-TW fact sheet for one catalog entry, with its English key fields appended."""
+    """A zh-TW fact sheet for one catalog entry, with its English key fields appended.
+
+    Context is stated as the native window plus the extended one with its method, and
+    each variant whose facts differ (context, licence, modalities, release) says so.
+    """
     family = catalog.family_by_id[model.family]
     size = format_params(model.params_total_b)
     active = f"，每次啟動 {format_params(model.params_active_b)}" if model.params_active_b else ""
     experts = f"，{model.experts} 個專家" if model.experts else ""
-    variants = "、".join(v.name for v in model.variants)
+    variants = "、".join(_variant_line_zh(model, v.name) for v in model.variants)
     lines = [
         f"{model.name}（{family.name} 家族，{model.vendor}，{family.vendor_zh}）",
         model.summary_zh,
         f"參數量：{size}{active}{experts}；架構：{_ARCH_ZH[model.architecture]}。"
         + (f"可下載尺寸：{variants}。" if variants else ""),
-        f"上下文長度：{format_context(model.context_tokens)} token。",
+        _context_zh(model),
         f"授權：{model.licence.name}（{model.licence.id}），{_COMMERCIAL_ZH[model.commercial_use]}"
-        + (f"：{model.commercial_conditions}" if model.commercial_conditions else "")
+        + (f"：{model.commercial_conditions.rstrip('。')}" if model.commercial_conditions else "")
         + "。",
         f"模態：{'、'.join(model.modalities)}；中文：{model.languages.chinese_note}",
         f"原文評價：{_VERDICT_ZH[model.verdict]}——{model.verdict_reason}",
@@ -178,7 +215,7 @@ def model_document(model: Model, catalog: Catalog) -> str:
         f"EN: {model.name} by {model.vendor} ({model.country}); {model.summary_en} "
         f"Parameters {size} total"
         + (f", {format_params(model.params_active_b)} active" if model.params_active_b else "")
-        + f"; context {format_context(model.context_tokens)}; licence {model.licence.name} "
+        + f"; {_context_en(model)}; licence {model.licence.name} "
         f"({model.licence.id}); commercial use: {model.commercial_use}; "
         f"strengths: {', '.join(model.strengths) or 'general'}."
     )

@@ -8,6 +8,7 @@ wrong recommendation later.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -62,7 +63,13 @@ class Languages(_Strict):
 
 
 class Variant(_Strict):
-    """One downloadable size of a model (e.g. Qwen3-8B inside Qwen3)."""
+    """One downloadable release or size of a model (e.g. Qwen3-8B inside Qwen3).
+
+    Any fact given here overrides the model's for this variant only; a fact that is
+    left out is inherited. A key written with an empty value (``context_extended: null``)
+    is an override too: "this size has no extended context". `Model.with_variant`
+    applies the overrides.
+    """
 
     name: str
     params_total_b: float = Field(gt=0)
@@ -73,10 +80,63 @@ class Variant(_Strict):
     modalities: list[str] | None = Field(
         default=None, description="Only when this size differs from the model (e.g. a text-only small size)"
     )
+    architecture: Architecture | None = Field(default=None, description="When this size differs (a dense size of a MoE series)")
+    experts: int | None = Field(default=None, gt=0)
+    context_native: int | None = Field(default=None, gt=0, description="Tokens without any RoPE scaling")
+    context_extended: int | None = Field(default=None, gt=0, description="Tokens with the method below")
+    context_extended_method: str | None = None
+    licence: Licence | None = None
+    commercial_use: Commercial | None = None
+    commercial_conditions: str = ""
+    commercial_conditions_en: str = ""
+    released: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2})?(-\d{2})?$")
+    status: Literal["released", "preview", "announced"] | None = None
+    summary_zh: str | None = None
+    summary_en: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Other names of this variant only")
+    sources: dict[str, str] = Field(default_factory=dict, description="Where this variant's own facts come from")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Variant:
+        if self.params_active_b is not None and self.params_active_b > self.params_total_b:
+            raise ValueError(f"{self.name}: active parameters exceed total")
+        if (self.licence is None) != (self.commercial_use is None):
+            raise ValueError(f"{self.name}: a variant's licence and commercial_use are overridden together")
+        if self.commercial_use == "conditional" and not self.commercial_conditions:
+            raise ValueError(f"{self.name}: conditional commercial use needs commercial_conditions")
+        _check_context(self.name, self.context_native, self.context_extended, self.context_extended_method)
+        return self
 
     @property
     def active_b(self) -> float:
         return self.params_active_b or self.params_total_b
+
+    def overrides(self, field_name: str) -> bool:
+        """True when this variant states `field_name` itself (even as an explicit null)."""
+        return field_name in self.model_fields_set
+
+
+def _check_context(owner: str, native: int | None, extended: int | None, method: str | None) -> None:
+    if extended is not None:
+        if native is None:
+            raise ValueError(f"{owner}: context_extended needs context_native")
+        if extended <= native:
+            raise ValueError(f"{owner}: context_extended must exceed context_native")
+        if not method:
+            raise ValueError(f"{owner}: context_extended needs context_extended_method (YaRN, RoPE scaling, ...)")
+    elif method:
+        raise ValueError(f"{owner}: context_extended_method without context_extended")
+
+
+def name_key(name: str) -> str:
+    """The form names are compared in: NFKC, Traditional, lower case, no spaces, '-', '_' or '.'.
+
+    "Phi-4-mini", "phi 4 mini" and "PHI4MINI" share one key.
+    """
+    from .chinese import to_traditional_query  # noqa: PLC0415
+
+    text = to_traditional_query(unicodedata.normalize("NFKC", str(name))).lower()
+    return re.sub(r"[\s\-_.]+", "", text)
 
 
 class ArticleClaim(_Strict):
@@ -99,7 +159,11 @@ class Model(_Strict):
     params_active_b: float | None = Field(default=None, gt=0)
     architecture: Architecture
     experts: int | None = Field(default=None, gt=0)
-    context_tokens: int | None = Field(default=None, gt=0)
+    context_native: int | None = Field(default=None, gt=0, description="Tokens without any RoPE scaling")
+    context_extended: int | None = Field(
+        default=None, gt=0, description="Tokens reachable with context_extended_method (e.g. YaRN)"
+    )
+    context_extended_method: str | None = Field(default=None, description="YaRN, RoPE scaling, ...")
     variants: list[Variant] = Field(default_factory=list, description="Downloadable sizes, smallest first")
     licence: Licence
     commercial_use: Commercial
@@ -127,6 +191,17 @@ class Model(_Strict):
     )
     as_of: date
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_context(cls, data: object) -> object:
+        # Catalogs written before schema 2 carry one `context_tokens` figure: it was the
+        # native window, so it is read as such.
+        if isinstance(data, dict) and "context_tokens" in data:
+            data = dict(data)
+            legacy = data.pop("context_tokens")
+            data.setdefault("context_native", legacy)
+        return data
+
     @field_validator("strengths")
     @classmethod
     def _known_tags(cls, tags: list[str]) -> list[str]:
@@ -151,11 +226,91 @@ class Model(_Strict):
             raise ValueError(f"{self.id}: active parameters exceed total")
         if self.commercial_use == "conditional" and not self.commercial_conditions:
             raise ValueError(f"{self.id}: conditional commercial use needs commercial_conditions")
+        _check_context(self.id, self.context_native, self.context_extended, self.context_extended_method)
+        names = [v.name for v in self.variants]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"{self.id}: duplicate variant names {sorted(duplicates)}")
         return self
 
     @property
     def active_b(self) -> float:
         return self.params_active_b or self.params_total_b
+
+    @property
+    def context_tokens(self) -> int | None:
+        """The native context window (read-only; kept for callers that predate the split)."""
+        return self.context_native
+
+    @property
+    def context_max(self) -> int | None:
+        """The longest context the model reaches: the extended figure if any, else the native one."""
+        return self.context_extended or self.context_native
+
+    def variant(self, name: str) -> Variant | None:
+        """The variant called `name` (or carrying it as an alias), compared by `name_key`."""
+        key = name_key(name)
+        for variant in self.variants:
+            if key in {name_key(variant.name), *(name_key(a) for a in variant.aliases)}:
+                return variant
+        return None
+
+    def with_variant(self, name: str) -> Model:
+        """This model with the facts of its variant `name`: a Model whose name is the variant's.
+
+        Every fact the variant states replaces the model's (size, active parameters,
+        context, modalities, licence and commercial use, release date, status, aliases,
+        summaries); the rest is inherited. `variants` holds just that variant, so
+        `sizes` and the hardware estimates see only it. `id` stays the model's id.
+
+        Raises:
+            KeyError: when the model has no variant of that name.
+        """
+        variant = self.variant(name)
+        if variant is None:
+            raise KeyError(f"{self.id} has no variant {name!r}; known: {[v.name for v in self.variants]}")
+        data = self.model_dump()
+        data.update(
+            name=variant.name,
+            params_total_b=variant.params_total_b,
+            params_active_b=variant.params_active_b,
+            variants=[variant.model_dump(exclude_unset=True)],
+            aliases=list(variant.aliases),
+            sources={**self.sources, **variant.sources},
+            # One size of a series is a model; a derivative's size stays a derivative.
+            kind="model" if self.kind == "series" else self.kind,
+        )
+        if variant.overrides("architecture"):
+            data["architecture"] = variant.architecture
+        elif variant.params_active_b is None and self.architecture == "moe":
+            data["architecture"] = "dense"
+        if variant.overrides("experts"):
+            data["experts"] = variant.experts
+        elif data["architecture"] != "moe" or variant.params_total_b != self.params_total_b:
+            data["experts"] = None
+        for field_name in ("modalities", "released", "status", "summary_zh", "summary_en"):
+            value = getattr(variant, field_name)
+            if variant.overrides(field_name) and value is not None:
+                data[field_name] = value
+        if variant.overrides("context_native"):
+            data["context_native"] = variant.context_native
+            # A new native window with no extension stated means no extension.
+            data["context_extended"] = variant.context_extended
+            data["context_extended_method"] = variant.context_extended_method
+        if variant.overrides("context_extended"):
+            data["context_extended"] = variant.context_extended
+            data["context_extended_method"] = variant.context_extended_method
+        if variant.licence is not None:
+            data.update(
+                licence=variant.licence.model_dump(),
+                commercial_use=variant.commercial_use,
+                commercial_conditions=variant.commercial_conditions,
+                commercial_conditions_en=variant.commercial_conditions_en,
+            )
+        elif variant.overrides("commercial_conditions"):
+            data["commercial_conditions"] = variant.commercial_conditions
+            data["commercial_conditions_en"] = variant.commercial_conditions_en
+        return Model.model_validate(data)
 
     @property
     def sizes(self) -> list[Variant]:
@@ -255,6 +410,68 @@ class Catalog(_Strict):
 
     def models_of(self, family_id: str) -> list[Model]:
         return [m for m in self.models if m.family == family_id]
+
+    def names(self) -> list[tuple[str, str, str | None]]:
+        """Every name of a model or variant as (name, model id, variant name or None).
+
+        Model-level names (id, name, aliases) come first. A variant's name or alias that
+        is also a name of its own model (a single-size model "Phi-4" with variant "Phi-4")
+        is left out, so that name means the model; the names of a model's only size
+        ("Phi-4-mini-instruct") mean the model too.
+        """
+        result: list[tuple[str, str, str | None]] = []
+        for model in self.models:
+            own = [model.id, model.name, *model.aliases]
+            own_keys = {name_key(n) for n in own}
+            result.extend((n, model.id, None) for n in own)
+            for variant in model.variants:
+                # A single-size model's one size is the model itself ("Phi-4-mini-instruct").
+                sole = len(model.variants) == 1 and variant.params_total_b == model.params_total_b
+                for n in (variant.name, *variant.aliases):
+                    if name_key(n) not in own_keys:
+                        result.append((n, model.id, None if sole else variant.name))
+        return result
+
+    @cached_property
+    def _resolution(self) -> dict[str, set[tuple[str, str | None]]]:
+        table: dict[str, set[tuple[str, str | None]]] = {}
+        for name, model_id, variant in self.names():
+            key = name_key(name)
+            if key:
+                table.setdefault(key, set()).add((model_id, variant))
+        return table
+
+    def resolve(self, name: str) -> tuple[str, str | None] | None:
+        """The catalog entry a name means: (model id, variant name or None).
+
+        Names compare by `name_key`, so spacing, case, '-', '.' and Simplified script do
+        not matter. The most specific entry wins: "Phi-4-mini" is the Phi-4-mini entry,
+        never Phi-4; "Qwen3-8B" is Qwen3's variant Qwen3-8B. A name that is no catalog
+        name as written is looked for inside the text, on word boundaries, the way
+        questions are read ("Qwen/Qwen3-8B-GGUF" is Qwen3-8B). A name that is not in the
+        catalog, or that names several entries at once (a family word such as "Cohere
+        Command", or two models), gives None.
+        """
+        if not isinstance(name, str) or not name.strip():
+            return None
+        found = self._resolution.get(name_key(name))
+        if found:
+            return next(iter(found)) if len(found) == 1 else None
+        # Not a catalog name as written ("Mamba-Codestral-7B-v0.1", "Qwen/Qwen3-8B-GGUF"):
+        # fall back to the mention finder, which matches names on word boundaries inside
+        # longer text. Imported here because constraints builds on this module.
+        from .constraints import mention_spans, normalize  # noqa: PLC0415
+
+        hits = {(m.target, m.variant) for m in mention_spans(normalize(name), self) if m.kind == "model"}
+        return next(iter(hits)) if len(hits) == 1 else None
+
+    def model_for(self, name: str) -> Model | None:
+        """The Model a name means, with its variant's facts when it names a variant."""
+        hit = self.resolve(name)
+        if hit is None:
+            return None
+        model = self.by_id[hit[0]]
+        return model.with_variant(hit[1]) if hit[1] else model
 
 
 class CatalogError(ValueError):

@@ -200,7 +200,10 @@ def test_compare_two_models_and_download_markdown(page, tmp_path):
     download.save_as(saved)
     text = saved.read_text(encoding="utf-8")
     assert text.startswith("# 模型比較：Phi-4 vs Gemma 3")
-    assert "型錄資料截至 2026-11-26" in text and "## 資料來源" in text and "huggingface.co/microsoft/phi-4" in text
+    from assistant.knowledge import load_catalog
+
+    as_of = load_catalog(ROOT / "knowledge" / "catalog.yaml").as_of.isoformat()  # moves with the catalog
+    assert f"型錄資料截至 {as_of}" in text and "## 資料來源" in text and "huggingface.co/microsoft/phi-4" in text
     screenshot(page, "compare")
 
 

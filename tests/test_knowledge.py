@@ -53,6 +53,14 @@ def test_named_models_from_the_brief_are_present(catalog):
         assert model_id in catalog.by_id, model_id
 
 
+def test_releases_users_name_directly_are_their_own_entries(catalog):
+    # Issue 13: names users ask about resolve to their own entry, never the family flagship.
+    for model_id in ["phi-4-mini", "phi-4-multimodal", "phi-4-reasoning", "codestral-mamba", "qwen2.5",
+                     "deepseek-r1-distill-llama", "gemma-3n", "deepseek-v3.1", "kimi-k2-0905", "glm-4.6"]:
+        assert model_id in catalog.by_id, model_id
+        assert catalog.resolve(catalog.by_id[model_id].name) == (model_id, None)
+
+
 @pytest.mark.parametrize(
     "model_id, field, expected",
     [
@@ -76,6 +84,18 @@ def test_named_models_from_the_brief_are_present(catalog):
         ("ministral", "commercial_use", "no"),
         ("mistral-7b", "licence.id", "Apache-2.0"),
         ("smollm2", "licence.id", "Apache-2.0"),
+        ("phi-4-mini", "params_total_b", 3.8),
+        ("phi-4-mini", "context_native", 131072),
+        ("phi-4-mini", "licence.id", "MIT"),
+        ("phi-4-multimodal", "params_total_b", 5.6),
+        ("codestral-mamba", "licence.id", "Apache-2.0"),
+        ("deepseek-v3.1", "licence.id", "MIT"),
+        ("qwen3", "context_native", 32768),
+        ("qwen3", "context_extended", 131072),
+        ("qwq-32b", "context_extended_method", "YaRN"),
+        ("llama-3", "released", "2024-04-18"),
+        ("falcon-3", "licence.name", "TII Falcon-LLM License 2.0"),
+        ("deepseek-r1-distill-qwen", "params_total_b", 32.8),
     ],
 )
 def test_facts_the_article_states(catalog, model_id, field, expected):
@@ -95,7 +115,7 @@ def test_article_numbers_that_differ_from_model_cards_are_recorded(catalog):
 
 def test_every_model_names_its_sources_and_date(catalog):
     for model in catalog.models:
-        assert {"size", "licence"} <= set(model.sources), model.id
+        assert {"size", "licence", "context"} <= set(model.sources), model.id
         assert model.as_of.year >= 2025
 
 
@@ -103,7 +123,10 @@ def test_catalog_zh_text_is_traditional(catalog):
     from assistant.chinese import simplified_chars
 
     for model in catalog.models:
-        for text in [model.summary_zh, model.verdict_reason, model.languages.chinese_note, *model.weaknesses]:
+        texts = [model.summary_zh, model.verdict_reason, model.languages.chinese_note, *model.weaknesses,
+                 model.commercial_conditions, *(c.note for c in model.article_claims)]
+        texts += [v.commercial_conditions for v in model.variants] + [v.summary_zh or "" for v in model.variants]
+        for text in texts:
             assert not simplified_chars(text), (model.id, text, simplified_chars(text))
 
 

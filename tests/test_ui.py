@@ -251,7 +251,8 @@ def test_catalog_rows_cover_the_catalog_and_filter(catalog):
     assert names(ui.catalog_rows(catalog, vendors=["Microsoft"])) >= {"Phi-4"}
     assert all(row[2] == "Microsoft" for row in ui.catalog_rows(catalog, vendors=["Microsoft"]))
     context = {row[0]: row[6] for row in everything}
-    assert context["Phi-4"] == 16 and context["Qwen3"] == 128  # as the model cards say it
+    # As the model cards say it: the native window (Qwen3 reaches 128k only with YaRN, issue 13).
+    assert context["Phi-4"] == 16 and context["Qwen3"] == 32
 
 
 def test_catalog_entry_shows_the_article_passage(fake_assistant):
