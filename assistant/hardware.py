@@ -746,7 +746,8 @@ def fits_any_quant(
 
 
 def _rank(fit: FitEstimate) -> tuple[bool, float]:
-    return (fit.placement != "partial offload", _params_b(fit))
+    # Rounded: weights / bits * bits must not make one quant's variant "larger" by 1e-15.
+    return (fit.placement != "partial offload", round(_params_b(fit), 6))
 
 
 def _params_b(fit: FitEstimate) -> float:
