@@ -109,9 +109,15 @@ def _fit_for(model: Model, sizes: list[Variant], c: Constraints) -> FitEstimate 
     kind = c.memory_kind or "ram"
     context = max(c.min_context_tokens or DEFAULT_CONTEXT, DEFAULT_CONTEXT) if c.min_context_tokens and c.min_context_tokens <= 32768 else DEFAULT_CONTEXT
     restricted = model.model_copy(update={"variants": sizes})
+    hardware = {
+        "gpu_count": c.gpu_count or 1,
+        "hardware_name": c.hardware_name,
+        "bandwidth_gb_s": None if c.hardware_name else c.bandwidth_gbs,
+        "ram_gb": c.ram_gb if kind == "vram" else None,
+    }
     if c.quant:
-        return best_variant(restricted, c.memory_gb, c.quant, context, kind)
-    return fits_any_quant(restricted, c.memory_gb, context, kind)
+        return best_variant(restricted, c.memory_gb, c.quant, context, kind, **hardware)
+    return fits_any_quant(restricted, c.memory_gb, context, kind, **hardware)
 
 
 def check_model(
