@@ -570,3 +570,17 @@ def test_new_quantisations_follow_llama_cpp_bits() -> None:
     assert normalize_quant("mxfp4") == "MXFP4" and normalize_quant("iq4_xs") == "IQ4_XS"
     gpt_oss = estimate(GPT_OSS_20B, 16, "MXFP4", memory_kind="vram")
     assert gpt_oss.weights_gb == pytest.approx(21 * 4.63 / 8)
+
+
+def test_hardware_tab_table_uses_the_named_hardware() -> None:
+    from pathlib import Path  # noqa: PLC0415
+
+    from assistant.knowledge import load_catalog  # noqa: PLC0415
+    from assistant.selection import fit_table  # noqa: PLC0415
+
+    catalog = load_catalog(Path(__file__).parents[1] / "knowledge" / "catalog.yaml")
+    named = {r["variant"]: r for r in fit_table(catalog, 24, "Q4_K_M", 4096, "vram", hardware_name="RTX 4090")}
+    generic = {r["variant"]: r for r in fit_table(catalog, 24, "Q4_K_M", 4096, "vram", bandwidth_gb_s=504)}
+    assert named["Qwen3-30B-A3B"]["placement"] == "full GPU offload"
+    assert named["Qwen3-30B-A3B"]["tokens_per_s"] > generic["Qwen3-30B-A3B"]["tokens_per_s"]
+    assert named["gpt-oss-120b"]["placement_zh"] == "放不下"
