@@ -38,8 +38,8 @@ Placement (the labels LM Studio uses)
 Decode speed (calibrated)
 -------------------------
 Token generation is memory-bandwidth bound: each token reads every *active* weight once. The bare
-ceiling ``bandwidth / active_bytes`` overestimates published llama.cpp runs (median 1.4x, up to 3x
-for MoE models and for small models on data-centre cards), so the estimate is
+ceiling ``bandwidth / active_bytes`` overestimates published llama.cpp runs (dense models: median
+1.37x; mixture-of-experts models: 1.9-3.2x; a 7B model on an H100: 3.9x), so the estimate is
 
     seconds_per_token = overhead_ms[backend] / 1000 + active_gb / (efficiency[backend] * moe * bandwidth)
 
@@ -62,11 +62,16 @@ Fitted values:
     Apple Metal         0.772          3.70 ms
     CPU                 0.888          36.6 ms
     MoE efficiency factor: 0.884
+    prompt processing (pp_factor, tok/s per GB/s per billion active parameters):
+    GPU 32.1, Metal 10.5, CPU 4.34
+
+The CPU overhead is large because the CPU rows include 2014-2017 laptops and DDR3 desktops; it
+matters little next to the seconds a CPU spends reading weights.
 
 On the 27 held-back ``split: holdout`` rows the calibrated estimate is within +-35 % on 81 % (22 of 27) of
 them with a median absolute error of 12.6 % (tests/test_benchmarks.py checks this). Typical
-misses: 2023 builds on data-centre cards with 7B models (llama.cpp has sped up since) and
-Qwen3.6's hybrid-attention MoE on older Macs. Long contexts add KV-cache reads that are not modelled.
+misses: 2023 builds on data-centre cards with 7B or 70B models, Qwen3.6's hybrid-attention MoE on
+older Macs, and an M1 Max that two sources measure at 35.7 and 46.2 tok/s for the same 8B model. Long contexts add KV-cache reads that are not modelled.
 
 Prompt processing (time to first token)
 ---------------------------------------
