@@ -82,6 +82,7 @@ def run(args: argparse.Namespace, catalog_path: Path) -> dict[str, object]:
     variant, model_id = resolve_variant(args, catalog_path)
     if args.gpus is None or args.gpus < 1:
         raise ValueError(f"--gpus must be at least 1, got {args.gpus}")
+    gpus = args.gpus
     hardware_name = None
     notes: list[str] = []
     if args.hardware:
@@ -95,6 +96,8 @@ def run(args: argparse.Namespace, catalog_path: Path) -> dict[str, object]:
                                  "(--list-hardware prints them all)")
             preset = match.preset
             per_device = match.memory_gb if match.size_stated else None
+            if match.count > 1 and gpus == 1:
+                gpus = match.count  # "兩張 4090", "2x 3090"
         kind = args.memory_kind or preset.memory_kind
         if kind != preset.memory_kind:
             raise ValueError(f"{preset.name} has {preset.memory_kind} memory, not {kind}")
@@ -108,9 +111,9 @@ def run(args: argparse.Namespace, catalog_path: Path) -> dict[str, object]:
         if args.bandwidth_gbs is None or args.memory_kind is None:
             raise ValueError("name the machine: --hardware NAME, or --bandwidth-gbs B with --memory-kind ram|vram|unified")
         kind, bandwidth, per_device = args.memory_kind, args.bandwidth_gbs, args.memory_gb
-    if kind != "vram" and args.gpus != 1:
+    if kind != "vram" and gpus != 1:
         raise ValueError("--gpus only applies to vram (discrete GPUs)")
-    memory = per_device * args.gpus if per_device is not None else UNLIMITED_GB
+    memory = per_device * gpus if per_device is not None else UNLIMITED_GB
     fit = estimate(
         variant,
         memory,
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace, catalog_path: Path) -> dict[str, object]:
         bandwidth_gb_s=bandwidth,
         model_id=model_id,
         memory_kind=kind,
-        gpu_count=args.gpus,
+        gpu_count=gpus,
         hardware_name=hardware_name,
         ram_gb=args.ram_gb,
         ram_bandwidth_gb_s=args.ram_bandwidth_gbs,

@@ -53,6 +53,8 @@ def test_two_gpus_add_their_memory(capsys) -> None:
     two = run_json(capsys, "--params-b", "32.8", "--hardware", "RTX 4090", "--gpus", "2")
     assert one["placement"] == "does not fit" and one["tokens_per_s"] is None
     assert two["placement"] == "full GPU offload" and two["memory_gb"] == 48 and two["gpu_count"] == 2
+    zh = run_json(capsys, "--params-b", "32.8", "--hardware", "兩張 4090")
+    assert (zh["memory_gb"], zh["gpu_count"], zh["tokens_per_s"]) == (48, 2, two["tokens_per_s"])
 
 
 def test_partial_offload_with_system_ram(capsys) -> None:
