@@ -155,8 +155,8 @@ def check_model(
         if c.min_params_b is not None:
             bound.append(f"≥ {format_params(c.min_params_b)}")
         return ("size", f"{model.name}：約 {size} 參數，不在 {' '.join(bound)} 範圍" if zh else f"{model.name}: about {size} parameters, outside {' '.join(bound)}")
-    if c.min_context_tokens and (model.context_tokens or 0) < c.min_context_tokens:
-        have = format_context(model.context_tokens)
+    if c.min_context_tokens and (model.context_max or 0) < c.min_context_tokens:
+        have = format_context(model.context_max)
         need = format_context(c.min_context_tokens)
         return ("context", f"{model.name}：上下文 {have}，不到 {need}" if zh else f"{model.name}: context {have}, below {need}")
     if c.memory_gb is not None and _fit_for(model, sizes, c) is None:

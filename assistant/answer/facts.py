@@ -124,6 +124,16 @@ def vendor_text(model: Model, catalog: Catalog, zh: bool) -> str:
     return f"由{where} {vendor} 推出"
 
 
+def context_text(model: Model, zh: bool) -> str:
+    """Native context, and the extended one with its method ("32k（以 YaRN 可延伸到 128k）")."""
+    native = format_context(model.context_tokens)
+    if model.context_extended and model.context_extended != model.context_tokens:
+        extended = format_context(model.context_extended)
+        method = model.context_extended_method or ""
+        return f"{native} token（以 {method} 可延伸到 {extended}）" if zh else f"{native} tokens ({extended} with {method})"
+    return f"{native} token" if zh else f"{native} tokens"
+
+
 def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citations, zh: bool) -> str:
     """One paragraph about a model; the asked aspects come first, the rest stay brief."""
     card = cites.cite(f"catalog:{model.id}")
@@ -153,8 +163,8 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
             if claim.field.startswith("params") or claim.field in ("variants", "size"):
                 facts.append(f"原文寫「{claim.article_says}」，型錄採用模型卡數字（{claim.note}）" if zh else f"the article says {claim.article_says}; the catalog follows the model card ({claim.note})")
     if "context" in aspects:
-        ctx = format_context(model.context_tokens)
-        facts.append(f"上下文長度 {ctx} token" if zh else f"context window {ctx} tokens")
+        ctx = context_text(model, zh)
+        facts.append(f"上下文長度 {ctx}" if zh else f"context window {ctx}")
     if "released" in aspects and model.released:
         facts.append(f"釋出時間 {model.released}" if zh else f"released {model.released}")
     if "chinese" in aspects:
@@ -164,7 +174,7 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
         summary = model.summary_zh if zh else model.summary_en
         facts = [summary.rstrip("。.")] + [size_text(model, zh), licence_text(model, zh)]
         if model.context_tokens:
-            facts.append(f"上下文 {format_context(model.context_tokens)}" if zh else f"context {format_context(model.context_tokens)}")
+            facts.append(f"上下文 {context_text(model, zh)}" if zh else f"context {context_text(model, zh)}")
     elif not size_said and "licence" not in aspects and "commercial" not in aspects:
         facts.append(size_text(model, zh))
     if facts:

@@ -248,7 +248,9 @@ def _subjects_from(norm: str, mentions: list[Mention], catalog: Catalog) -> list
         seen.add(key)
         if mention.kind == "model":
             model = catalog.by_id[mention.target]
-            variant = _variant_in_span(model, norm[mention.start : mention.end]) or variant_named(model, norm[mention.end : mention.end + 12])
+            named = model.variant(mention.variant) if getattr(mention, "variant", None) else None
+            variant = named or _variant_in_span(model, norm[mention.start : mention.end]) or variant_named(
+                model, norm[mention.end : mention.end + 12])
             subjects.append(Subject("model", model.id, model.name, variant.name if variant else None))
         elif mention.kind == "family":
             subjects.append(Subject("family", mention.target, catalog.family_by_id[mention.target].name))

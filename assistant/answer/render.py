@@ -20,6 +20,7 @@ from ..retrieval import Passage
 from ..selection import COMMERCIAL_BADGE, COUNTRY_ZH, TASK_ZH, Exclusion, Recommendation, _rank_score, takes_images
 from .facts import (
     Citations,
+    context_text,
     closed_answer,
     constraint_summary,
     family_fact,
@@ -82,6 +83,15 @@ def _variant(model: Model, subject: Subject) -> Variant | None:
     return next((v for v in model.sizes if v.name == subject.variant), None)
 
 
+def facts_model(catalog: Catalog, subject: Subject) -> Model:
+    """The model whose facts answer for `subject`: a named size carries its own licence,
+    context, modalities and release (「Qwen2.5-3B」 is non-commercial though the series is not)."""
+    model = catalog.by_id[subject.id]
+    if subject.variant and model.variant(subject.variant) is not None and len(model.sizes) > 1:
+        return model.with_variant(subject.variant)
+    return model
+
+
 def _display(model: Model, variant: Variant | None) -> str:
     return variant.name if variant else model.name
 
@@ -119,10 +129,10 @@ def _size_lead(model: Model, variant: Variant | None, zh: bool) -> str:
 
 
 def _context_lead(model: Model, name: str, zh: bool) -> str:
-    ctx = format_context(model.context_tokens)
     if not model.context_tokens:
         return f"型錄沒有 {name} 的上下文長度資料。" if zh else f"The catalog has no context length for {name}."
-    return f"{name} 的上下文長度是 {ctx} token。" if zh else f"{name} has a context window of {ctx} tokens."
+    ctx = context_text(model, zh)
+    return f"{name} 的原生上下文長度是 {ctx}。" if zh else f"{name} has a native context window of {ctx}."
 
 
 def _modality_lead(model: Model, variant: Variant | None, norm: str, zh: bool) -> str:
@@ -287,8 +297,8 @@ def render_fact(plan: Plan, ctx: Context) -> Rendered:
     families = [s for s in plan.subjects if s.kind == "family"][:2]
     leads: list[str] = []
     for subject in models:
-        model = _model(catalog, subject)
-        variant = _variant(model, subject)
+        model = facts_model(catalog, subject)
+        variant = None
         asked = asked_in_order(plan, norm)[:3] or [None]
         lead = " ".join(dict.fromkeys(_fact_lead(plan, model, variant, catalog, norm, a) for a in asked))
         leads.append(lead + cites.cite(f"catalog:{model.id}"))
@@ -301,7 +311,7 @@ def render_fact(plan: Plan, ctx: Context) -> Rendered:
         leads[0] = ("是的。" if zh else "Yes. ") + leads[0]
     paragraphs.append(" ".join(leads))
     for subject in models:
-        paragraphs.append(model_fact(_model(catalog, subject), catalog, aspects, cites, zh))
+        paragraphs.append(model_fact(facts_model(catalog, subject), catalog, aspects, cites, zh))
     for subject in families:
         paragraphs.append(family_fact(subject.id, catalog, aspects, plan.constraints.tasks, cites, zh))
         shown += [m.id for m in catalog.models_of(subject.id)]
@@ -321,9 +331,9 @@ def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
     wrong = [cl for cl in plan.claims if not claim_holds(cl, catalog)]
     claim = wrong[0]
     subject = next(s for s in plan.subjects if s.id == claim.subject)
-    models = [catalog.by_id[subject.id]] if subject.kind == "model" else catalog.models_of(subject.id)
+    models = [facts_model(catalog, subject)] if subject.kind == "model" else catalog.models_of(subject.id)
     model = models[0]
-    name = subject.name
+    name = model.name if subject.kind == "model" else subject.name
     if claim.attribute == "licence":
         if zh:
             actual = "、".join(dict.fromkeys(f"{m.licence.name}（{m.licence.id}）" for m in models))
@@ -591,10 +601,9 @@ def render_why_not(plan: Plan, ctx: Context) -> Rendered:
     summary = constraint_summary(c, zh)
     for subject in subjects[:2]:
         models = [catalog.by_id[subject.id]] if subject.kind == "model" else catalog.models_of(subject.id)
-        variant = _variant(models[0], subject) if subject.kind == "model" else None
-        if variant is not None:
+        if subject.kind == "model" and subject.variant:
             # "為什麼不推薦 Qwen3 Coder 480B？" asks about that size, not the family's smallest.
-            models = [models[0].model_copy(update={"variants": [variant], "name": variant.name})]
+            models = [facts_model(catalog, subject)]
         reasons = []
         passing = []
         for model in models:
@@ -655,7 +664,8 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
     for subject in subjects[:3]:
         if subject.kind == "model":
             model = catalog.by_id[subject.id]
-            pairs.append((model, _variant(model, subject)))
+            variant = _variant(model, subject)
+            pairs.append((facts_model(catalog, subject), None) if variant else (model, None))
         elif catalog.models_of(subject.id):
             members = catalog.models_of(subject.id)
             pairs.append((max(members, key=lambda m: _rank_score(m, m.sizes[-1], c)[0]), None))
@@ -693,7 +703,7 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
         card = ctx.cites.cite(f"catalog:{model.id}")
         art = ctx.cites.cite(ctx.cites.article_for(model.family))
         strengths = "、".join(TASK_ZH.get(t, t) for t in model.strengths) if zh else ", ".join(model.strengths)
-        ctx_text = format_context(model.context_tokens)
+        ctx_text = context_text(model, zh)
         fit_text = ""
         if c.memory_gb is not None:
             fit = fit_for_model(model.model_copy(update={"variants": [variant]}) if variant else model, c)
