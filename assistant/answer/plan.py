@@ -66,12 +66,13 @@ ATTRIBUTES: dict[str, re.Pattern[str]] = {
 
 _YES_NO = re.compile(
     r"嗎|能不能|可不可以|可不可|是不是|是否|對吧|對嗎|沒錯吧|吧[?？]?$|有沒有|會不會|行不行|跑不跑得動|跑得動嗎"
-    r"|^(?:can|could|does|do|is|are|will|would|has|have|may)\b|, right\??$|isn't it|is that right|correct\??$",
+    r"|^(?:and |so |but |then )?(?:can|could|does|do|is|are|will|would|has|have|may)\b|, right\??$|isn't it|is that right|correct\??$",
     re.I,
 )
 _CONFIRM = re.compile(r"對吧|對嗎|沒錯吧|是吧|吧[?？]?$|right\??$|isn't it|is that right|correct\??$|i heard|聽說|據說|應該是", re.I)
 _WHICH = re.compile(
-    r"哪(?:個|一個|款|家|間|些|位|種|一款|一家|個模型|個系列|隻)|什麼模型|叫什麼|什麼名字|名稱是|誰|(?<![a-z])(?:which|who|what)(?![a-z])",
+    r"哪(?:個|一個|款|家|間|些|位|種|一款|一家|個模型|個系列|隻)|什麼模型|叫什麼|叫啥|啥模型|什麼名字|名稱是|誰|有沒有(?:什麼|哪)"
+    r"|(?<![a-z])(?:which|who|what)(?![a-z])|is there (?:a|an|any)\b|are there any\b",
     re.I,
 )
 _PLURAL = re.compile(r"哪些|有哪些|列出|全部|所有|幾個|多少個|(?<![a-z])(?:which|what) (?:\w+ )?(?:models|llms|families|ones)\b|\blist\b|\ball\b", re.I)
@@ -85,7 +86,7 @@ _COMPARE = re.compile(
     re.I,
 )
 _WHY_NOT = re.compile(
-    r"為什麼(?:沒有|沒|不|不是|不能|不選|不推薦|不建議|排除|沒推薦|沒選)|為何(?:沒有|沒|不)|怎麼(?:沒有|沒|不)(?:推薦|選|列)"
+    r"為什麼(?:沒有|沒|不|不是|不能|不選|不推薦|不建議|排除|沒推薦|沒選)|為何(?:沒有|沒|不)|怎麼(?:沒有|沒|不)(?:推薦|推|選|列|考慮)?"
     r"|why (?:not|no|isn't|wasn't|didn't|don't|did you not|was .{0,30} (?:excluded|left out|not))|what about .{0,30}\?? why",
     re.I,
 )
@@ -109,7 +110,7 @@ _DENSE_ONLY = re.compile(r"稠密|dense", re.I)
 
 _PRONOUN = re.compile(
     r"它|牠|他們|它們|這個|那個|這款|那款|這隻|那隻|該模型|此模型|上面(?:那|這)|剛剛(?:那|說的)|前者|後者"
-    r"|(?<![a-z])(?:it|its|it's|that one|this one|that model|this model|they|them|those)(?![a-z])",
+    r"|(?<![a-z])(?:it|its|it's|that one|this one|that model|this model|they|them|those|that|this)(?![a-z])",
     re.I,
 )
 _ORDINAL = re.compile(
@@ -148,7 +149,7 @@ _NOT_A_MODEL = frozenset(
     ddr ddr4 ddr5 lpddr5 ssd nvme ok the which what who how is are can could does do will would should i my we our a an
     and or but if for with without on in of to from by at as it its this that these those yes no not please thanks
     hi hello model models licence license commercial open source weights weight chinese english traditional simplified
-    taiwan china france canada usa us uk json yaml gguf q4 q5 q6 q8 q2 q3 f16 bf16 fp16 int4 int8 mxfp4 k m s
+    taiwan china france canada usa us uk uae eu json yaml gguf q4 q5 q6 q8 q2 q3 f16 bf16 fp16 int4 int8 mxfp4 k m s
     token tokens context laptop desktop phone server raspberry pi jetson orin coding code vision reasoning agent agents
     tool tools use run running best good better small smallest big biggest large largest new newest latest old oldest
     compare versus vs between also any some all more most less least much many why when where there here then than
@@ -253,7 +254,15 @@ def _subjects_from(norm: str, mentions: list[Mention], catalog: Catalog) -> list
                 model, norm[mention.end : mention.end + 12])
             subjects.append(Subject("model", model.id, model.name, variant.name if variant else None))
         elif mention.kind == "family":
-            subjects.append(Subject("family", mention.target, catalog.family_by_id[mention.target].name))
+            family = catalog.family_by_id[mention.target]
+            version = re.match(r"\s?[-_ ]?(\d{1,2}(?:\.\d{1,2})?)(?![0-9.]*\s?(?:b|m|k|gb|g|t)(?![a-z]))", norm[mention.end : mention.end + 8])
+            members = series_members(f"{family.name} {version.group(1)}", catalog) if version else []
+            if members:
+                # "Llama 4" is a generation: its released members are the subjects.
+                subjects += [Subject("model", m.id, m.name) for m in members if (("model", m.id) not in seen)]
+                seen |= {("model", m.id) for m in members}
+            else:
+                subjects.append(Subject("family", mention.target, family.name))
         else:
             subjects.append(Subject("closed", mention.target, mention.target))
     # "GPT-OSS 20B 跟 120B": a bare size joined to a named model is its sibling of that size.
@@ -302,7 +311,9 @@ def unknown_names(question: str, norm: str, catalog: Catalog, mentions: list[Men
         after = norm[mention.end : mention.end + 10]
         version = re.match(r"\s?[-_ ]?(v?\d{1,2}(?:\.\d{1,2})?)(?![0-9.]*\s?(?:b|m|k|gb|g|t|位元|bit)(?![a-z]))", after)
         if version:
-            found.append(f"{catalog.family_by_id[mention.target].name} {version.group(1)}")
+            name = f"{catalog.family_by_id[mention.target].name} {version.group(1)}"
+            if not series_members(name, catalog):
+                found.append(name)
     # Name-shaped tokens: look in the original text, where capitals survive.
     for match in _NAME_TOKEN.finditer(question[:400]):
         token = match.group(1)
@@ -322,6 +333,14 @@ def unknown_names(question: str, norm: str, catalog: Catalog, mentions: list[Men
             continue  # in English prose a capitalised word is usually not a model name
         found.append(token)
     return list(dict.fromkeys(found))
+
+
+def series_members(name: str, catalog: Catalog) -> list[Model]:
+    """Catalog models whose names start with a family name plus version ("Llama 4" → Maverick, Scout…)."""
+    key = _compact(name)
+    return [m for m in catalog.models if _compact(m.name).startswith(key) and m.status == "released"] or [
+        m for m in catalog.models if _compact(m.name).startswith(key)
+    ]
 
 
 _SUBJECT_SLOT = re.compile(
@@ -369,6 +388,7 @@ _COUNTRY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _CLAIM_SIZE = re.compile(r"(?:只有|才|有|是|就|僅|only|is|has)\s?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
 _VENDOR_VERB = re.compile(r"做的|出的|推出|開發|研發|製作|家的|的模型|的嗎|公司|made by|developed by|built by|from|'s (?:model|llm|family)|by (?:meta|google|microsoft|openai)", re.I)
+_PRAISE = re.compile(r"超強|很強|最強|很好|超好|表現好|表現很好|厲害|無敵|直接用|就對了|(?<![a-z])(?:great|the best|amazing|excellent|strong|top)(?![a-z])", re.I)
 _COMMERCIAL_NO = re.compile(r"不能商用|不可商用|不可以商用|不准商用|禁止商用|非商用|non[- ]?commercial|can't be used commercially|cannot be used commercially|not for commercial", re.I)
 _COMMERCIAL_YES = re.compile(r"可以商用|能商用|可商用|允許商用|free for commercial|can be used commercially|commercial use is (?:ok|allowed|fine)", re.I)
 
@@ -400,6 +420,8 @@ def _claims(norm: str, subjects: list[Subject], catalog: Catalog, mentions: list
         if size and not re.search(r"gb|記憶體|顯存|vram|ram", norm[size.end() : size.end() + 6]):
             value = float(size.group(1)) / (1000 if size.group(2) == "m" else 1)
             claims.append(Claim("size", f"{value:g}", subject.id))
+    if _PRAISE.search(norm) and _CONFIRM.search(norm):
+        claims.append(Claim("verdict", "good", subject.id))
     year = re.search(r"(?<!\d)(20[12]\d)(?!\d)", norm)
     if year and ATTRIBUTES["released"].search(norm) or year and re.search(r"開源|推出|出的|問世|open[- ]?sourced|launched", norm):
         claims.append(Claim("released", year.group(1), subject.id))
@@ -510,6 +532,8 @@ def _strong_lookup(plan: Plan, norm: str, lookup: Callable[..., list[Hit]] | Non
     if not hits or hits[0].score < STRONG_LOOKUP:
         return None
     hit = hits[0]
+    if named_models and set(plan.attributes) - {"vendor", "country", "base"}:
+        return None  # a catalog field of the named model(s): a fact or compare question
     if named and plan.attributes and not (hit.names & named):
         return None  # an attribute of the named subject, and the sentence is about something else
     if hit.model_id and hit.model_id in named_models or not hit.model_id and hit.entity_family in {
@@ -552,6 +576,12 @@ def _resolve_references(plan: Plan, norm: str, catalog: Catalog, state: Conversa
             plan.subjects = previous[:3]
             plan.reference = "pronoun"
             plan.inherited.append("它 → " + "、".join(s.name for s in previous[:3]))
+    if plan.reference is None and not has_catalog_subject and plan.hardware_stated and state.intent == "fit" and state.subjects:
+        # 「換成 8GB 呢？」 after a can-it-run question: the same models on the new hardware.
+        plan.subjects = [s for s in state.subjects if s.kind in ("model", "family")][:3]
+        plan.reference = "implicit"
+        plan.attributes = plan.attributes or list(state.attributes)
+        plan.inherited.append("subject → " + ", ".join(s.name for s in plan.subjects))
     if plan.reference is None and not has_catalog_subject and plan.attributes and state.subjects and (
         _FOLLOWUP_TAIL.search(norm) or len(norm) <= 30
     ) and not (_WHICH.search(norm) or _PLURAL.search(norm) or plan.constraints.hard):
@@ -602,7 +632,7 @@ def _resolve_partial(plan: Plan, norm: str, catalog: Catalog, state: Conversatio
             plan.inherited.append(f"{token} → {variant.name if variant else model.name}")
             return
     smaller, larger = bool(_SMALLER.search(norm)), bool(_LARGER.search(norm))
-    if smaller == larger or not (_PRONOUN.search(norm) or re.search(r"版|款|個|one|version|size", norm)):
+    if smaller == larger or not (_PRONOUN.search(norm) or _FOLLOWUP_TAIL.search(norm) or re.search(r"版|款|個|one|version|size", norm)):
         return
     models_before = [catalog.by_id[s.id] for s in previous if s.kind == "model"]
     pool = models_before or [m for m in catalog.models if m.family in families]
@@ -644,8 +674,9 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
     models = [s for s in plan.subjects if s.kind == "model"]
     unknown = [s for s in plan.subjects if s.kind == "unknown"]
     closed = [s for s in plan.subjects if s.kind == "closed"]
+    followup = state is not None and bool(state.turns) and (bool(_FOLLOWUP_TAIL.search(norm)) or len(norm) <= 16)
     in_domain = bool(
-        catalog_subjects or closed or unknown or _LLM_WORDS.search(norm) or c.tasks or c.licence_ids
+        catalog_subjects or closed or unknown or followup or _is_rank(norm, plan) or _LLM_WORDS.search(norm) or c.tasks or c.licence_ids
         or c.commercial_required or c.max_params_b or c.min_context_tokens or plan.reference
         or (_RUN_WORDS.search(norm) and (c.memory_gb is not None or c.device))
     )
@@ -659,7 +690,7 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
         return "unknown_model", "name not in catalog"
     if unknown and (_COMPARE.search(norm) or _YES_NO.search(norm)):
         return "unknown_model", "one of the names is not in the catalog"
-    if closed and not catalog_subjects:
+    if closed and not models:
         return "closed", "closed model"
     if _WHY_NOT.search(norm) and catalog_subjects:
         return "why_not", "why-not wording"
@@ -671,8 +702,9 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
         return "compare", "two or more subjects"
     if catalog_subjects and plan.hardware_stated and not models and (_YES_NO.search(norm) or _RUN_WORDS.search(norm)):
         return "fit", "named family and hardware"
+    refit = plan.reference is not None and state is not None and state.intent == "fit"
     if models and (
-        plan.hardware_stated and (_YES_NO.search(norm) or _RUN_WORDS.search(norm) or "speed" in plan.attributes)
+        plan.hardware_stated and (_YES_NO.search(norm) or _RUN_WORDS.search(norm) or "speed" in plan.attributes or refit)
         or "memory" in plan.attributes
         or "speed" in plan.attributes
     ):
@@ -695,6 +727,8 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
     )
     if _PLURAL.search(norm) and listing_filter and c.memory_gb is None and c.max_params_b is None:
         return "list", "which-models with a filter"
+    if _WHICH.search(norm) and _country_filter(norm) and not c.hard and not c.tasks:
+        return "list", "which-question about a country"
     if _WHICH.search(norm) and not c.hard and not c.tasks and not _RECOMMEND.search(norm):
         return "lookup", "which-question about a property"
     if _WHICH.search(norm) and not c.hard and c.tasks and _LOOKUP_VERBS.search(norm):
@@ -713,7 +747,7 @@ def _is_rank(norm: str, plan: Plan) -> bool:
 
 
 _LOOKUP_VERBS = re.compile(
-    r"號稱|據說|被稱為|被譽為|稱為|聞名|出名|有名|以.{1,12}著稱|名字|命名|取名|叫做|叫什麼|那隻|那個|原文|文章|提到|說過"
+    r"叫啥|來著|記得|號稱|據說|被稱為|被譽為|稱為|聞名|出名|有名|以.{1,12}著稱|名字|命名|取名|叫做|叫什麼|那隻|那個|原文|文章|提到|說過"
     r"|known for|said to|called|named|famous|the article|mentioned",
     re.I,
 )
@@ -774,6 +808,8 @@ def claim_holds(claim: Claim, catalog: Catalog) -> bool:
     if claim.attribute == "commercial":
         wanted = claim.value
         return all((m.commercial_use != "no") == (wanted == "yes") for m in models)
+    if claim.attribute == "verdict":
+        return all(m.verdict != "not-recommended" for m in models)
     if claim.attribute == "released":
         return any((m.released or "").startswith(claim.value) for m in models)
     if claim.attribute == "size":

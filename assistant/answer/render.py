@@ -351,6 +351,12 @@ def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
         claimed = COUNTRY_ZH.get(claim.value, claim.value)
         lead = (f"不是：{name} 來自{country}（{model.vendor}），不是{claimed}。" if zh
                 else f"No: {name} comes from {_COUNTRY_EN.get(model.country, model.country)} ({model.vendor}), not {_COUNTRY_EN.get(claim.value, claim.value)}.")
+    elif claim.attribute == "verdict":
+        bad = [m for m in models if m.verdict == "not-recommended"] or [model]
+        if zh:
+            lead = f"不對：原文並不看好 {name}，{'；'.join(m.verdict_reason.rstrip('。') for m in bad[:2])}。"
+        else:
+            lead = f"No: the article does not rate {name} highly; {'; '.join((m.verdict_reason_en or m.verdict_reason).rstrip('.') for m in bad[:2])}."
     elif claim.attribute == "released":
         dates = "、".join(dict.fromkeys(f"{m.name} {m.released}" for m in models if m.released)) if zh else ", ".join(
             dict.fromkeys(f"{m.name} on {m.released}" for m in models if m.released))
