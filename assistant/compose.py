@@ -113,6 +113,13 @@ _NO_CONTEXT_PRONOUN = re.compile(r"它|牠|這個模型|那個模型|這款|那�
 _CONTENT_INTENTS = ("fact", "false_premise", "fit", "why_not", "compare", "rank", "list", "lookup", "recommend")
 
 
+def without_injection(question: str) -> str:
+    """The question with instruction-override phrases removed, so 「用简体中文回答：Qwen 用什麼授權？」
+    is planned as 「Qwen 用什麼授權？」 (the override itself is refused by a notice)."""
+    stripped = _INJECTION.sub(" ", question).strip(" ：:，,。")
+    return stripped or question
+
+
 def _answer_turn(
     question: str,
     catalog: Catalog,
@@ -123,7 +130,9 @@ def _answer_turn(
     idf: dict[str, float],
     sentences: SentenceIndex | None,
 ) -> tuple[Plan, Rendered]:
-    plan = make_plan(question, catalog, state, zh_lang, has_injection(question), sentences.search if sentences else None)
+    plan = make_plan(
+        without_injection(question), catalog, state, zh_lang, has_injection(question), sentences.search if sentences else None
+    )
     rendered = render(plan, Context(catalog, cites, retrieved, idf, sentences, state))
     return plan, rendered
 

@@ -13,6 +13,7 @@ import pytest
 
 from assistant.chinese import is_traditional_only, simplified_chars
 from assistant.compose import EXAMPLES_EN, EXAMPLES_ZH
+from assistant.evaluation import first_sentence
 from assistant.constraints import find_mentions
 from assistant.inputs import EmptyQuestion
 
@@ -156,7 +157,7 @@ def test_recommend_route_for_the_brief_question(assistant):
 
 def test_scope_route_for_weather(assistant):
     reply = ask(assistant, "明天台北會下雨嗎？")
-    assert reply.route == "scope"
+    assert reply.route == "out_of_scope"
     assert "範圍" in reply.answer
     assert sum(example in reply.answer for example in EXAMPLES_ZH) >= 3
     assert reply.recommendations == [] and reply.sources == []
@@ -164,7 +165,7 @@ def test_scope_route_for_weather(assistant):
 
 def test_scope_route_in_english(assistant):
     reply = ask(assistant, "What's the weather like in Paris tomorrow?")
-    assert reply.route == "scope"
+    assert reply.route == "out_of_scope"
     assert reply.language == "en"
     assert "scope" in reply.answer
     assert sum(example in reply.answer for example in EXAMPLES_EN) >= 2
@@ -245,23 +246,25 @@ def test_fact_answer_does_not_repeat_itself(assistant):
 
 def test_can_hardware_run_named_model_in_english(assistant):
     reply = ask(assistant, "Can a 4090 run gpt-oss-20b?")
-    assert reply.route == "fact"
-    assert "gpt-oss-20b" in reply.answer
-    assert "fits 24GB" in reply.answer
+    assert reply.route == "fit"
+    first = first_sentence(reply.answer)
+    assert first.startswith("Yes") and "gpt-oss-20b" in first and "24 GB" in first
 
 
 @pytest.mark.parametrize(
     ("question", "name", "fit"),
     [
-        ("RTX 4090 可以跑 gpt-oss-20b 嗎？", "gpt-oss-20b", "24GB 可以跑"),
-        ("16GB 筆電跑得動 Phi 4 嗎？", "Phi-4", "16GB 可以跑"),
-        ("8GB 顯卡能跑 Llama 4 Maverick 嗎？", "Llama 4 Maverick", "8GB 放不下（約 400B 參數）"),
+        ("RTX 4090 可以跑 gpt-oss-20b 嗎？", "gpt-oss-20b", ("跑得動", "24GB 顯存")),
+        ("16GB 筆電跑得動 Phi 4 嗎？", "Phi-4", ("跑得動", "16GB 記憶體")),
+        ("8GB 顯卡能跑 Llama 4 Maverick 嗎？", "Llama 4 Maverick", ("跑不動", "8GB 顯存", "放不下", "400B 參數")),
     ],
 )
 def test_can_hardware_run_named_model_in_chinese(assistant, question, name, fit):
     reply = ask(assistant, question)
-    assert name in reply.answer
-    assert f"{name}：{fit}" in reply.answer
+    assert reply.route == "fit"
+    first = first_sentence(reply.answer)
+    assert first.startswith(fit[0])  # the verdict comes first
+    assert name in first and all(part in first for part in fit[1:])
 
 
 # ---------------------------------------------------------------- attribution and as-of
@@ -504,7 +507,7 @@ def test_control_characters_surrogates_and_emoji_do_not_crash(assistant, questio
 def test_unknown_hardware_words_do_not_crash(assistant, question):
     reply = ask(assistant, question)
     assert reply.answer
-    assert reply.route in {"recommend", "scope", "fact"}
+    assert reply.route in {"recommend", "scope", "out_of_scope", "fact"}
 
 
 # ---------------------------------------------------------------- real embedder
@@ -518,7 +521,10 @@ def test_real_brief_question(real_assistant):
     for rec in reply.recommendations:
         assert rec.model.commercial_use != "no"
         assert rec.fit is not None and rec.fit.required_gb <= 16
-    assert any("Kimi K2" in e.reason and "放不下" in e.reason for e in reply.excluded)
+    # Why-not names the candidates a user would ask about (a coding model that is not
+    # licensed for commercial use), not every giant that is obviously too big.
+    assert any("Codestral" in e.reason and "不可商用" in e.reason for e in reply.excluded)
+    assert not any(e.model.id == "kimi-k2" for e in reply.excluded)
     assert is_traditional_only(reply.answer)
 
 

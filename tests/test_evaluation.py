@@ -10,7 +10,9 @@ import pytest
 
 from assistant.chinese import is_traditional_only, simplified_chars
 from assistant.evaluation import (
+    KINDS,
     Question,
+    first_sentence,
     QuestionFileError,
     load_questions,
     normalise,
@@ -23,6 +25,10 @@ from assistant.evaluation import (
 from .conftest import ROOT, SHARED_EVAL
 
 OWN_EVAL = ROOT / "eval" / "questions.jsonl"
+SHARED_CONVERSATION = SHARED_EVAL.parent / "questions-conversation.jsonl"
+# Kinds whose keywords are answer words ("未收錄", "不在我的範圍") rather than facts a
+# retrieved passage could contain; retrieval hit@3 is measured on the other kinds.
+NO_RETRIEVAL_KINDS = {"out_of_scope", "unknown_model", "negative", "injection"}
 
 
 def question(**fields) -> Question:
@@ -239,7 +245,7 @@ def test_shipped_question_files_load(path):
         pytest.skip(f"{path} absent")
     questions = load_questions(path)
     assert len({q.id for q in questions}) == len(questions)
-    assert all(q.kind in {"fact", "constraint", "negative", "injection"} for q in questions)
+    assert all(q.kind in KINDS for q in questions)
     assert all(q.any for q in questions)
 
 
@@ -285,6 +291,7 @@ class _StubAssistant:
 
     def __init__(self, replies: dict[str, _Reply], passages: dict[str, list[str]]):
         self.replies, self.passages = replies, passages
+        self.histories: list[list[dict[str, str]]] = []
 
         class _Retriever:
             def warm(self):
@@ -295,8 +302,9 @@ class _StubAssistant:
     def search(self, query, k):
         return [_Passage(t) for t in self.passages.get(query, [])][:k]
 
-    def ask(self, query, use_llm=False):
+    def ask(self, query, history=None, use_llm=False):
         assert use_llm is False
+        self.histories.append(list(history or []))
         return self.replies[query]
 
 
@@ -333,8 +341,41 @@ def test_run_eval_summary_scores_as_the_readme_says():
 # ---------------------------------------------------------------- the targets
 
 
+def test_multi_turn_questions_are_asked_in_order_with_history():
+    turns = question(id="t", q="", any=["mit"])
+    turns = Question(**{**turns.__dict__, "q": "q2", "turns": ("q1", "q2"), "first_sentence_any": ("可以",)})
+    stub = _StubAssistant({"q1": _Reply("Phi-4 是微軟的"), "q2": _Reply("可以。Phi-4 採 MIT。")}, {})
+    out = run_eval(stub, [turns], use_llm=False)
+    assert out["results"][0]["hit"]
+    assert stub.histories[0] == []
+    assert stub.histories[-1] == [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "Phi-4 是微軟的"}]
+
+
+def test_first_sentence_and_none_any_are_scored():
+    q = Question(**{**question(id="f", q="q", any=["mit"]).__dict__, "first_sentence_any": ("不是",), "none_any": ("是mit授權",)})
+    assert score_hit(q, "不是：Gemma 3 的授權是 Gemma，不是 MIT。", [])
+    assert not score_hit(q, "Gemma 3 的授權是 Gemma。不是 MIT。", [])  # the correction is not first
+    assert score_violation(q, [], "Gemma 3 是 MIT 授權") == ["是mit授權"]
+    assert score_violation(q, [], "不是 MIT") == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "first"),
+    [
+        ("**是 Mistral**（法國）。原文提到…", "是 Mistral（法國）。"),
+        ("Yes: it fits. More text.", "Yes: it fits."),
+        ("一行沒有句號\n第二行。", "一行沒有句號"),
+        ("v3.1 is MIT. Next", "v3.1 is MIT."),
+    ],
+)
+def test_first_sentence_follows_the_readme(answer, first):
+    assert first_sentence(answer) == first
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [SHARED_EVAL, OWN_EVAL], ids=["shared", "own"])
+@pytest.mark.parametrize(
+    "path", [SHARED_EVAL, SHARED_CONVERSATION, OWN_EVAL], ids=["shared", "shared-conversation", "own"]
+)
 def test_eval_targets_on_the_real_assistant(real_assistant, path: Path):
     if not path.exists():
         pytest.skip(f"{path} absent")
@@ -357,4 +398,7 @@ def test_eval_targets_on_the_real_assistant(real_assistant, path: Path):
     assert s["traditional_only_rate"] == 1.0, [
         r["id"] for r in out["results"] if r["traditional_only"] is False
     ]
-    assert s["retrieval_hit_at_3"] >= 0.95, report
+    for kind, counts in s["by_kind"].items():
+        assert counts["hit"] / counts["n"] >= 0.95, (kind, counts, report)
+    retrieval = [r for r in out["results"] if r["kind"] not in NO_RETRIEVAL_KINDS]
+    assert sum(r["retrieval_hit3"] for r in retrieval) / len(retrieval) >= 0.9, report

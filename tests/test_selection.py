@@ -69,8 +69,9 @@ def _violations(rec, c: Constraints) -> list[str]:
         broken.append(f"{variant.name} {variant.params_total_b}B > {c.max_params_b}B")
     if c.min_params_b is not None and variant.params_total_b < c.min_params_b * (1 - SIZE_SLACK):
         broken.append(f"{variant.name} {variant.params_total_b}B < {c.min_params_b}B")
-    if c.min_context_tokens is not None and (model.context_tokens or 0) < c.min_context_tokens:
-        broken.append(f"context {model.context_tokens} < {c.min_context_tokens}")
+    # The extended context (YaRN, RoPE scaling) counts; answers state the method.
+    if c.min_context_tokens is not None and (model.context_max or 0) < c.min_context_tokens:
+        broken.append(f"context {model.context_max} < {c.min_context_tokens}")
     if c.memory_gb is not None:
         if fit is None:
             broken.append("no fit estimate under a memory budget")

@@ -134,8 +134,13 @@ def context_text(model: Model, zh: bool) -> str:
     return f"{native} token" if zh else f"{native} tokens"
 
 
-def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citations, zh: bool) -> str:
-    """One paragraph about a model; the asked aspects come first, the rest stay brief."""
+def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citations, zh: bool, brief: bool = False) -> str:
+    """One paragraph about a model; the asked aspects come first, the rest stay brief.
+
+    Args:
+        brief: only who makes it and the article's view (the answer's first sentence
+            already stated the asked facts).
+    """
     card = cites.cite(f"catalog:{model.id}")
     article = cites.cite(cites.article_for(model.family))
     parts: list[str] = []
@@ -151,6 +156,9 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
         if base:
             lead += f", a derivative fine-tuned from {base.name}"
         parts.append(lead + ".")
+    if brief:
+        parts.append((f"原文認為：{model.verdict_reason}" if zh else f"The article's view ({model.verdict}): {model.verdict_reason_en or model.verdict_reason}") + article)
+        return " ".join(p for p in parts if p)
     order = ["licence", "commercial", "size", "experts", "context", "vendor", "chinese", "weakness", "verdict", "released", "base"]
     asked = [a for a in order if a in aspects]
     facts: list[str] = []

@@ -36,13 +36,19 @@ if TYPE_CHECKING:
 MIN_SCORE = 0.30
 """Combined score a sentence needs before it is quoted as the answer."""
 
+MIN_LEXICAL = 0.15
+"""Share of the question's content words a sentence must contain: a sentence that shares
+no word with the question is never the answer, however close its embedding."""
+
 DENSE_WEIGHT = 0.35
 
 _QUESTION_WORDS = frozenset(
     """哪 哪個 哪一個 哪家 哪間 哪款 哪些 哪種 什麼 誰 是 的 了 嗎 呢 有 個 一個 模型 模型家族 家族 系列 語言 語言模型 開源
     公司 被 在 用 會 要 先 那 這 和 與 跟 及 或 也 都 就 還 很 最 呀 吧 啊 請問 知道 想 問 聽說 據說 號稱 哪一 一家 家 款 種
     which what who whose model models family families company companies is are was were the a an of to in on for with
-    by that this it its has have had do does did be been said says known called named one ones open llm llms""".split()
+    by that this it its has have had do does did be been said says known called named one ones open llm llms
+    like about from into than then just also very more most some any there here when where how why can could
+    would should will your you me my i we our they their them as at so if or and but not no yes s tomorrow today""".split()
 )
 
 
@@ -219,7 +225,7 @@ class SentenceIndex:
                 sentence.quote_zh, sentence.quote_en, sentence.quote_zh == sentence.quote_en,
             ))
         scored.sort(key=lambda h: -h.score)
-        best = [h for h in scored[:k] if h.score >= min_score]
+        best = [h for h in scored[:k] if h.score >= min_score and h.lexical >= MIN_LEXICAL]
         index = {s.text: s for s in self.sentences}
         return [
             replace(h, entity_family=self._entity_family(index[h.text], h.model_id, exclude), names=self._names(h.text))

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..chinese import to_traditional_query
 from ..constraints import Constraints, Mention, mention_spans, normalize, parse_constraints
 from ..knowledge import Catalog, Model, Variant
 
@@ -125,6 +126,7 @@ _FOLLOWUP_TAIL = re.compile(r"呢[?？]?\s*$|^(?:那|那麼|那如果|如果|and
 # Domain: words that make a question about language models at all.
 _LLM_WORDS = re.compile(
     r"模型|llm|語言模型|開源|開放權重|權重|授權|參數|gguf|量化|推論|微調|上下文|token|聊天機器人|chatbot|ai ?助理|agent|代理人|rag"
+    r"|訓練|資料集|測評|評測|benchmark|dataset"
     r"|(?<![a-z])(?:models?|weights|licen[cs]e|open[- ]source|open[- ]weights?|inference|fine[- ]?tun\w*|quantiz\w*|ai)(?![a-z])",
     re.I,
 )
@@ -331,6 +333,12 @@ def unknown_names(question: str, norm: str, catalog: Catalog, mentions: list[Men
             continue  # a sentence's first word ("Which", "Compare")
         if re.fullmatch(r"[A-Z][a-z]{2,}", token) and not re.search(r"[\u4e00-\u9fff]", question):
             continue  # in English prose a capitalised word is usually not a model name
+        before = to_traditional_query(question[: match.start()])
+        after = to_traditional_query(question[match.end() : match.end() + 12])
+        leading = bool(_LEADING_FILLER.fullmatch(before))
+        asked_about = bool(_ABOUT_AFTER.match(after))
+        if not (leading or asked_about or _COMPARE.search(question)):
+            continue  # a name in passing ("用 Commodore 64 跑 LLM") is not the subject
         found.append(token)
     return list(dict.fromkeys(found))
 
@@ -341,6 +349,16 @@ def series_members(name: str, catalog: Catalog) -> list[Model]:
     return [m for m in catalog.models if _compact(m.name).startswith(key) and m.status == "released"] or [
         m for m in catalog.models if _compact(m.name).startswith(key)
     ]
+
+
+_LEADING_FILLER = re.compile(
+    r"\s*(?:請問|想問|問一下|我想知道|聽說|據說|那|那麼|所以|and|so|is|are|does|do|can|could|what about|how about|how does|how is|tell me about|what is|what's)?\s*",
+    re.I,
+)
+_ABOUT_AFTER = re.compile(
+    r"\s*(?:[\d.]+\s*)?(?:可以|能|是|有|的|支援|採|多大|授權|商用|開源|模型|怎麼樣|如何|好用|開源|is|are|has|have|license|licence|under|open|commercial|good|better|vs|or|和|跟|還是)",
+    re.I,
+)
 
 
 _SUBJECT_SLOT = re.compile(
@@ -493,7 +511,7 @@ def make_plan(
         s for s in plan.subjects if not (s.kind == "family" and s.id in model_families and len(plan.subjects) > 1)
     ]
     plan.claims = claims
-    hit = _strong_lookup(plan, norm, lookup, catalog)
+    hit = _strong_lookup(plan, norm, lookup, catalog) if _in_domain(plan, norm, state) else None
     if hit is not None:
         plan.lookup = {"text": hit.text, "family": hit.family, "model": hit.model_id, "score": round(hit.score, 3)}
         plan.intent, plan.reason = "lookup", "which-question answered by an article sentence"
@@ -668,18 +686,25 @@ def _inherit_constraints(plan: Plan, state: ConversationState) -> None:
     plan.hardware_stated = plan.constraints.memory_gb is not None
 
 
+def _in_domain(plan: Plan, norm: str, state: ConversationState | None) -> bool:
+    """Whether the question is about language models at all (or continues a conversation that is)."""
+    c = plan.constraints
+    followup = state is not None and bool(state.turns) and (bool(_FOLLOWUP_TAIL.search(norm)) or len(norm) <= 16)
+    return bool(
+        plan.subjects or followup or _is_rank(norm, plan) or _LLM_WORDS.search(norm) or c.tasks or c.licence_ids
+        or c.commercial_required or c.max_params_b or c.min_context_tokens or plan.reference
+        or (_RUN_WORDS.search(norm) and (c.memory_gb is not None or c.device))
+        or (c.memory_gb is not None and re.search(r"我有|i have|i've got|只有|my ", norm))
+    )
+
+
 def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | None) -> tuple[str, str]:
     c = plan.constraints
     catalog_subjects = [s for s in plan.subjects if s.kind in ("model", "family")]
     models = [s for s in plan.subjects if s.kind == "model"]
     unknown = [s for s in plan.subjects if s.kind == "unknown"]
     closed = [s for s in plan.subjects if s.kind == "closed"]
-    followup = state is not None and bool(state.turns) and (bool(_FOLLOWUP_TAIL.search(norm)) or len(norm) <= 16)
-    in_domain = bool(
-        catalog_subjects or closed or unknown or followup or _is_rank(norm, plan) or _LLM_WORDS.search(norm) or c.tasks or c.licence_ids
-        or c.commercial_required or c.max_params_b or c.min_context_tokens or plan.reference
-        or (_RUN_WORDS.search(norm) and (c.memory_gb is not None or c.device))
-    )
+    in_domain = _in_domain(plan, norm, state)
     if _OTHER_MEDIA.search(norm) and not catalog_subjects and not re.search(r"語言模型|llm|language model|聊天|chat", norm):
         return "out_of_scope", "other generative media"
     if _BUY_HARDWARE.search(norm) and not catalog_subjects and not _LLM_WORDS.search(norm):

@@ -310,8 +310,10 @@ def render_fact(plan: Plan, ctx: Context) -> Rendered:
     if confirmed and leads:
         leads[0] = ("是的。" if zh else "Yes. ") + leads[0]
     paragraphs.append(" ".join(leads))
+    covered = {"commercial", "licence", "size", "memory", "experts", "context", "modalities", "vendor", "country", "released", "base"}
     for subject in models:
-        paragraphs.append(model_fact(facts_model(catalog, subject), catalog, aspects, cites, zh))
+        brief = bool(plan.attributes) and set(plan.attributes) <= covered
+        paragraphs.append(model_fact(facts_model(catalog, subject), catalog, aspects, cites, zh, brief=brief))
     for subject in families:
         paragraphs.append(family_fact(subject.id, catalog, aspects, plan.constraints.tasks, cites, zh))
         shown += [m.id for m in catalog.models_of(subject.id)]
