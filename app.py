@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env(host=args.host, port=args.port)
 
-    from assistant.ui import is_loopback, parse_auth
+    from assistant.server import gradio_cache_folder, is_loopback, parse_auth
+
+    # Gradio's file cache is this process's own folder (removed at exit): the server never
+    # serves files another Gradio process put in the shared /tmp/gradio.
+    os.environ["GRADIO_TEMP_DIR"] = str(gradio_cache_folder())
 
     try:
         auth = parse_auth(settings.auth)
@@ -76,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"檢查索引（{settings.data_dir}）…")
     report = assistant.ensure_index(progress=lambda done, total: _say(f"  建立索引 {done}/{total}"))
     _say(f"索引{'已重建' if report.rebuilt else '已是最新'}：{report.chunks} 段（{report.seconds:.1f}s）")
-    assistant.retriever.warm()
+    started = time.perf_counter()
+    assistant.retriever.warm()  # index, tokenizer and embedder: the first question is as fast as the tenth
+    _say(f"檢索已就緒（{time.perf_counter() - started:.1f}s）")
     from assistant.ui import llm_status
 
     status = llm_status(assistant)

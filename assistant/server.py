@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import atexit
 import ipaddress
+import json
 import logging
 import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,6 +114,46 @@ class ModelSlot:
                 self.waiting -= 1
 
 
+def guarded_chat(
+    respond: Any,
+    slot: ModelSlot,
+    llm_mode: str,
+    grounded_mode: str,
+    *args: Any,
+) -> Iterator[Any]:
+    """Run the chat handler `respond(*args)` (args end with mode and language) for the web server.
+
+    - Grounded answers are ready in milliseconds: only the last update is sent (one
+      re-render of the chat instead of one per step).
+    - A language-model answer first takes the `slot`; when the line for it is full, the user
+      gets the grounded answer at once with a note in their language, never a refusal.
+    - Every string sent back is cleaned of lone surrogates.
+    """
+    *head, mode, language = args
+    if mode != llm_mode:
+        last = None
+        for update in respond(*head, mode, language):
+            last = update
+        if last is not None:
+            yield clean_value(last)
+        return
+    with slot.acquire() as held:
+        if held:
+            yield from clean_stream(respond(*head, mode, language))
+            return
+    from .chinese import detect_language  # noqa: PLC0415
+
+    message = head[2] if len(head) > 2 and isinstance(head[2], str) else ""
+    lang = language if language in ("zh-TW", "en") else detect_language(clean_text(message))
+    note = MODEL_BUSY_EN if lang == "en" else MODEL_BUSY_ZH
+    last = None
+    for update in respond(*head, grounded_mode, language):
+        last = update
+    if last is not None:
+        *values, status = last
+        yield clean_value((*values, f"{note} {status}" if isinstance(status, str) and status else note))
+
+
 # ------------------------------------------------------------------ files
 
 
@@ -133,13 +175,20 @@ def export_folder(settings: Settings) -> Path:
 
 
 def gradio_cache_folder() -> Path:
-    """A Gradio cache folder owned by this process, so it never serves another process's files."""
-    base = Path(tempfile.gettempdir()) / f"assistant-gradio-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
-    base.mkdir(mode=0o700, exist_ok=True)
-    for old in base.iterdir():
-        if old.name.isdigit() and int(old.name) != os.getpid() and not _alive(int(old.name)):
+    """A Gradio cache folder owned by this process, so it never serves another process's files.
+
+    It is `<GRADIO_TEMP_DIR or <tmp>/assistant-gradio-<uid>>/assistant-<pid>`, removed at exit;
+    folders of processes that are gone are removed here.
+    """
+    configured = os.environ.get("GRADIO_TEMP_DIR")
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    base = Path(configured) if configured else Path(tempfile.gettempdir()) / f"assistant-gradio-{uid}"
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in base.glob("assistant-*"):
+        pid = old.name.removeprefix("assistant-")
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
-    folder = base / str(os.getpid())
+    folder = base / f"assistant-{os.getpid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     atexit.register(shutil.rmtree, folder, True)
     return folder
@@ -158,9 +207,14 @@ def _alive(pid: int) -> bool:
 # ------------------------------------------------------------------ the queue
 
 
+CACHE_SWEEP_S = 3600  # Gradio's copies of exported files older than this are deleted, hourly
+
+
 def configure_queue(demo: gr.Blocks, settings: Settings) -> None:
-    """Bounded queue (`settings.queue_size`), a Chinese-and-English busy message."""
+    """Bounded queue (`settings.queue_size`), a Chinese-and-English busy message, and
+    Gradio's cache swept (`delete_cache`: hourly, and all of it at start)."""
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
+    demo.delete_cache = (CACHE_SWEEP_S, CACHE_SWEEP_S)
     friendly_queue_full(demo)
 
 
@@ -262,6 +316,199 @@ class SameOriginWrites:
         await self.app(scope, receive, send)
 
 
+class RequestGuard:
+    """ASGI middleware for what Gradio's routes do not check themselves.
+
+    - A request body over `max_bytes` is refused with 413 (by `Content-Length`, or while it
+      streams in), so a 21 MB JSON body is never parsed.
+    - A queue or predict call naming an `fn_index` the app does not have gets 422 with a
+      message that says where the API is described, instead of a 500 from deep inside Gradio.
+    """
+
+    CALL_PATHS = ("/queue/join", "/run/predict", "/api/predict")
+
+    def __init__(self, app: Any, max_bytes: int, known_functions: Any = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.known_functions = known_functions  # a callable giving the valid fn_index values
+
+    async def _reply(self, scope: Any, receive: Any, send: Any, status: int, message: str) -> None:
+        from starlette.responses import JSONResponse  # noqa: PLC0415
+
+        await JSONResponse({"detail": message, "error": message}, status_code=status)(scope, receive, send)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or scope.get("method", "GET").upper() in SameOriginWrites.SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        too_big = f"request body larger than {self.max_bytes} bytes refused"
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            try:
+                if int(length) > self.max_bytes:
+                    await self._reply(scope, receive, send, 413, too_big)
+                    return
+            except ValueError:
+                await self._reply(scope, receive, send, 400, "bad Content-Length")
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([], message, receive), send)
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                await self._reply(scope, receive, send, 413, too_big)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        path = scope.get("path", "")
+        if self.known_functions is not None and path.endswith(self.CALL_PATHS):
+            problem = self._bad_function(body)
+            if problem:
+                await self._reply(scope, receive, send, 422, problem)
+                return
+        await self.app(scope, _replay([body], None, receive), send)
+
+    def _bad_function(self, body: bytes) -> str | None:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return None  # Gradio answers malformed JSON with a 4xx itself
+        if not isinstance(data, dict) or "fn_index" not in data:
+            return None
+        fn_index = data.get("fn_index")
+        known = self.known_functions()
+        if isinstance(fn_index, bool) or not isinstance(fn_index, int) or fn_index not in known:
+            return (
+                f"unknown fn_index {str(fn_index)[:40]!r}: this app has no such function; "
+                "see /gradio_api/info (or the 'Use via API' page) for the endpoints"
+            )
+        return None
+
+
+def _replay(bodies: list[bytes], pending: Any, receive: Any) -> Any:
+    """A `receive` that first hands back what was already read, then the real one."""
+    queue: list[Any] = [{"type": "http.request", "body": b, "more_body": False} for b in bodies]
+    if pending is not None:
+        queue.append(pending)
+
+    async def replay() -> Any:
+        if queue:
+            return queue.pop(0)
+        return await receive()
+
+    return replay
+
+
+class LoginBackoff:
+    """ASGI middleware: a per-client backoff on failed sign-ins (`ASSISTANT_AUTH`).
+
+    The first `free` failures from one client address are answered as usual; after that the
+    client must wait 1 s, 2 s, 4 s, … (at most `max_delay_s`) before the next attempt, and
+    an attempt made sooner gets 429 with `Retry-After`. A successful sign-in clears it.
+    Behind a reverse proxy every client has the proxy's address: rate-limit there too.
+    """
+
+    def __init__(self, app: Any, free: int = 3, max_delay_s: float = 300.0, max_clients: int = 10_000) -> None:
+        self.app = app
+        self.free = free
+        self.max_delay_s = max_delay_s
+        self.max_clients = max_clients
+        self.failures: dict[str, tuple[int, float]] = {}  # client -> (failures, not before)
+        self._lock = threading.Lock()
+
+    def delay(self, failures: int) -> float:
+        if failures < self.free:
+            return 0.0
+        return float(min(self.max_delay_s, 2 ** (failures - self.free)))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or scope.get("method", "GET").upper() != "POST" or not scope.get(
+            "path", ""
+        ).rstrip("/").endswith("/login"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        now = time.monotonic()
+        with self._lock:
+            count, not_before = self.failures.get(client, (0, 0.0))
+        if now < not_before:
+            from starlette.responses import JSONResponse  # noqa: PLC0415
+
+            wait = int(not_before - now) + 1
+            response = JSONResponse(
+                {"detail": f"登入失敗太多次，請 {wait} 秒後再試。Too many failed sign-ins; try again in {wait} s."},
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+            await response(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def watch(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        with self._lock:
+            if status and status[0] < 300:
+                self.failures.pop(client, None)
+            elif status and status[0] in (400, 401, 403):
+                count += 1
+                self.failures[client] = (count, time.monotonic() + self.delay(count))
+                if len(self.failures) > self.max_clients:  # forget the oldest entries
+                    for key in list(self.failures)[: len(self.failures) - self.max_clients]:
+                        self.failures.pop(key, None)
+
+
+class _LogGuard(logging.Filter):
+    """Truncate long log records and drop a repeat of the same record within a second,
+    so one malformed request writes one short line, not megabytes."""
+
+    def __init__(self, max_chars: int = 2000) -> None:
+        super().__init__()
+        self.max_chars = max_chars
+        self._last: tuple[str, float] = ("", 0.0)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {str(record.exc_info[1])[:300]})"
+            record.exc_info = None
+            record.exc_text = None
+        if len(text) > self.max_chars:
+            text = f"{text[: self.max_chars]}… [{len(text) - self.max_chars} more characters cut]"
+        key = text[:300]
+        now = time.monotonic()
+        if key == self._last[0] and now - self._last[1] < 1.0:
+            return False
+        self._last = (key, now)
+        record.msg, record.args = clean_text(text), None
+        return True
+
+
+def install_log_guard() -> None:
+    """Put `_LogGuard` on the root, gradio and uvicorn loggers' handlers (once)."""
+    guard = _LogGuard()
+    for name in ("", "gradio", "uvicorn", "uvicorn.error", "assistant"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _LogGuard) for f in logger.filters):
+            logger.addFilter(guard)
+        for handler in logger.handlers:
+            if not any(isinstance(f, _LogGuard) for f in handler.filters):
+                handler.addFilter(guard)
+
+
 def blocked_paths(settings: Settings) -> list[str]:
     """Folders the server must never serve: the project, knowledge, models and data."""
     paths = [PROJECT_ROOT, settings.knowledge_dir, settings.models_dir, settings.data_dir]
@@ -315,6 +562,8 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
             "middleware": [
                 Middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings.host)),
                 Middleware(SameOriginWrites),
+                Middleware(RequestGuard, max_bytes=settings.max_request_bytes, known_functions=lambda: demo.fns),
+                Middleware(LoginBackoff),
             ]
         },
         "theme": gr.themes.Soft(
@@ -331,5 +580,6 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
 def serve(demo: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
     """Launch with `launch_options`; returns what `Blocks.launch` returns."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    install_log_guard()
     return demo.launch(prevent_thread_lock=prevent_thread_lock, quiet=quiet, **launch_options(demo, settings))
 

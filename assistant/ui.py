@@ -29,7 +29,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (analytics must be off before the import)
 
-from .config import PROJECT_ROOT, Settings  # noqa: E402
+from .config import PROJECT_ROOT, Settings  # noqa: E402, F401  (PROJECT_ROOT: tests read it here)
 from .hardware import QUANT_BITS, detect_machine, fits_any_quant  # noqa: E402
 from .index import format_context, format_params  # noqa: E402
 from .inputs import strip_invisible  # noqa: E402
@@ -38,11 +38,14 @@ from .selection import COMMERCIAL_BADGE, COUNTRY_ZH, TASK_ZH, fit_table  # noqa:
 from .server import (  # noqa: E402, F401  (serving lives in server.py; these names stay importable here)
     BUSY_MESSAGE,
     BUSY_ZH,
+    ModelSlot,
     SameOriginWrites,
     blocked_paths,
+    chat_event_options,
     configure_queue,
     export_folder,
     friendly_queue_full,
+    guarded_chat,
     is_loopback,
     launch_options,
     parse_auth,
@@ -1057,14 +1060,17 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
                 )
 
         # -------------------------------------------------------------- events
+        model_slot = ModelSlot(settings.llm_waiting)
+
         def on_ask(message, chat, mode_value, language_value):
-            yield from respond(assistant, machine, message, chat, mode_value, language_value)
+            # server.guarded_chat: one LLM answer at a time (grounded ones never wait for it).
+            yield from guarded_chat(respond, model_slot, MODE_LLM, MODE_GROUNDED,
+                                    assistant, machine, message, chat, mode_value, language_value)
 
         chat_outputs = [chatbot, question, cards, why_not, sources, status]
         chat_inputs = [question, chatbot, mode, language]
-        # One model request at a time across the whole app; extra requests queue (bounded).
-        send.click(on_ask, chat_inputs, chat_outputs, api_name="chat", concurrency_limit=1, concurrency_id="model")
-        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model")
+        send.click(on_ask, chat_inputs, chat_outputs, api_name="chat", **chat_event_options(settings))
+        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private", **chat_event_options(settings))
         clear.click(clear_conversation, [language], chat_outputs, api_visibility="private", queue=False)
 
         def on_language(value):
