@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 import time
@@ -91,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_warm_language_model, args=(assistant,), name="warm-llm", daemon=True).start()
     else:
         _say(f"語言模型：{status.get('model') or '無'}；{status.get('reason_zh') or '只用知識庫回答'}")
+    # SIGTERM (systemd, docker stop, a test) exits through the normal path, so the process's
+    # export and cache folders are removed at exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     demo = build_ui(assistant, settings)
     _say(f"網頁介面：http://{settings.host}:{settings.port}  （Ctrl+C 結束）")
     serve(demo, settings, quiet=True)
