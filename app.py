@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REFUSED
 
     from assistant.service import build_assistant
+    from assistant.server import warm_up
     from assistant.ui import build_ui, serve
 
     _say("載入型錄…")
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     report = assistant.ensure_index(progress=lambda done, total: _say(f"  建立索引 {done}/{total}"))
     _say(f"索引{'已重建' if report.rebuilt else '已是最新'}：{report.chunks} 段（{report.seconds:.1f}s）")
     started = time.perf_counter()
-    assistant.retriever.warm()  # index, tokenizer and embedder: the first question is as fast as the tenth
+    assistant.warm()  # index, tokenizer, embedder and answer modules: the first question is as fast as the tenth
     _say(f"檢索已就緒（{time.perf_counter() - started:.1f}s）")
     from assistant.ui import llm_status
 
@@ -97,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     demo = build_ui(assistant, settings)
     _say(f"網頁介面：http://{settings.host}:{settings.port}  （Ctrl+C 結束）")
-    serve(demo, settings, quiet=True)
+    serve(demo, settings, quiet=True, prevent_thread_lock=True)
+    seconds = warm_up(settings)  # Gradio's first-request costs, paid before the first user
+    if seconds is not None:
+        _say(f"暖機完成（{seconds:.1f}s）：第一個問題和第十個一樣快。")
+    demo.block_thread()
     return 0
 
 

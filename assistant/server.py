@@ -577,6 +577,41 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
     }
 
 
+def warm_up(settings: Settings, question: str = "Phi 4 有多大？") -> float | None:
+    """Ask the running server one grounded question over HTTP, the way a browser or
+    gradio_client does, so Gradio's own first-request costs are paid before the first user.
+    Returns the seconds it took, or None when it could not (the server still serves)."""
+    import http.client  # noqa: PLC0415
+    from urllib.parse import urlencode  # noqa: PLC0415
+
+    host = "127.0.0.1" if not is_loopback(settings.host) else settings.host.strip("[]")
+    started = time.perf_counter()
+    headers = {"Content-Type": "application/json"}
+    try:
+        auth = parse_auth(settings.auth)
+        if auth is not None:
+            conn = http.client.HTTPConnection(host, settings.port, timeout=30)
+            conn.request("POST", "/login", body=urlencode({"username": auth[0], "password": auth[1]}),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            response = conn.getresponse()
+            response.read()
+            cookies = [v.split(";", 1)[0] for k, v in response.getheaders() if k.lower() == "set-cookie"]
+            conn.close()
+            headers["Cookie"] = "; ".join(cookies)
+        conn = http.client.HTTPConnection(host, settings.port, timeout=60)
+        conn.request("POST", "/gradio_api/call/chat",
+                     body=json.dumps({"data": [question, [], "grounded", "auto"]}), headers=headers)
+        response = conn.getresponse()
+        event_id = json.loads(response.read())["event_id"]
+        conn.request("GET", f"/gradio_api/call/chat/{event_id}", headers=headers)
+        conn.getresponse().read()
+        conn.close()
+    except Exception as exc:  # never fatal: the first user just pays for it
+        log.warning("warm-up request failed: %s", exc)
+        return None
+    return time.perf_counter() - started
+
+
 def serve(demo: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
     """Launch with `launch_options`; returns what `Blocks.launch` returns."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"

@@ -105,6 +105,13 @@ class Assistant:
             self.settings, lambda: self.embedder, linker=self.link, ensure_index=self.ensure_index
         )
 
+    def warm(self) -> None:
+        """Load everything a grounded answer needs (index, tokenizer, embedder, the answer
+        modules) by answering one question, so the first user's question is as fast as the tenth."""
+        self.retriever.warm()
+        self.grounded("Phi 4 有多大？可以商用嗎？")
+        self.grounded("Which models fit in 16 GB?")
+
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         return self.retriever.search(query, k or self.settings.top_k)
 
