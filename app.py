@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_REFUSED
 
-    from assistant.service import build_assistant
     from assistant.server import warm_up
+    from assistant.service import build_assistant
     from assistant.ui import build_ui, serve
 
     _say("載入型錄…")
