@@ -354,6 +354,8 @@ def staleness(settings: Settings, embedder: Embedder) -> str | None:
     """Why the index must be rebuilt, or None when it is current."""
     manifest = read_manifest(settings)
     if manifest is None:
+        if settings.chroma_url:
+            return f"no index on the Chroma server {settings.chroma_url} yet"
         return "no index yet" if not settings.data_dir.exists() else "index manifest missing or unreadable"
     if not manifest.get("complete"):
         return "previous build did not finish"
