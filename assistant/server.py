@@ -45,7 +45,7 @@ MODEL_BUSY_EN = "The language model is busy (others are waiting); answering from
 # is one at a time, and that is enforced by `ModelSlot` inside the handler, so a grounded
 # question never waits in line behind an LLM answer.
 CHAT_CONCURRENCY_ID = "chat"
-TOOLS_CONCURRENCY_ID = "tools"
+BUSY_CONCURRENCY_ID = "busy"  # the hidden event a chat request is routed to when the queue is full
 
 
 # ------------------------------------------------------------------ text hygiene
@@ -223,13 +223,52 @@ def chat_event_options(settings: Settings) -> dict[str, Any]:
     return {"concurrency_limit": settings.chat_concurrency, "concurrency_id": CHAT_CONCURRENCY_ID}
 
 
+def busy_event_options() -> dict[str, Any]:
+    """Keyword arguments for the hidden busy event: answered at once, never queued behind others."""
+    return {"concurrency_limit": None, "concurrency_id": BUSY_CONCURRENCY_ID, "api_visibility": "private"}
+
+
+def busy_reply(message: Any, chat: Any, mode: Any = None, language: Any = None) -> tuple[Any, ...]:
+    """The chat's outputs for a request that found the queue full: the question stays in the
+    box and the chat says 「忙碌中」 in the user's language (gradio_client shows its own
+    English "Queue is full!" for a 503, so a full queue answers through this event instead)."""
+    import gradio as gr  # noqa: PLC0415
+
+    from .chinese import detect_language  # noqa: PLC0415
+
+    text = clean_text(message if isinstance(message, str) else "")
+    lang = language if language in ("zh-TW", "en") else detect_language(text)
+    busy = BUSY_EN if lang == "en" else BUSY_ZH
+    history = [m for m in (chat or []) if isinstance(m, dict)]
+    shown = [*history, {"role": "user", "content": text[:2000]}, {"role": "assistant", "content": busy}]
+    return clean_value(shown), text, gr.skip(), gr.skip(), gr.skip(), busy
+
+
 def friendly_queue_full(demo: gr.Blocks) -> None:
-    """Make a full queue answer 「忙碌中，請稍後再試」 instead of gradio's English message."""
+    """A full queue: a chat request is answered at once by the busy event, in the user's
+    language; any other request gets 503 with 「忙碌中，請稍後再試」 instead of Gradio's English."""
     queue = demo._queue
     original = queue.push
 
+    def route() -> tuple[set[int], int | None]:
+        chat = {i for i, fn in demo.fns.items() if getattr(fn, "concurrency_id", None) == CHAT_CONCURRENCY_ID}
+        busy = [i for i, fn in demo.fns.items() if getattr(fn, "concurrency_id", None) == BUSY_CONCURRENCY_ID]
+        return chat, (busy[0] if busy else None)
+
     async def push(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
         success, detail, state = await original(*args, **kwargs)
+        body = args[0] if args else kwargs.get("body")
+        if state == "queue_full" and body is not None:
+            chat, busy = route()
+            if busy is not None and getattr(body, "fn_index", None) in chat:
+                body.fn_index = busy
+                body.trigger_id = None
+                limit = queue.max_size
+                queue.max_size = None  # this one answer goes through at once
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    queue.max_size = limit
         if state == "queue_full":
             return success, BUSY_MESSAGE, state
         return success, detail, state

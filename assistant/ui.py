@@ -41,6 +41,8 @@ from .server import (  # noqa: E402, F401  (serving lives in server.py; these na
     ModelSlot,
     SameOriginWrites,
     blocked_paths,
+    busy_event_options,
+    busy_reply,
     chat_event_options,
     configure_queue,
     export_folder,
@@ -1071,6 +1073,8 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
         chat_inputs = [question, chatbot, mode, language]
         send.click(on_ask, chat_inputs, chat_outputs, api_name="chat", **chat_event_options(settings))
         question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private", **chat_event_options(settings))
+        # A chat request that finds the queue full is routed here (server.friendly_queue_full).
+        gr.Button(visible=False, elem_id="busy-route").click(busy_reply, chat_inputs, chat_outputs, **busy_event_options())
         clear.click(clear_conversation, [language], chat_outputs, api_visibility="private", queue=False)
 
         def on_language(value):

@@ -372,22 +372,38 @@ class SlowAssistant:
                 self.active[use_llm] -= 1
 
 
-def test_a_full_queue_answers_busy(fake_assistant):
-    from assistant import ui
+def test_a_full_queue_answers_busy_in_the_users_language(fake_assistant):
+    """Beyond the queue, a chat request is answered at once with 「忙碌中」 (or the English
+    sentence for an English question), through the REST API and through gradio_client:
+    no 503, which gradio_client would turn into its own English "Queue is full!"."""
+    from gradio_client import Client
+
+    from assistant import server, ui
 
     settings = fake_assistant.settings.model_copy(update={"queue_size": 1, "chat_concurrency": 1, "port": free_port()})
-    slow = SlowAssistant(fake_assistant, seconds=1.5)
+    slow = SlowAssistant(fake_assistant, seconds=2.0)
     demo = ui.build_ui(slow, settings, machine={"ram_gb": 16.0})
     ui.serve(demo, settings, prevent_thread_lock=True, quiet=True)
     try:
-        with ThreadPoolExecutor(max_workers=5) as pool:
-            futures = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]) for _ in range(5)]
+        url = f"http://127.0.0.1:{settings.port}/"
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            futures = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]) for _ in range(4)]
+            time.sleep(0.5)  # the queue is now full
+            english = pool.submit(lambda: Client(url, verbose=False).predict(
+                "How big is Phi 4?", [], "grounded", "auto", api_name="/chat"))
+            chinese = pool.submit(lambda: Client(url, verbose=False).predict(
+                "Phi 4 有多大？", [], "grounded", "auto", api_name="/chat"))
             results = [f.result(timeout=60) for f in futures]  # nobody hangs
-        busy = [body for status, body in results if status == 503]
-        answered = [body for status, body in results if status == 200 and "Phi-4" in decoded(body)]
-        assert busy and all("忙碌中" in body for body in busy)
-        assert answered
-        assert len(busy) + len(answered) == 5
+            english_reply, chinese_reply = english.result(timeout=60), chinese.result(timeout=60)
+        assert all(status == 200 for status, _ in results)
+        busy = [body for _, body in results if "忙碌中" in decoded(body)]
+        answered = [body for _, body in results if "Phi-4" in decoded(body)]
+        assert busy and answered and len(busy) + len(answered) == 4
+        assert english_reply[-1] == server.BUSY_EN and "busy" in english_reply[0][-1]["content"][0]["text"]
+        assert chinese_reply[-1] == server.BUSY_ZH and "忙碌中" in chinese_reply[0][-1]["content"][0]["text"]
+        # Afterwards the server answers normally again.
+        status, body = call_api(settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"])
+        assert status == 200 and "Phi-4" in decoded(body)
     finally:
         demo.close()
 
