@@ -431,8 +431,11 @@ def open_client(settings: Settings):  # -> chromadb.ClientAPI
         url = urlsplit(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
         if url.scheme not in ("http", "https") or not url.hostname:
             raise IndexError_(f"ASSISTANT_CHROMA_URL must look like http://host:port, not {settings.chroma_url!r}")
+        cached = _http_clients.get(settings.chroma_url)
+        if cached is not None:
+            return cached
         try:
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
@@ -440,6 +443,8 @@ def open_client(settings: Settings):  # -> chromadb.ClientAPI
             )
         except Exception as exc:
             raise IndexError_(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+        _http_clients[settings.chroma_url] = client
+        return client
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(
         path=str(settings.index_dir),
@@ -447,9 +452,13 @@ def open_client(settings: Settings):  # -> chromadb.ClientAPI
     )
 
 
+_http_clients: dict[str, object] = {}  # one HttpClient per Chroma server URL
+
+
 def reset_client_cache() -> None:
     """Forget cached chromadb systems, e.g. after the data directory was deleted underneath us
     (reusing them gives 'attempt to write a readonly database')."""
+    _http_clients.clear()
     if "chromadb" not in sys.modules:
         return
     from chromadb.api.client import SharedSystemClient  # noqa: PLC0415

@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -243,6 +244,7 @@ class HybridRetriever:
         self._collection = None
         self._matrix = None
         self._loaded_hash: object = None
+        self._checked_at = 0.0
 
     @property
     def embedder(self) -> Embedder:
@@ -264,9 +266,16 @@ class HybridRetriever:
         self._collection = collection
         self._matrix = matrix
 
+    SERVER_CHECK_S = 2.0  # on a Chroma server, look for a rebuilt index at most this often
+
     def _load(self) -> None:
         from .index import read_manifest  # noqa: PLC0415
 
+        if self.settings.chroma_url and self._bm25 is not None:
+            now = time.monotonic()
+            if now - self._checked_at < self.SERVER_CHECK_S:
+                return
+            self._checked_at = now
         manifest = read_manifest(self.settings)
         current = manifest.get("hash") if manifest and manifest.get("complete") else None
         present = self.settings.chroma_url or self.settings.data_dir.exists()
