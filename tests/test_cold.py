@@ -23,7 +23,8 @@ from .conftest import KNOWLEDGE, ROOT
 pytestmark = pytest.mark.slow
 
 COLD_GOAL_S = 1.0
-COLD_BOUND_S = float(os.environ.get("ASSISTANT_TEST_COLD_BOUND_S", "2.0"))
+COLD_BOUND_S = float(os.environ.get("ASSISTANT_TEST_COLD_BOUND_S", "2.5"))  # wall, on a shared box
+COLD_CPU_BOUND_S = 1.5  # user + system time of the new process: less sensitive to other load
 QUESTION = "Phi 4 有多大？"
 PROBE = (
     "import sys, runpy\n"
@@ -59,21 +60,29 @@ def cold_env(tmp_path_factory):
     return env
 
 
-def run_ask(env: dict[str, str], question: str = QUESTION) -> tuple[float, subprocess.CompletedProcess]:
+def run_ask(env: dict[str, str], question: str = QUESTION) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, CPU seconds, the finished process) for one new `ask --no-llm` process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "assistant", "ask", question, "--no-llm"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
-    return time.perf_counter() - started, done
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done
 
 
 def test_ask_no_llm_in_a_new_process_is_fast(cold_env):
     runs = [run_ask(cold_env) for _ in range(3)]
-    for _, done in runs:
+    for _, _, done in runs:
         assert done.returncode == 0 and "Phi-4" in done.stdout and "14.7B" in done.stdout, done.stderr
-    best = min(seconds for seconds, _ in runs)
-    print(f"\n[cold] ask --no-llm, new process: best {best:.2f}s of {[round(s, 2) for s, _ in runs]} "
-          f"(goal {COLD_GOAL_S:.1f}s; load average {os.getloadavg()[0]:.1f})")
+    best = min(wall for wall, _, _ in runs)
+    cpu = min(cpu for _, cpu, _ in runs)
+    print(f"\n[cold] ask --no-llm, new process: wall best {best:.2f}s of {[round(w, 2) for w, _, _ in runs]}, "
+          f"CPU best {cpu:.2f}s (goal {COLD_GOAL_S:.1f}s wall; load average {os.getloadavg()[0]:.1f})")
     assert best <= COLD_BOUND_S
+    assert cpu <= COLD_CPU_BOUND_S
 
 
 def test_a_new_process_loads_nothing_the_question_does_not_need(cold_env):
@@ -146,3 +155,13 @@ def test_the_apps_first_question_is_as_fast_as_its_tenth(tmp_path):
         assert "檢索已就緒" in app.output()  # the embedder was loaded before the first question
     finally:
         app.stop()
+
+
+def test_bench_reports_the_cli_cold_time(cold_env):
+    from assistant.bench import cli_cold_ms, format_table
+    from assistant.config import Settings
+
+    settings = Settings.from_env(cold_env)
+    milliseconds = cli_cold_ms(settings, runs=1)
+    assert milliseconds is not None and 100 < milliseconds < 60_000
+    assert "cli_cold_ms" in format_table({"cli_cold_ms": milliseconds, "notes": []})
