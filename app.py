@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 import time
@@ -53,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env(host=args.host, port=args.port)
 
-    from assistant.ui import is_loopback, parse_auth
+    from assistant.server import gradio_cache_folder, is_loopback, parse_auth
+
+    # Gradio's file cache is this process's own folder (removed at exit): the server never
+    # serves files another Gradio process put in the shared /tmp/gradio.
+    os.environ["GRADIO_TEMP_DIR"] = str(gradio_cache_folder())
 
     try:
         auth = parse_auth(settings.auth)
@@ -68,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_REFUSED
 
+    from assistant.server import warm_up
     from assistant.service import build_assistant
     from assistant.ui import build_ui, serve
 
@@ -76,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"檢查索引（{settings.data_dir}）…")
     report = assistant.ensure_index(progress=lambda done, total: _say(f"  建立索引 {done}/{total}"))
     _say(f"索引{'已重建' if report.rebuilt else '已是最新'}：{report.chunks} 段（{report.seconds:.1f}s）")
-    assistant.retriever.warm()
+    started = time.perf_counter()
+    assistant.warm()  # index, tokenizer, embedder and answer modules: the first question is as fast as the tenth
+    _say(f"檢索已就緒（{time.perf_counter() - started:.1f}s）")
     from assistant.ui import llm_status
 
     status = llm_status(assistant)
@@ -85,9 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_warm_language_model, args=(assistant,), name="warm-llm", daemon=True).start()
     else:
         _say(f"語言模型：{status.get('model') or '無'}；{status.get('reason_zh') or '只用知識庫回答'}")
+    # SIGTERM (systemd, docker stop, a test) exits through the normal path, so the process's
+    # export and cache folders are removed at exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     demo = build_ui(assistant, settings)
     _say(f"網頁介面：http://{settings.host}:{settings.port}  （Ctrl+C 結束）")
-    serve(demo, settings, quiet=True)
+    serve(demo, settings, quiet=True, prevent_thread_lock=True)
+    seconds = warm_up(settings)  # Gradio's first-request costs, paid before the first user
+    if seconds is not None:
+        _say(f"暖機完成（{seconds:.1f}s）：第一個問題和第十個一樣快。")
+    demo.block_thread()
     return 0
 
 

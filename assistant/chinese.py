@@ -313,16 +313,24 @@ def to_traditional_query(text: str) -> str:
     return "".join(out)
 
 
+_SHORTCODE = re.compile(r":[a-z0-9_+\-]{2,30}:")  # emoji shortcodes such as :rocket:
+_ACRONYM = re.compile(r"[A-Z]{2,5}s?")  # RTX, GPU, LLM, MIT, GPUs
+
+
 def detect_language(text: str) -> Literal["zh-TW", "en"]:
     """Guess the answer language for a question: ``"zh-TW"`` or ``"en"``.
 
-    Rule: count Han characters and Latin words (a word is a run of letters, digits and
+    Rule: count Han characters and English words (a word is a run of letters, digits and
     ``. - _ '`` holding at least two letters, so "Qwen2.5-72B" is one word and "70B"
-    none). The question is zh-TW when it has Han characters and they number at least
-    1.5 times the Latin words. So "Phi 4 是谁做的？" is zh-TW, while
+    none). Words that name things rather than carry the sentence do not count: those with
+    a digit ("Qwen3", "4090") and short all-capital acronyms ("RTX", "MIT"); neither do
+    emoji, symbols or emoji shortcodes (":rocket:"), so an emoji-heavy Chinese question
+    stays Chinese. The question is zh-TW when it has Han characters and they number at
+    least 1.5 times the English words. So "Phi 4 是谁做的？" is zh-TW, while
     "What is Qwen 通義?" and "Which models have an MIT licence?" are en.
+    The whole text is scanned (it is linear), so pass the whole question.
     """
-    clean = _sanitise(text)
+    clean = _SHORTCODE.sub(" ", _sanitise(text))
     han = len(_HAN.findall(clean))
     if han == 0:
         return "en"
@@ -330,6 +338,8 @@ def detect_language(text: str) -> Literal["zh-TW", "en"]:
         1
         for word in _LATIN_WORD.findall(clean)
         if sum(char.isascii() and char.isalpha() for char in word) >= 2
+        and not any(char.isdigit() for char in word)
+        and not _ACRONYM.fullmatch(word)
     )
     return "zh-TW" if han >= 1.5 * latin_words else "en"
 

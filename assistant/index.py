@@ -4,12 +4,19 @@ The index lives under `settings.data_dir`:
 
 - `index/`           chromadb PersistentClient files
 - `chunks.json`      the same chunks as plain JSON (BM25 and citations read these)
+- `bm25.json`        each chunk's BM25 tokens, so a new process does not re-tokenise the corpus
+- `embeddings.npy`   the chunk embeddings (float32, chunk order), read by memory map for the
+                     dense channel, so answering a question never has to open chromadb
 - `manifest.json`    content hash, embedder, dimension, schema and a `complete` flag
 - `index.lock`       single-writer lock
 
 A build writes the manifest with `complete: false` first and flips it last, so a
 build killed half-way is detected as broken and rebuilt on the next start.
 Nothing is ever written into `knowledge/`.
+
+With `settings.chroma_url` the index lives in a Chroma server instead: the manifest is the
+collection's metadata, each chunk's text and BM25 tokens are its record's metadata, and the
+writer lock is a lock collection that only one process can create (see `server_writer_lock`).
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +41,7 @@ from .embeddings import ChromaEmbeddingFunction, Embedder
 from .knowledge import Catalog, Model, load_article, load_catalog, parse_markdown
 
 # Bump when chunking or metadata change shape: an index from an older schema is rebuilt.
-INDEX_SCHEMA = 4
+INDEX_SCHEMA = 5
 USER_DOC_SUFFIXES = (".md", ".txt")
 RESERVED_FILES = {"article.md", "catalog.yaml", "README.md"}
 
@@ -337,11 +346,39 @@ def chromadb_version() -> str:
 
 
 def read_manifest(settings: Settings) -> dict[str, object] | None:
+    """The index's manifest: `manifest.json`, or the collection's metadata on a Chroma server."""
+    if settings.chroma_url:
+        return server_manifest(settings)
     try:
         data = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def store_problem(settings: Settings, chunks: int) -> str | None:
+    """Why the embedded store's `chroma.sqlite3` is unusable (not SQLite, damaged, wrong
+    record count), or None. Cheap: the standard sqlite3 module, no chromadb import."""
+    import sqlite3  # noqa: PLC0415
+
+    path = settings.index_dir / "chroma.sqlite3"
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return f"{path} is not a SQLite database"
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            check = connection.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                return f"{path} is damaged ({check[0] if check else 'no answer'})"
+            count = connection.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+        finally:
+            connection.close()
+    except (OSError, sqlite3.Error) as exc:
+        return f"{path} cannot be read ({exc})"
+    if count != chunks:
+        return f"{path} holds {count} records, the manifest {chunks}"
+    return None
 
 
 def _write_json_atomic(path: Path, data: object) -> None:
@@ -354,6 +391,8 @@ def staleness(settings: Settings, embedder: Embedder) -> str | None:
     """Why the index must be rebuilt, or None when it is current."""
     manifest = read_manifest(settings)
     if manifest is None:
+        if settings.chroma_url:
+            return f"no index on the Chroma server {settings.chroma_url} yet"
         return "no index yet" if not settings.data_dir.exists() else "index manifest missing or unreadable"
     if not manifest.get("complete"):
         return "previous build did not finish"
@@ -363,11 +402,29 @@ def staleness(settings: Settings, embedder: Embedder) -> str | None:
         return f"embedder changed ({manifest.get('embedder')} -> {embedder.name})"
     if manifest.get("chromadb") != chromadb_version():
         return f"index built by chromadb {manifest.get('chromadb')}"
-    if not (settings.data_dir / "chunks.json").exists() or not settings.index_dir.exists():
-        return "index files missing"
+    if not settings.chroma_url:
+        if not all((settings.data_dir / name).exists() for name in SEARCH_FILES) or not settings.index_dir.exists():
+            return "index files missing"
+        problem = store_problem(settings, int(manifest.get("chunks", -1) or 0))  # type: ignore[call-overload]
+        if problem:
+            return f"index store unreadable: {problem}"
     if manifest.get("hash") != content_hash(settings, embedder.name):
         return "knowledge/ or settings changed"
     return None
+
+
+SEARCH_FILES = ("chunks.json", "bm25.json", "embeddings.npy", "jieba.marshal")
+
+
+def load_index_dictionary(settings: Settings) -> dict[str, object] | None:
+    """The jieba dictionary subset saved with the embedded index (None when absent)."""
+    import marshal  # noqa: PLC0415
+
+    try:
+        data = marshal.loads((settings.data_dir / "jieba.marshal").read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return data if isinstance(data, dict) and "freq" in data else None
 
 
 # ------------------------------------------------------------------ lock
@@ -400,10 +457,31 @@ def writer_lock(settings: Settings) -> Iterator[None]:
 
 
 def open_client(settings: Settings):  # -> chromadb.ClientAPI
-    """A PersistentClient with telemetry off. Lazy import: `import assistant` stays light."""
+    """A PersistentClient (or an HttpClient for `settings.chroma_url`) with telemetry off.
+    Lazy import: `import assistant` stays light."""
     import chromadb  # noqa: PLC0415
     from chromadb.config import Settings as ChromaSettings  # noqa: PLC0415
 
+    if settings.chroma_url:
+        from urllib.parse import urlsplit  # noqa: PLC0415
+
+        url = urlsplit(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise IndexError_(f"ASSISTANT_CHROMA_URL must look like http://host:port, not {settings.chroma_url!r}")
+        cached = _http_clients.get(settings.chroma_url)
+        if cached is not None:
+            return cached
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=ChromaSettings(anonymized_telemetry=False),
+            )
+        except Exception as exc:
+            raise IndexError_(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+        _http_clients[settings.chroma_url] = client
+        return client
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(
         path=str(settings.index_dir),
@@ -411,9 +489,13 @@ def open_client(settings: Settings):  # -> chromadb.ClientAPI
     )
 
 
+_http_clients: dict[str, object] = {}  # one HttpClient per Chroma server URL
+
+
 def reset_client_cache() -> None:
     """Forget cached chromadb systems, e.g. after the data directory was deleted underneath us
     (reusing them gives 'attempt to write a readonly database')."""
+    _http_clients.clear()
     if "chromadb" not in sys.modules:
         return
     from chromadb.api.client import SharedSystemClient  # noqa: PLC0415
@@ -449,18 +531,21 @@ def build_index(
     """Rebuild the index when stale (or forced); a no-op when current.
 
     Raises:
-        IndexLocked: another process holds the writer lock.
+        IndexLocked: another process (on this machine, or anywhere for a Chroma server) is writing it.
     """
     started = time.perf_counter()
     reason = "forced" if force else staleness(settings, embedder)
     if reason is None:
         manifest = read_manifest(settings) or {}
-        return BuildReport(False, "index is up to date", int(manifest.get("chunks", 0) or 0), time.perf_counter() - started)
-    with writer_lock(settings):
+        return BuildReport(False, "index is up to date", int(manifest.get("chunks", 0) or 0), time.perf_counter() - started)  # type: ignore[call-overload]
+    lock = server_writer_lock(settings) if settings.chroma_url else writer_lock(settings)
+    with lock:
         # Re-check under the lock: another writer may have just finished the same build.
         if not force and staleness(settings, embedder) is None:
             manifest = read_manifest(settings) or {}
-            return BuildReport(False, "index is up to date", int(manifest.get("chunks", 0) or 0), time.perf_counter() - started)
+            return BuildReport(False, "index is up to date", int(manifest.get("chunks", 0) or 0), time.perf_counter() - started)  # type: ignore[call-overload]
+        from .retrieval import jieba_subset, tokenize  # noqa: PLC0415 (retrieval imports this module)
+
         catalog = load_catalog(settings.catalog_path)
         chunks = build_chunks(settings, catalog)
         digest = content_hash(settings, embedder.name)
@@ -474,6 +559,13 @@ def build_index(
             "complete": False,
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+        tokens = [tokenize(c.search_text(), full_dictionary=True) for c in chunks]
+        if settings.chroma_url:
+            _build_on_server(settings, embedder, chunks, tokens, manifest, progress, batch_size)
+            return BuildReport(True, reason, len(chunks), time.perf_counter() - started)
+        import numpy as np  # noqa: PLC0415
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         _write_json_atomic(settings.manifest_path, manifest)
         reset_client_cache()
         if settings.index_dir.exists():
@@ -489,12 +581,15 @@ def build_index(
                 "schema": INDEX_SCHEMA,
             },
         )
+        vectors: list[list[float]] = []
         for start in range(0, len(chunks), batch_size):
             batch = chunks[start : start + batch_size]
+            embeddings = embedder.embed([c.search_text() for c in batch])
+            vectors.extend(embeddings)
             collection.add(
                 ids=[c.id for c in batch],
                 documents=[c.search_text() for c in batch],
-                embeddings=embedder.embed([c.search_text() for c in batch]),
+                embeddings=embeddings,  # type: ignore[arg-type]
                 metadatas=[
                     {"source": c.source, "title": c.title, "family": c.family, "model_id": c.model_id}
                     for c in batch
@@ -503,9 +598,172 @@ def build_index(
             if progress:
                 progress(min(start + batch_size, len(chunks)), len(chunks))
         _write_json_atomic(settings.data_dir / "chunks.json", [asdict(c) for c in chunks])
+        _write_json_atomic(
+            settings.data_dir / "bm25.json", {"tokens": tokens, "sentences": sentence_tokens(chunks)}
+        )
+        import marshal  # noqa: PLC0415
+
+        tmp = settings.data_dir / "jieba.marshal.tmp"
+        tmp.write_bytes(marshal.dumps(jieba_subset([c.search_text() for c in chunks])))
+        os.replace(tmp, settings.data_dir / "jieba.marshal")
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(chunks), embedder.dimension)
+        tmp = settings.data_dir / "embeddings.tmp.npy"
+        np.save(tmp, matrix)
+        os.replace(tmp, settings.data_dir / "embeddings.npy")
         manifest.update(complete=True, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         _write_json_atomic(settings.manifest_path, manifest)
     return BuildReport(True, reason, len(chunks), time.perf_counter() - started)
+
+
+def sentence_tokens(chunks: list[Chunk]) -> dict[str, list[str]]:
+    """Tokens of the article sentences the answer composer scores for quoting, computed
+    once at build time so a new process does not tokenize them again for its first answer."""
+    from .retrieval import tokenize  # noqa: PLC0415
+
+    try:
+        from .compose import article_sentences  # noqa: PLC0415
+
+        sentences = {sentence for _chunk, sentence in article_sentences(chunks)}  # type: ignore[arg-type]
+    except Exception:  # the composer changed shape: only the first answer is slower
+        return {}
+    return {sentence: tokenize(sentence, full_dictionary=True) for sentence in sorted(sentences)}
+
+
+def load_search_data(settings: Settings) -> tuple[list[Chunk], list[list[str]], object, dict[str, list[str]]]:
+    """(chunks, BM25 tokens per chunk, embedding matrix memory-mapped, pre-tokenized
+    sentences) from the embedded index."""
+    import numpy as np  # noqa: PLC0415
+
+    chunks = load_chunks(settings)
+    saved = json.loads((settings.data_dir / "bm25.json").read_text(encoding="utf-8"))
+    tokens = saved["tokens"]
+    matrix = np.load(settings.data_dir / "embeddings.npy", mmap_mode="r")
+    if len(tokens) != len(chunks) or matrix.shape[0] != len(chunks):
+        raise IndexError_("index files disagree on the number of chunks")
+    return chunks, tokens, matrix, dict(saved.get("sentences") or {})
+
+
+# ------------------------------------------------------------------ Chroma server mode
+
+LOCK_STALE_S = 600.0  # a writer lock older than this belongs to a writer that died
+
+
+def _lock_name(settings: Settings) -> str:
+    return f"{settings.collection}-writer-lock"
+
+
+@contextlib.contextmanager
+def server_writer_lock(settings: Settings) -> Iterator[None]:
+    """Single writer across processes and machines on one Chroma server.
+
+    Creating a collection is atomic on the server (its name is unique), so the lock is a
+    collection named `<collection>-writer-lock` that only one writer can create; it records
+    who holds it and since when. A lock older than `LOCK_STALE_S` is from a writer that
+    died and is taken over.
+    """
+    client = open_client(settings)
+    name = _lock_name(settings)
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    for attempt in range(2):
+        try:
+            client.create_collection(name=name, metadata={"owner": owner, "since": time.time()})
+            break
+        except Exception as exc:  # the collection exists: someone else holds the lock
+            try:
+                held = client.get_collection(name=name).metadata or {}
+            except Exception:
+                held = {}
+            since = float(held.get("since", 0.0) or 0.0)  # type: ignore[arg-type]
+            if attempt == 0 and held and time.time() - since > LOCK_STALE_S:
+                with contextlib.suppress(Exception):
+                    client.delete_collection(name=name)
+                continue
+            raise IndexLocked(
+                f"another process ({held.get('owner', 'unknown')}) is writing the index on the Chroma server "
+                f"{settings.chroma_url}; try again when it finishes"
+            ) from exc
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            if (client.get_collection(name=name).metadata or {}).get("owner") == owner:
+                client.delete_collection(name=name)
+
+
+def server_manifest(settings: Settings) -> dict[str, object] | None:
+    """The manifest kept in the server collection's metadata; None when there is none."""
+    try:
+        collection = open_client(settings).get_collection(name=settings.collection)
+    except IndexError_:
+        raise
+    except Exception:
+        return None
+    metadata = dict(collection.metadata or {})
+    return metadata if "hash" in metadata else None
+
+
+def _build_on_server(
+    settings: Settings,
+    embedder: Embedder,
+    chunks: list[Chunk],
+    tokens: list[list[str]],
+    manifest: dict[str, object],
+    progress: Progress | None,
+    batch_size: int,
+) -> None:
+    client = open_client(settings)
+    with contextlib.suppress(Exception):
+        client.delete_collection(name=settings.collection)
+    collection = client.create_collection(
+        name=settings.collection,
+        embedding_function=ChromaEmbeddingFunction(embedder),
+        metadata={"hnsw:space": "cosine", **manifest},  # type: ignore[dict-item]
+    )
+    for start in range(0, len(chunks), batch_size):
+        batch = chunks[start : start + batch_size]
+        collection.add(
+            ids=[c.id for c in batch],
+            documents=[c.search_text() for c in batch],
+            embeddings=embedder.embed([c.search_text() for c in batch]),  # type: ignore[arg-type]
+            metadatas=[
+                {
+                    "order": start + n,
+                    "source": c.source,
+                    "title": c.title,
+                    "family": c.family,
+                    "model_id": c.model_id,
+                    "text": c.text,
+                    "extra": json.dumps(c.extra, ensure_ascii=False),
+                    "tokens": json.dumps(tokens[start + n], ensure_ascii=False),
+                }
+                for n, c in enumerate(batch)
+            ],
+        )
+        if progress:
+            progress(min(start + batch_size, len(chunks)), len(chunks))
+    manifest.update(complete=True, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    collection.modify(metadata={k: v for k, v in manifest.items()})  # type: ignore[misc]
+
+
+def load_server_data(settings: Settings, embedder: Embedder):  # -> (chunks, tokens, collection)
+    """(chunks, BM25 tokens per chunk, the collection) from a Chroma server index."""
+    collection = get_collection(open_client(settings), settings, embedder)
+    records = collection.get(include=["metadatas"])  # type: ignore[list-item]
+    rows = sorted(zip(records["ids"], records["metadatas"] or [], strict=True), key=lambda r: int(r[1]["order"]))  # type: ignore[arg-type]
+    chunks = [
+        Chunk(
+            id=chunk_id,
+            source=str(meta["source"]),
+            title=str(meta["title"]),
+            text=str(meta["text"]),
+            family=str(meta.get("family", "")),
+            model_id=str(meta.get("model_id", "")),
+            extra=json.loads(str(meta.get("extra") or "{}")),
+        )
+        for chunk_id, meta in rows
+    ]
+    tokens = [json.loads(str(meta["tokens"])) for _id, meta in rows]
+    return chunks, tokens, collection
 
 
 def load_chunks(settings: Settings) -> list[Chunk]:

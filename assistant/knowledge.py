@@ -485,7 +485,7 @@ def load_catalog(path: Path) -> Catalog:
         CatalogError: with the file name and the first validation problems.
     """
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser: 10x faster
     except FileNotFoundError as exc:
         raise CatalogError(f"catalog not found: {path}") from exc
     except yaml.YAMLError as exc:

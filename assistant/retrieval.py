@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Protocol
 from .chinese import to_traditional_query
 from .config import Settings
 from .embeddings import Embedder
-from .index import Chunk, get_collection, load_chunks, open_client, reset_client_cache
+from .index import Chunk, load_index_dictionary, load_search_data, load_server_data, reset_client_cache
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ _STOP = set(
 )
 _jieba_lock = threading.Lock()
 _jieba = None
+_index_jieba = None  # a jieba tokenizer on the index's own dictionary subset (see `jieba_subset`)
+_known_tokens: dict[str, list[str]] = {}  # texts tokenized when the index was built
 
 
 def _get_jieba():
@@ -95,6 +98,48 @@ def _get_jieba():
     return _jieba
 
 
+def jieba_subset(texts: Sequence[str]) -> dict[str, object]:
+    """The entries of jieba's dictionary (words and the prefixes its walk needs) that occur
+    inside `texts`, with the dictionary's total: {"freq": {...}, "total": n}.
+
+    jieba segments a text from the dictionary entries found inside it, so a tokenizer on
+    this subset cuts every one of `texts` exactly as the full 350k-entry dictionary does,
+    and loads in milliseconds instead of about a second. A question may contain words the
+    subset lacks; they are not in the index either, so BM25 cannot match them anyway.
+    """
+    full = _get_jieba().dt
+    freq = full.FREQ
+    subset: dict[str, int] = {}
+    for text in texts:
+        for run in _CJK.findall(normalise_text(text)):
+            for start in range(len(run)):
+                end = start + 1
+                fragment = run[start:end]
+                while end <= len(run) and fragment in freq:
+                    subset[fragment] = freq[fragment]
+                    end += 1
+                    fragment = run[start:end]
+    return {"freq": subset, "total": full.total}
+
+
+def use_index_dictionary(data: dict[str, object] | None, known: dict[str, list[str]] | None = None) -> None:
+    """Tokenize questions with the index's dictionary subset (None: the full dictionary);
+    `known` maps texts already tokenized at build time (the article's sentences) to tokens."""
+    global _index_jieba
+    _known_tokens.clear()
+    _known_tokens.update(known or {})
+    if data is None:
+        _index_jieba = None
+        return
+    import jieba  # noqa: PLC0415
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ = dict(data["freq"])  # type: ignore[call-overload]
+    tokenizer.total = data["total"]
+    tokenizer.initialized = True
+    _index_jieba = tokenizer
+
+
 def normalise_text(text: str) -> str:
     """NFKC, lower-case, Simplified -> Traditional; safe on any input."""
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
@@ -106,9 +151,16 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, full_dictionary: bool = False) -> list[str]:
     """jieba search-mode words for CJK runs, plus ASCII words and their joined forms
-    ('phi-4' -> 'phi-4', 'phi', '4', 'phi4'), plus CJK character bigrams."""
+    ('phi-4' -> 'phi-4', 'phi', '4', 'phi4'), plus CJK character bigrams.
+
+    The index's dictionary subset is used once an index is loaded, unless
+    `full_dictionary` (index builds use the full one)."""
+    if not full_dictionary:
+        known = _known_tokens.get(text)
+        if known is not None:
+            return list(known)
     norm = normalise_text(text)
     tokens: list[str] = []
     for word in _ASCII_WORD.findall(norm):
@@ -117,8 +169,9 @@ def tokenize(text: str) -> list[str]:
         if len(parts) > 1:
             tokens.extend(p for p in parts if p)
             tokens.append("".join(parts))
-    jieba = _get_jieba()
+    jieba = _index_jieba if _index_jieba is not None and not full_dictionary else None
     for run in _CJK.findall(norm):
+        jieba = jieba or _get_jieba()
         tokens.extend(w for w in jieba.lcut_for_search(run) if w.strip())
         tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
     return [t for t in tokens if t not in _STOP]
@@ -164,35 +217,71 @@ class HybridRetriever:
     """Dense + BM25 + entity boost over the persisted index.
 
     The index is opened lazily and reopened when the data directory disappears or is
-    rebuilt underneath us (the manifest hash changes).
+    rebuilt underneath us (the manifest hash changes). In the embedded mode nothing here
+    opens chromadb: BM25 reads the persisted tokens and the dense channel the persisted
+    embedding matrix (exact cosine over every chunk). With `settings.chroma_url` the chunks
+    and tokens come from the Chroma server and the dense channel is the server's query.
+
+    `embedder` may be an `Embedder` or a zero-argument callable returning one, so the
+    model is loaded only when a question is first embedded.
     """
 
     def __init__(
         self,
         settings: Settings,
-        embedder: Embedder,
+        embedder: Embedder | Callable[[], Embedder],
         linker: Linker | None = None,
         ensure_index: Callable[..., object] | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder
+        self._embedder_source = embedder
+        self._embedder: Embedder | None = None if callable(embedder) and not hasattr(embedder, "embed") else embedder  # type: ignore[assignment]
         self.linker = linker
         self.ensure_index = ensure_index
         self._lock = threading.Lock()
         self._chunks: list[Chunk] = []
         self._bm25: BM25 | None = None
         self._collection = None
+        self._matrix = None
         self._loaded_hash: object = None
+        self._checked_at = 0.0
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_source()  # type: ignore[operator]
+        return self._embedder
 
     # -- loading
+    def _read(self) -> None:
+        if self.settings.chroma_url:
+            chunks, tokens, collection = load_server_data(self.settings, self.embedder)
+            matrix = None
+        else:
+            chunks, tokens, matrix, known = load_search_data(self.settings)
+            collection = None
+            use_index_dictionary(load_index_dictionary(self.settings), known)
+        self._chunks = chunks
+        self._bm25 = BM25(tokens)
+        self._collection = collection
+        self._matrix = matrix
+
+    SERVER_CHECK_S = 2.0  # on a Chroma server, look for a rebuilt index at most this often
+
     def _load(self) -> None:
         from .index import read_manifest  # noqa: PLC0415
 
+        if self.settings.chroma_url and self._bm25 is not None:
+            now = time.monotonic()
+            if now - self._checked_at < self.SERVER_CHECK_S:
+                return
+            self._checked_at = now
         manifest = read_manifest(self.settings)
         current = manifest.get("hash") if manifest and manifest.get("complete") else None
-        if self._bm25 is not None and current == self._loaded_hash and self.settings.index_dir.exists():
+        present = self.settings.chroma_url or self.settings.data_dir.exists()
+        if self._bm25 is not None and current == self._loaded_hash and present:
             return
-        if current is None or not self.settings.index_dir.exists():
+        if current is None or not present:
             if self.ensure_index is None:
                 raise RuntimeError("index missing: run `python -m assistant index`")
             reset_client_cache()
@@ -200,9 +289,7 @@ class HybridRetriever:
             manifest = read_manifest(self.settings)
             current = manifest.get("hash") if manifest else None
         try:
-            chunks = load_chunks(self.settings)
-            reset_client_cache()
-            collection = get_collection(open_client(self.settings), self.settings, self.embedder)
+            self._read()
         except Exception as exc:  # corrupt store or chunk file: rebuild rather than fail
             if self.ensure_index is None:
                 raise
@@ -211,17 +298,15 @@ class HybridRetriever:
             self.ensure_index(force=True)
             manifest = read_manifest(self.settings)
             current = manifest.get("hash") if manifest else None
-            chunks = load_chunks(self.settings)
-            collection = get_collection(open_client(self.settings), self.settings, self.embedder)
-        self._chunks = chunks
-        self._bm25 = BM25([tokenize(c.search_text()) for c in chunks])
-        self._collection = collection
+            self._read()
         self._loaded_hash = current
 
     def warm(self) -> None:
+        """Load everything the first question needs: the index, the tokenizer and the embedder."""
         with self._lock:
             self._load()
         tokenize("暖機")
+        self.embedder.embed(["暖機 warm-up"])
 
     @property
     def idf(self) -> dict[str, float]:
@@ -236,6 +321,18 @@ class HybridRetriever:
             self._load()
             return list(self._chunks)
 
+    def _dense(self, query: str, depth: int, chunks: list[Chunk], matrix, collection) -> list[str]:
+        """Chunk ids nearest the query, best first."""
+        vector = self.embedder.embed([normalise_text(query)])
+        if matrix is not None:
+            import numpy as np  # noqa: PLC0415
+
+            scores = np.asarray(matrix) @ np.asarray(vector[0], dtype=np.float32)
+            top = np.argsort(-scores, kind="stable")[:depth]
+            return [chunks[int(i)].id for i in top]
+        result = collection.query(query_embeddings=vector, n_results=depth, include=[])
+        return list(result["ids"][0])
+
     # -- search
     def search(self, query: str, k: int = 5) -> list[Passage]:
         query = query.strip()
@@ -243,8 +340,8 @@ class HybridRetriever:
             return []
         with self._lock:
             self._load()
-            chunks, bm25, collection = self._chunks, self._bm25, self._collection
-        assert bm25 is not None and collection is not None
+            chunks, bm25, collection, matrix = self._chunks, self._bm25, self._collection, self._matrix
+        assert bm25 is not None
         n = len(chunks)
         if n == 0:
             return []
@@ -257,12 +354,7 @@ class HybridRetriever:
 
         position = {c.id: i for i, c in enumerate(chunks)}
         try:
-            result = collection.query(
-                query_embeddings=self.embedder.embed([normalise_text(query)]),
-                n_results=min(depth, n),
-                include=[],
-            )
-            dense_ids = result["ids"][0]
+            dense_ids = self._dense(query, min(depth, n), chunks, matrix, collection)
         except Exception as exc:  # a broken store must not break answering
             log.warning("dense search failed, using BM25 only: %s", exc)
             dense_ids = []

@@ -17,13 +17,13 @@ from .config import Settings
 from .embeddings import Embedder, make_embedder
 from .index import BuildReport, Progress, build_index, staleness
 from .knowledge import Catalog, load_catalog
-from .llm import LLMManager
 from .retrieval import HybridRetriever, Links, Passage
 
 if TYPE_CHECKING:
     from .answer.lookup import SentenceIndex
     from .compose import Reply
     from .generation import Generator
+    from .llm import LLMManager
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,18 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
+        # The embedder is passed as a factory: it loads when a question is first embedded,
+        # not when the retriever is built.
         return HybridRetriever(
-            self.settings, self.embedder, linker=self.link, ensure_index=self.ensure_index
+            self.settings, lambda: self.embedder, linker=self.link, ensure_index=self.ensure_index
         )
+
+    def warm(self) -> None:
+        """Load everything a grounded answer needs (index, tokenizer, embedder, the answer
+        modules) by answering one question, so the first user's question is as fast as the tenth."""
+        self.retriever.warm()
+        self.grounded("Phi 4 有多大？可以商用嗎？")
+        self.grounded("Which models fit in 16 GB?")
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         return self.retriever.search(query, k or self.settings.top_k)
@@ -168,7 +177,8 @@ class Assistant:
     ) -> Iterator[Event]:
         """Stream an answer: `delta` events with text, then one `final` event with the Reply.
 
-        Grounded answers are streamed line by line so every client sees the same protocol.
+        Grounded answers come as one `delta` (the whole text) so every client sees the same
+        protocol without paying for one update per line.
         With `use_llm` and a chat-capable model, the model's answer is streamed instead
         (converted to zh-TW as it arrives) and checked against the facts at the end; if
         it fails, a `replace` event restores the grounded answer. Closing this iterator
@@ -177,8 +187,7 @@ class Assistant:
         reply = self.grounded(question, history, language)
         grounded_text = reply.answer
         reply.grounded_answer = grounded_text
-        llm = self._llm_manager()
-        if use_llm and llm.eligible(reply):
+        if use_llm and (llm := self._llm_manager()).eligible(reply):  # --no-llm never loads the LLM layer
             from .generation import GenerationError  # noqa: PLC0415
 
             status = llm.status()
@@ -219,8 +228,9 @@ class Assistant:
                     yield Event("replace", grounded_text)
                     yield Event("final", grounded_text, reply)
                     return
-        for line in grounded_text.splitlines(keepends=True):
-            yield Event("delta", line)
+        # One delta for the whole grounded answer: every streamed update costs the web server
+        # a full chat re-render, and the answer is ready at once anyway.
+        yield Event("delta", grounded_text)
         yield Event("final", reply.answer, reply)
 
     # ---------------------------------------------------------------- local model
@@ -228,6 +238,8 @@ class Assistant:
 
     def _llm_manager(self) -> LLMManager:
         if self._llm is None:
+            from .llm import LLMManager  # noqa: PLC0415 (a grounded-only process never imports it)
+
             self._llm = LLMManager(self.settings, self.catalog)
         return self._llm
 
@@ -271,7 +283,14 @@ def build_assistant(
         llm: a fully built LLM manager (tests and the benchmark); overrides `generator`.
     """
     catalog = load_catalog(settings.catalog_path)
-    factory = (lambda: embedder) if embedder is not None else (lambda: make_embedder(settings.embedder))
+    cache = settings.data_dir / "cache"
+    factory = (lambda: embedder) if embedder is not None else (lambda: make_embedder(settings.embedder, cache))
     assistant = Assistant(settings, catalog, factory)
-    assistant._llm = llm if llm is not None else LLMManager(settings, catalog, generator)
+    if llm is not None:
+        assistant._llm = llm
+    elif generator is not None:
+        from .llm import LLMManager  # noqa: PLC0415
+
+        assistant._llm = LLMManager(settings, catalog, generator)
+    # else: created on first use by `_llm_manager`, so `ask --no-llm` never loads the LLM layer
     return assistant

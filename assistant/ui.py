@@ -5,8 +5,8 @@ The module is layered so tests need no browser:
 - pure functions (`sanitize_markdown`, `render_*`, `catalog_rows`, `compare_markdown`,
   `hardware_rows`, `hardware_chart`, `respond`, …) take plain values and return plain values;
 - `build_ui(assistant, settings)` wires them to components;
-- `serve(demo, settings)` launches with the safe server settings (local bind, no share link,
-  no file routes beyond a temporary export folder, a bounded queue).
+- serving (launch options, queue, middleware, sign-in) lives in `server.py`; `serve`,
+  `launch_options` and friends are re-exported here.
 
 Everything rendered is built from escaped text: nothing from the model, the catalog or a
 retrieved passage can inject HTML, script, a `javascript:` link or a remote image.
@@ -17,11 +17,9 @@ Only `app.py` and the tests import this module; the CLI never pays for gradio.
 from __future__ import annotations
 
 import html
-import ipaddress
 import logging
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,12 +29,31 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (analytics must be off before the import)
 
-from .config import PROJECT_ROOT, Settings  # noqa: E402
+from .config import PROJECT_ROOT, Settings  # noqa: E402, F401  (PROJECT_ROOT: tests read it here)
 from .hardware import QUANT_BITS, detect_machine, fits_any_quant  # noqa: E402
 from .index import format_context, format_params  # noqa: E402
 from .inputs import strip_invisible  # noqa: E402
 from .knowledge import STRENGTH_TAGS, Catalog, Model  # noqa: E402
 from .selection import COMMERCIAL_BADGE, COUNTRY_ZH, TASK_ZH, fit_table  # noqa: E402
+from .server import (  # noqa: E402, F401  (serving lives in server.py; these names stay importable here)
+    BUSY_MESSAGE,
+    BUSY_ZH,
+    ModelSlot,
+    SameOriginWrites,
+    blocked_paths,
+    busy_event_options,
+    busy_reply,
+    chat_event_options,
+    configure_queue,
+    export_folder,
+    friendly_queue_full,
+    guarded_chat,
+    is_loopback,
+    launch_options,
+    parse_auth,
+    serve,
+    trusted_hosts,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,8 +63,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUSY_ZH = "忙碌中，請稍後再試。"
-BUSY_MESSAGE = f"{BUSY_ZH}（The assistant is busy; please try again shortly.）"
 MAX_HISTORY_MESSAGES = 12
 
 LANGUAGES = [("自動（跟隨問題）", "auto"), ("繁體中文", "zh-TW"), ("English", "en")]
@@ -919,7 +934,7 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
     """
     catalog = assistant.catalog
     machine = machine if machine is not None else detect_machine()
-    export_dir = Path(tempfile.mkdtemp(prefix="assistant-export-"))
+    export_dir = export_folder(settings)
     vendors = sorted({m.vendor for m in catalog.models})
     names = [m.name for m in catalog.models]
     tag_choices = [(f"{TASK_ZH.get(t, t)} {t}", t) for t in sorted(STRENGTH_TAGS)]
@@ -1047,14 +1062,19 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
                 )
 
         # -------------------------------------------------------------- events
+        model_slot = ModelSlot(settings.llm_waiting)
+
         def on_ask(message, chat, mode_value, language_value):
-            yield from respond(assistant, machine, message, chat, mode_value, language_value)
+            # server.guarded_chat: one LLM answer at a time (grounded ones never wait for it).
+            yield from guarded_chat(respond, model_slot, MODE_LLM, MODE_GROUNDED,
+                                    assistant, machine, message, chat, mode_value, language_value)
 
         chat_outputs = [chatbot, question, cards, why_not, sources, status]
         chat_inputs = [question, chatbot, mode, language]
-        # One model request at a time across the whole app; extra requests queue (bounded).
-        send.click(on_ask, chat_inputs, chat_outputs, api_name="chat", concurrency_limit=1, concurrency_id="model")
-        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model")
+        send.click(on_ask, chat_inputs, chat_outputs, api_name="chat", **chat_event_options(settings))
+        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private", **chat_event_options(settings))
+        # A chat request that finds the queue full is routed here (server.friendly_queue_full).
+        gr.Button(visible=False, elem_id="busy-route").click(busy_reply, chat_inputs, chat_outputs, **busy_event_options())
         clear.click(clear_conversation, [language], chat_outputs, api_visibility="private", queue=False)
 
         def on_language(value):
@@ -1134,168 +1154,6 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
             on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2
         )
 
-    demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
-    friendly_queue_full(demo)
+    configure_queue(demo, settings)
     demo.export_dir = export_dir  # type: ignore[attr-defined]
     return demo
-
-
-def friendly_queue_full(demo: gr.Blocks) -> None:
-    """Make a full queue answer 「忙碌中，請稍後再試」 instead of gradio's English message."""
-    queue = demo._queue
-    original = queue.push
-
-    async def push(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        success, detail, state = await original(*args, **kwargs)
-        if state == "queue_full":
-            return success, BUSY_MESSAGE, state
-        return success, detail, state
-
-    queue.push = push  # type: ignore[method-assign]
-
-
-# ------------------------------------------------------------------ launch
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and "localhost"; "0.0.0.0" and names are not loopback."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    """`user:password` -> (user, password); raises ValueError on a malformed value."""
-    if auth is None or auth == "":
-        return None
-    user, sep, password = auth.partition(":")
-    if not sep or not user or not password:
-        raise ValueError("ASSISTANT_AUTH must look like user:password (both non-empty)")
-    return user, password
-
-
-def trusted_hosts(host: str) -> list[str]:
-    """Host headers the server answers to: local names for a loopback bind, else any (auth guards it)."""
-    if is_loopback(host) and ":" not in host:
-        return sorted({"127.0.0.1", "localhost", host.strip().lower()})
-    return ["*"]
-
-
-class SameOriginWrites:
-    """ASGI middleware: refuse a state-changing request sent by another site's page.
-
-    Gradio's CORS layer only withholds the `Access-Control-Allow-Origin` header, so a
-    cross-origin POST (`Origin: https://evil.example`, or `Origin: null` from a sandboxed
-    frame or a local file) is still run. A browser always sends `Origin` on a cross-origin
-    POST; when it is present it must name this server (scheme http/https and the same
-    host:port as the `Host` header), or the request gets 403 (CVE-2024-1727 class).
-    Clients that send no `Origin` (gradio_client, curl) are not browsers and pass.
-    """
-
-    SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    @staticmethod
-    def same_origin(origin: str, host: str | None) -> bool:
-        from urllib.parse import urlsplit  # noqa: PLC0415
-
-        try:
-            parts = urlsplit(origin.strip())
-        except ValueError:
-            return False
-        if parts.scheme not in ("http", "https") or not parts.netloc or not host:
-            return False
-        default_port = "443" if parts.scheme == "https" else "80"
-        origin_host = parts.netloc.lower()
-        host = host.strip().lower()
-        if ":" not in origin_host.rsplit("]", 1)[-1]:
-            origin_host = f"{origin_host}:{default_port}"
-        if ":" not in host.rsplit("]", 1)[-1]:
-            host = f"{host}:{default_port}"
-        return origin_host == host
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope.get("type") == "http" and scope.get("method", "GET").upper() not in self.SAFE_METHODS:
-            from starlette.datastructures import Headers  # noqa: PLC0415
-            from starlette.responses import PlainTextResponse  # noqa: PLC0415
-
-            headers = Headers(scope=scope)
-            origin = headers.get("origin")
-            if origin is not None and not self.same_origin(origin, headers.get("host")):
-                response = PlainTextResponse("cross-origin request refused", status_code=403)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def blocked_paths(settings: Settings) -> list[str]:
-    """Folders the server must never serve: the project, knowledge, models and data."""
-    paths = [PROJECT_ROOT, settings.knowledge_dir, settings.models_dir, settings.data_dir]
-    if settings.model is not None:
-        paths.append(settings.model.parent)
-    return list(dict.fromkeys(str(Path(p).resolve()) for p in paths))
-
-
-def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
-    """The keyword arguments for `Blocks.launch`: private, local, nothing else on disk served.
-
-    Raises:
-        ValueError: a non-loopback host without auth, or malformed auth.
-    """
-    auth = parse_auth(settings.auth)
-    if not is_loopback(settings.host) and auth is None:
-        raise ValueError(
-            f"refusing to listen on {settings.host!r} without a password: anyone on the network could use it. "
-            "Set ASSISTANT_AUTH=user:password, or use --host 127.0.0.1."
-        )
-    export_dir = getattr(demo, "export_dir", None) or Path(tempfile.mkdtemp(prefix="assistant-export-"))
-    from starlette.middleware import Middleware  # noqa: PLC0415
-    from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: PLC0415
-
-    return {
-        "server_name": settings.host,
-        "server_port": settings.port,
-        "share": False,  # explicit: GRADIO_SHARE and hosted-notebook detection cannot turn it on
-        "auth": auth,
-        "auth_message": "選型助手：請登入 Please sign in" if auth else None,
-        # A non-empty list, so GRADIO_ALLOWED_PATHS from the environment is ignored.
-        "allowed_paths": [str(export_dir)],
-        "blocked_paths": blocked_paths(settings),
-        "max_file_size": "1mb",
-        "ssr_mode": False,
-        "mcp_server": False,
-        "pwa": False,
-        "enable_monitoring": False,
-        "run_history": False,
-        "show_error": False,
-        "strict_cors": True,
-        "footer_links": ["api"],
-        # A page on another site that rebinds its DNS name to 127.0.0.1 sends its own Host
-        # header; a local server answers only to local names (CVE-2024-47165 class).
-        # Another site's page may POST here too: a request whose Origin is not this server is refused.
-        "app_kwargs": {
-            "middleware": [
-                Middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings.host)),
-                Middleware(SameOriginWrites),
-            ]
-        },
-        "theme": gr.themes.Soft(
-            primary_hue="teal",
-            # Local fonts only: no request to a font CDN.
-            font=["Noto Sans CJK TC", "PingFang TC", "Microsoft JhengHei", "system-ui", "sans-serif"],
-            font_mono=["Noto Sans Mono CJK TC", "ui-monospace", "monospace"],
-        ),
-        "css": _CSS,
-        "head": _HEAD,
-    }
-
-
-def serve(demo: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = False, quiet: bool = False) -> Any:
-    """Launch with `launch_options`; returns what `Blocks.launch` returns."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    return demo.launch(prevent_thread_lock=prevent_thread_lock, quiet=quiet, **launch_options(demo, settings))

@@ -129,3 +129,48 @@ def test_chunker_respects_target_and_keeps_text():
     chunks = chunk_text(text, 250)
     assert all(len(c) <= 2 * 250 + 10 for c in chunks)
     assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(b"this is not a database" * 100),  # overwritten
+        lambda path: path.write_bytes(path.read_bytes()[:4096]),  # cut short
+        lambda path: path.write_bytes(b""),  # emptied
+    ],
+)
+def test_a_corrupt_chroma_store_is_found_stale_and_the_report_says_rebuilt(settings, damage):
+    """Start-up must not log 「索引已是最新」 for a damaged chroma.sqlite3 and rebuild afterwards."""
+    embedder = FakeEmbedder()
+    build_index(settings, embedder)
+    assert staleness(settings, embedder) is None
+    damage(settings.index_dir / "chroma.sqlite3")
+    reason = staleness(settings, embedder)
+    assert reason is not None and "chroma.sqlite3" in reason
+    report = build_index(settings, embedder)
+    assert report.rebuilt and "unreadable" in report.reason
+    assert staleness(settings, embedder) is None
+    collection = get_collection(open_client(settings), settings, embedder)
+    assert collection.count() == report.chunks
+
+
+def test_search_files_are_written_with_the_index(settings):
+    """BM25 tokens, the embedding matrix and the jieba subset are persisted, so a new process
+    answers without re-tokenising the corpus or opening chromadb."""
+    import numpy as np
+
+    from assistant.index import load_index_dictionary, load_search_data
+    from assistant.retrieval import tokenize
+
+    embedder = FakeEmbedder()
+    report = build_index(settings, embedder)
+    chunks, tokens, matrix, sentences = load_search_data(settings)
+    assert len(chunks) == len(tokens) == matrix.shape[0] == report.chunks
+    assert matrix.shape[1] == embedder.dimension
+    assert np.allclose(matrix[0], embedder.embed([chunks[0].search_text()])[0], atol=1e-6)
+    assert tokens[0] == tokenize(chunks[0].search_text(), full_dictionary=True)
+    assert sentences and all(isinstance(v, list) for v in sentences.values())
+    dictionary = load_index_dictionary(settings)
+    assert dictionary is not None and 1000 < len(dictionary["freq"]) < 100_000  # a subset of jieba's 350k
+    (settings.data_dir / "bm25.json").unlink()
+    assert "missing" in staleness(settings, embedder)

@@ -24,7 +24,9 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -480,3 +482,143 @@ def test_no_repository_code_is_executed_from_a_model_folder():
     assert not [name for name, body in text.items() if re.search(r"trust_remote_code\s*=\s*True", body)]
     loads = re.findall(r"SentenceTransformer\((.*?)\)\n", text["embeddings.py"])
     assert loads and all("trust_remote_code=False" in call for call in loads), loads
+
+
+# ------------------------------------------------------------------ bad input and hygiene on the live server
+
+
+def text_turn(role: str, text: str) -> dict:
+    return {"role": role, "content": [{"type": "text", "text": text}]}
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("Phi 4\ud800 有多大？", []),
+        ("Phi 4 有多大？\udfff", []),
+        ("Phi 4 有多大？", [text_turn("user", "a\ud800b"), text_turn("assistant", "c\udfffd")]),
+    ],
+)
+def test_a_lone_surrogate_in_the_question_or_history_does_not_kill_the_stream(server, question, history):
+    status, body = call_api(server.port, "chat", [question, history, "grounded", "auto"])
+    kinds = [event for event, _ in events(body)]
+    assert status == 200 and "complete" in kinds and "error" not in kinds, body[-300:]
+    answer, mode = chat_answer(body)
+    assert "Phi-4" in answer and "grounded" in mode
+
+
+def test_a_request_body_over_the_limit_is_refused_with_413(server):
+    import http.client
+
+    status, body = post(server.port, "/gradio_api/call/chat", {"data": ["x" * 1_200_000, [], "grounded", "auto"]})
+    assert status == 413 and b"1048576" in body  # the stated size
+    # The same without Content-Length (chunked): refused while it streams in.
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        piece = json.dumps({"data": ["y" * 300_000]}).encode()
+        conn.request("POST", "/gradio_api/call/chat", body=iter([piece] * 5), encode_chunked=True,
+                     headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 413
+    finally:
+        conn.close()
+    # The control: a normal question still gets through.
+    status, body = call_api(server.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"])
+    assert status == 200 and "Phi-4" in decoded(body)
+
+
+@pytest.mark.parametrize("fn_index", [9999, -1, "chat", None, 1.5])
+def test_an_unknown_fn_index_gets_a_4xx_with_a_clear_message(server, fn_index):
+    status, body = post(server.port, "/gradio_api/queue/join",
+                        {"data": [], "fn_index": fn_index, "session_hash": "abcdefghij"})
+    assert 400 <= status < 500, (status, body[:200])
+    assert b"unknown fn_index" in body and b"/gradio_api/info" in body
+
+
+def test_malformed_history_turns_write_one_short_log_entry(server):
+    before = server.log.stat().st_size
+    payloads = [
+        [{"role": "user", "content": {"type": "text", "text": "y" * 700_000}}],
+        [{"content": [{"type": "text", "text": 5, "x": "y" * 700_000}]}],
+        ["y" * 700_000],
+    ]
+    for history in payloads:
+        status, body = call_api(server.port, "chat", ["Phi 4 有多大？", history, "grounded", "auto"])
+        assert status in (200, 413, 422)
+    time.sleep(0.5)
+    grown = server.log.stat().st_size - before
+    assert grown < 16_000 * len(payloads), grown  # ~0.7 MB in each request, a few KB of log
+    assert "y" * 2000 not in server.output()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "🔥🔥 Qwen3 🆚 Llama 4 🤔 誰好 👍👍",
+        "🤖🤖🤖 Phi 4 有多大？🚀🚀🚀",
+        "🔥🔥🔥 GPU 只有 8GB，LLM 推薦？😭😭",
+    ],
+)
+def test_an_emoji_heavy_chinese_question_is_answered_in_chinese(server, question):
+    from assistant.chinese import detect_language
+
+    assert detect_language(question) == "zh-TW"
+    status, body = call_api(server.port, "chat", [question, [], "grounded", "auto"])
+    assert status == 200
+    answer, mode = chat_answer(body)
+    assert mode.startswith("模式"), mode  # the status line is in the answer's language
+    assert re.search(r"[\u4e00-\u9fff]", answer)
+
+
+def test_failed_sign_ins_are_slowed_per_client(tmp_path):
+    import http.client
+    from urllib.parse import urlencode
+
+    app = AppProcess(tmp_path, ASSISTANT_AUTH="alice:s3cret-pw")
+
+    def login(password: str) -> tuple[int, dict[str, str]]:
+        conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+        try:
+            conn.request("POST", "/login", body=urlencode({"username": "alice", "password": password}),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            response = conn.getresponse()
+            response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}
+        finally:
+            conn.close()
+
+    try:
+        assert [login("wrong")[0] for _ in range(3)] == [400, 400, 400]  # the first failures: answered
+        status, headers = login("wrong")
+        assert status == 429 and int(headers["retry-after"]) >= 1  # then: wait first
+        assert login("s3cret-pw")[0] == 429  # even the right password waits out the backoff
+        time.sleep(int(headers["retry-after"]) + 0.2)
+        assert login("s3cret-pw")[0] == 200
+        assert login("wrong")[0] == 400  # a success clears the count
+    finally:
+        app.stop()
+
+
+def test_exports_and_the_gradio_cache_belong_to_this_process_and_do_not_pile_up(tmp_path):
+    cache = tmp_path / "gradio-tmp"
+    other = cache / "another-gradio-app" / "secret.txt"  # another Gradio process's cached file
+    other.parent.mkdir(parents=True)
+    other.write_text("OTHER-PROCESS-SECRET", encoding="utf-8")
+    gone = cache / "assistant-999999999"  # left by an app process that no longer runs
+    gone.mkdir()
+    app = AppProcess(tmp_path)
+    try:
+        pid = app.proc.pid
+        status, body = call_api(app.port, "compare", [["Phi-4", "Gemma 3"], 16, "ram", "zh-TW"])
+        assert status == 200
+        update = [data for event, data in events(body) if event == "complete"][0][1]
+        exported = Path(update["value"]["path"])
+        assert (cache / f"assistant-{pid}") in exported.parents  # Gradio's copy: in this process's own cache
+        assert get(app.port, f"/gradio_api/file={exported}")[0] == 200  # the control
+        status, body = get(app.port, f"/gradio_api/file={other}")
+        assert status != 200 and b"OTHER-PROCESS-SECRET" not in body
+        assert not gone.exists()  # a dead process's cache is removed at start
+        exports = [p for p in Path(tempfile.gettempdir()).glob(f"assistant-exports-*/{pid}")]
+        assert len(exports) == 1
+    finally:
+        app.stop()
+    assert not (cache / f"assistant-{pid}").exists() and not exports[0].exists()  # removed on exit

@@ -348,43 +348,111 @@ def test_with_auth_a_signed_in_client_is_answered(auth_server):
 
 
 class SlowAssistant:
-    """A real assistant whose answers take a while: enough to fill the queue."""
+    """A real assistant whose answers take a while; counts answers running at once, per mode."""
 
     def __init__(self, real, seconds: float) -> None:
         self.real, self.seconds = real, seconds
         self.catalog, self.settings, self.retriever = real.catalog, real.settings, real.retriever
-        self.active = 0
-        self.max_active = 0
+        self.active = {True: 0, False: 0}
+        self.max_active = {True: 0, False: 0}
         self._lock = threading.Lock()
+
+    def llm_status(self):
+        return {"available": True, "model": "slow"}
 
     def ask_stream(self, question, history=None, use_llm=True, language=None):
         with self._lock:
-            self.active += 1
-            self.max_active = max(self.max_active, self.active)
+            self.active[use_llm] += 1
+            self.max_active[use_llm] = max(self.max_active[use_llm], self.active[use_llm])
         try:
             time.sleep(self.seconds)
             yield from self.real.ask_stream(question, history, False, language)
         finally:
             with self._lock:
-                self.active -= 1
+                self.active[use_llm] -= 1
 
 
-def test_a_full_queue_answers_busy_and_serves_one_at_a_time(fake_assistant):
+def test_a_full_queue_answers_busy_in_the_users_language(fake_assistant):
+    """Beyond the queue, a chat request is answered at once with 「忙碌中」 (or the English
+    sentence for an English question), through the REST API and through gradio_client:
+    no 503, which gradio_client would turn into its own English "Queue is full!"."""
+    from gradio_client import Client
+
+    from assistant import server, ui
+
+    settings = fake_assistant.settings.model_copy(update={"queue_size": 1, "chat_concurrency": 1, "port": free_port()})
+    slow = SlowAssistant(fake_assistant, seconds=2.0)
+    demo = ui.build_ui(slow, settings, machine={"ram_gb": 16.0})
+    ui.serve(demo, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        url = f"http://127.0.0.1:{settings.port}/"
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            futures = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]) for _ in range(4)]
+            time.sleep(0.5)  # the queue is now full
+            english = pool.submit(lambda: Client(url, verbose=False).predict(
+                "How big is Phi 4?", [], "grounded", "auto", api_name="/chat"))
+            chinese = pool.submit(lambda: Client(url, verbose=False).predict(
+                "Phi 4 有多大？", [], "grounded", "auto", api_name="/chat"))
+            results = [f.result(timeout=60) for f in futures]  # nobody hangs
+            english_reply, chinese_reply = english.result(timeout=60), chinese.result(timeout=60)
+        assert all(status == 200 for status, _ in results)
+        busy = [body for _, body in results if "忙碌中" in decoded(body)]
+        answered = [body for _, body in results if "Phi-4" in decoded(body)]
+        assert busy and answered and len(busy) + len(answered) == 4
+        assert english_reply[-1] == server.BUSY_EN and "busy" in english_reply[0][-1]["content"][0]["text"]
+        assert chinese_reply[-1] == server.BUSY_ZH and "忙碌中" in chinese_reply[0][-1]["content"][0]["text"]
+        # Afterwards the server answers normally again.
+        status, body = call_api(settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"])
+        assert status == 200 and "Phi-4" in decoded(body)
+    finally:
+        demo.close()
+
+
+def test_grounded_answers_run_side_by_side_while_llm_answers_go_one_at_a_time(fake_assistant):
+    """Grounded requests have their own concurrency group; LLM ones share one model slot."""
     from assistant import ui
 
-    settings = fake_assistant.settings.model_copy(update={"queue_size": 1, "port": free_port()})
+    settings = fake_assistant.settings.model_copy(update={"port": free_port()})
+    slow = SlowAssistant(fake_assistant, seconds=1.0)
+    demo = ui.build_ui(slow, settings, machine={"ram_gb": 16.0})
+    ui.serve(demo, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            llm = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "llm", "auto"]) for _ in range(3)]
+            time.sleep(0.3)
+            started = time.perf_counter()
+            grounded = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]) for _ in range(4)]
+            grounded_results = [f.result(timeout=60) for f in grounded]
+            grounded_s = time.perf_counter() - started
+            llm_results = [f.result(timeout=60) for f in llm]
+        assert all(status == 200 and "Phi-4" in decoded(body) for status, body in grounded_results + llm_results)
+        assert slow.max_active[False] >= 2  # grounded answers ran side by side
+        assert slow.max_active[True] == 1  # one LLM answer at a time
+        assert grounded_s < 2.5  # four 1 s grounded answers did not wait for three 1 s LLM answers
+    finally:
+        demo.close()
+
+
+def test_llm_users_beyond_the_line_get_the_grounded_answer_in_their_language(fake_assistant):
+    """When the line for the model is full, the answer comes at once from the knowledge base,
+    with a note in the user's language: nobody is refused."""
+    from assistant import ui
+
+    settings = fake_assistant.settings.model_copy(update={"port": free_port(), "llm_waiting": 0})
     slow = SlowAssistant(fake_assistant, seconds=1.5)
     demo = ui.build_ui(slow, settings, machine={"ram_gb": 16.0})
     ui.serve(demo, settings, prevent_thread_lock=True, quiet=True)
     try:
-        with ThreadPoolExecutor(max_workers=5) as pool:
-            futures = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]) for _ in range(5)]
-            results = [f.result(timeout=60) for f in futures]  # nobody hangs
-        busy = [body for status, body in results if status == 503]
-        answered = [body for status, body in results if status == 200 and "Phi-4" in decoded(body)]
-        assert busy and all("忙碌中" in body for body in busy)
-        assert answered
-        assert len(busy) + len(answered) == 5
-        assert slow.max_active == 1
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            first = pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "llm", "auto"])
+            time.sleep(0.5)
+            zh = pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "llm", "auto"])
+            en = pool.submit(call_api, settings.port, "chat", ["How big is Phi 4?", [], "llm", "auto"])
+            results = [f.result(timeout=60) for f in (first, zh, en)]
+        assert all(status == 200 for status, _ in results)
+        statuses = [[data for event, data in events(body) if event == "complete"][-1][-1] for _, body in results]
+        assert "本機模型正忙" in statuses[1] and "Phi-4" in decoded(results[1][1])
+        assert "language model is busy" in statuses[2]
+        assert "正忙" not in statuses[0] and "busy" not in statuses[0]
     finally:
         demo.close()
