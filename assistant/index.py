@@ -620,12 +620,11 @@ def sentence_tokens(chunks: list[Chunk]) -> dict[str, list[str]]:
     once at build time so a new process does not tokenize them again for its first answer."""
     from .retrieval import tokenize  # noqa: PLC0415
 
-    try:
-        from .compose import article_sentences  # noqa: PLC0415
+    from .answer.facts import article_sentences  # noqa: PLC0415
+    from .answer.lookup import split_sentences  # noqa: PLC0415
 
-        sentences = {sentence for _chunk, sentence in article_sentences(chunks)}  # type: ignore[arg-type]
-    except Exception:  # the composer changed shape: only the first answer is slower
-        return {}
+    sentences = {sentence for _chunk, sentence in article_sentences(chunks)}  # type: ignore[arg-type]
+    sentences |= {s for chunk in chunks if chunk.source == "article" for s in split_sentences(chunk.text)}
     return {sentence: tokenize(sentence, full_dictionary=True) for sentence in sorted(sentences)}
 
 

@@ -133,7 +133,7 @@ class Assistant:
         from .inputs import clean_question  # noqa: PLC0415
 
         t0 = time.perf_counter()
-        zh_lang = language or answer_language(question[:500])
+        zh_lang = language or answer_language(question)
         cleaned = clean_question(question, self.settings.max_question_chars, lang_zh=zh_lang != "en")
         history = [t for t in (history or []) if isinstance(t, dict)][-12:]
         chunks = {c.id: c for c in self.retriever.chunks}
