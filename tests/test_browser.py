@@ -305,8 +305,10 @@ def test_clicking_a_citation_opens_the_cited_passage_of_that_answer(page):
 
 
 def test_after_an_answer_the_chat_shows_its_start(page):
-    ask(page, "Phi 4 有多大？")
+    # Two long answers: the second is taller than the chat box, so "scroll to the bottom"
+    # would hide its start.
     ask(page, "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？")
+    ask(page, "不要中國公司、要能看圖的模型")
     page.wait_for_function("""() => {
         const bots = document.querySelectorAll("#chatbot [data-testid='bot']");
         const last = bots[bots.length - 1];
