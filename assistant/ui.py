@@ -115,6 +115,7 @@ _CSS = """
 .badge-conditional{background:#fff4e0;color:#8a5300;border-color:#f3d19c}
 .badge-no{background:#fdeaea;color:#a11d1d;border-color:#f2b8b8}
 .badge-fit{background:#e8f0fe;color:#1a4fb4;border-color:#bcd0f7}
+.badge-fit,.badge-nofit{white-space:normal;max-width:100%}
 .badge-nofit{background:#f1f1f1;color:#555;border-color:#ddd}
 .rec-card{border:1px solid var(--border-color-primary);border-radius:10px;padding:10px 12px;margin-bottom:8px;background:var(--background-fill-secondary)}
 .rec-head{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin-bottom:4px}

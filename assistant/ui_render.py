@@ -287,14 +287,14 @@ def catalog_cells(model: Model, catalog: Catalog, language: str | None) -> list[
     en = is_en(language)
     lang = "en" if en else "zh-TW"
     smallest = min(v.params_total_b for v in model.sizes)
-    active = [v.params_active_b for v in model.sizes if v.params_active_b]
+    active = model.params_active_b
     strengths = ", ".join(model.strengths) if en else "、".join(TASK_ZH.get(t, t) for t in model.strengths)
     return [
         ("name", model.name, model.name.lower()),
         ("family", catalog.family_by_id[model.family].name, catalog.family_by_id[model.family].name.lower()),
         ("vendor", model.vendor, model.vendor.lower()),
         ("sizes", size_range(model), smallest),
-        ("active", format_params(min(active)) if active else "—", min(active) if active else smallest),
+        ("active", format_params(active) if active else "—", active or model.params_total_b),
         ("arch", _ARCH[model.architecture], model.architecture),
         ("context", format_context(model.context_tokens) if model.context_tokens else ("not stated" if en else "未載明"),
          model.context_tokens or 0),
