@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant {index,search,ask,chat,eval,bench,models}`.
+"""Command line: `python -m assistant {index,search,ask,chat,eval,bench,models,estimate}`.
 
 Every `Settings` field is also a global flag (`--data-dir`, `--embedder`, …), so the
 environment and the command line configure the same object. Heavy modules are imported
@@ -271,6 +271,29 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     return models.cli_list(settings, as_json=args.json)
 
 
+def cmd_estimate(args: argparse.Namespace, settings: Settings) -> int:
+    from . import estimate  # noqa: PLC0415
+
+    if args.list_hardware:
+        table = estimate.presets_table()
+        if args.json:
+            _print_json(table)
+        else:
+            for row in table:
+                print(f"{row['name']:28s} {row['memory_kind']:8s} {row['memory_gb']:>6g} GB {row['bandwidth_gbs']:>7g} GB/s")
+        return EXIT_OK
+    try:
+        data = estimate.run(args, settings.catalog_path)
+    except ValueError as exc:
+        print(f"錯誤 error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        _print_json(data)
+    else:
+        print(estimate.format_text(data))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant", description="選型助手: choose an open-weight LLM, grounded in a knowledge base."
@@ -322,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("repo")
     pp.add_argument("file")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("estimate", help="will a model size run on a machine, where, and how fast")
+    from .estimate import add_arguments  # noqa: PLC0415
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_estimate)
     return parser
 
 

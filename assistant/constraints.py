@@ -53,6 +53,10 @@ class Constraints:
     open_source_only: bool = False
     memory_gb: float | None = None
     memory_kind: MemoryKind | None = None
+    gpu_count: int | None = None
+    hardware_name: str | None = None
+    bandwidth_gbs: float | None = None
+    ram_gb: float | None = None
     device: Device | None = None
     cpu_only: bool = False
     max_params_b: float | None = None
@@ -426,16 +430,18 @@ _LAPTOP_GPU_MEMORY_GB: dict[str, float] = {
 
 @lru_cache(maxsize=1)
 def _gpu_table() -> tuple[tuple[str, float, re.Pattern[str]], ...]:
-    """GPU name -> memory, from `assistant.hardware.GPU_MEMORY_GB` (one table for the project)."""
-    from .hardware import GPU_MEMORY_GB  # noqa: PLC0415
+    """GPU name -> memory, from the presets in knowledge/hardware.yaml (one table for the project)."""
+    from .hardware import _preset_patterns  # noqa: PLC0415
 
-    table = {str(k).lower(): float(v) for k, v in GPU_MEMORY_GB.items()}
-    rows = []
-    for key in sorted(table, key=len, reverse=True):
-        body = r"\s?".join(re.escape(part) for part in key.split())
-        left = r"(?<![0-9])" if key[0].isdigit() else _B
-        rows.append((key, table[key], re.compile(left + body + _E)))
-    return tuple(rows)
+    return tuple(
+        (_gpu_key(preset.name), preset.memory_gb, pattern)
+        for preset, pattern, _ in _preset_patterns()
+        if preset.memory_kind == "vram"
+    )
+
+
+def _gpu_key(name: str) -> str:
+    return re.sub(r"^(?:rtx|rx) ", "", name.lower())
 
 
 @dataclass(frozen=True)
@@ -445,6 +451,9 @@ class _Gpu:
     count: int
     start: int
     end: int
+    name: str = ""
+    bandwidth_gbs: float | None = None
+    size_stated: bool = False
 
 
 _COUNT_WORDS = {
@@ -462,36 +471,35 @@ _COUNT_WORDS = {
     "quad": 4,
     "eight": 8,
 }
-_COUNT_BEFORE = re.compile(
-    r"(?:(?<![0-9])([1-8])\s?(?:x|×|\*|張|片|塊|個|顆)|(兩|二|雙|三|四|八|dual|two|double|three|four|quad|eight)"
-    r"\s?(?:張|片|塊|個|顆|x)?)\s?(?:nvidia\s?)?(?:geforce\s?)?(?:rtx\s?)?$"
+_COUNT_BEFORE_SIZE = re.compile(
+    r"(?:(?<![0-9])([1-8])\s?(?:x|×|\*|張|片|塊)|(兩|二|雙|三|四|八|dual|two|three|four|quad|eight)\s?(?:張|片|塊|x)?)"
+    r"\s?(?:的\s?)?$"
 )
-_COUNT_AFTER = re.compile(r"^\s?(?:(?:x|×|\*)\s?([1-8])(?![0-9.])|([1-8])\s?張)")
 
 
 def _gpus(text: str) -> list[_Gpu]:
-    found: list[_Gpu] = []
-    taken: list[tuple[int, int]] = []
-    for key, memory, pattern in _gpu_table():
-        for match in pattern.finditer(text):
-            if any(match.start() < e and s < match.end() for s, e in taken):
-                continue
-            taken.append((match.start(), match.end()))
-            count = 1
-            before = _COUNT_BEFORE.search(text[max(0, match.start() - 20) : match.start()])
-            after = _COUNT_AFTER.search(text[match.end() : match.end() + 8])
-            if before:
-                count = int(before.group(1)) if before.group(1) else _COUNT_WORDS[before.group(2)]
-            elif after:
-                count = int(after.group(1) or after.group(2))
-            found.append(_Gpu(key, memory, count, match.start(), match.end()))
-    return sorted(found, key=lambda g: g.start)
+    """GPUs named in the text with their count: 「兩張 4090」, "2x 3090", "3060 12GB"."""
+    from .hardware import find_all_hardware  # noqa: PLC0415
+
+    return [
+        _Gpu(_gpu_key(m.preset.name), m.memory_gb, m.count, m.start, m.end, m.preset.name,
+             m.preset.bandwidth_gbs, m.size_stated)
+        for m in find_all_hardware(text)
+        if m.preset.memory_kind == "vram"
+    ]
+
+
+def _named_hardware(text: str, kind: str) -> list:
+    from .hardware import find_all_hardware  # noqa: PLC0415
+
+    return [m for m in find_all_hardware(text) if m.preset.memory_kind == kind]
 
 
 _MEMORY = re.compile(_NUM + r"\s?(gib|gb|gig|g|吉)(?![a-z])")
 _MEMORY_MB = re.compile(_NUM + r"\s?(mb|mib)(?![a-z])")
 _VRAM_WORDS = re.compile(
     r"vram|顯存|顯卡|顯示卡|視訊記憶體|獨顯|gpu|cuda|nvidia|rtx|gtx|radeon|geforce|video memory"
+    r"|的卡|張卡|(?<![a-z])(?:graphics )?cards?(?![a-z])"
 )
 _RAM_WORDS = re.compile(r"ram|記憶體|內存|memory|ddr|系統記憶體")
 _UNIFIED_WORDS = re.compile(r"統一記憶體|unified")
@@ -967,7 +975,7 @@ def _parse(text: str, catalog: Catalog) -> Constraints:
 
 
 def _hardware(text: str, result: Constraints) -> None:
-    """Memory size and kind, device and CPU-only, with the defaults they imply."""
+    """Memory size and kind, named hardware (bandwidth, GPU count), device and CPU-only."""
     device_hits = []
     for device, pattern in _DEVICES:
         match = pattern.search(text)
@@ -977,13 +985,17 @@ def _hardware(text: str, result: Constraints) -> None:
     result.cpu_only = bool(_CPU_ONLY.search(text))
     on_mac = bool(_MAC.search(text))
     gpus = [] if result.cpu_only else _gpus(text)
+    chips = _named_hardware(text, "unified")
+    ram_kinds = _named_hardware(text, "ram")
 
-    explicit: list[tuple[float, MemoryKind | None]] = []
+    explicit: list[tuple[float, MemoryKind | None, int]] = []
     for pattern, scale in ((_MEMORY, 1.0), (_MEMORY_MB, 1 / 1024)):
         for match in pattern.finditer(text):
             value = float(match.group(1)) * scale
             if 0 < value <= 4096:
-                explicit.append((value, _memory_kind_near(text, match.start(), match.end())))
+                count = _COUNT_BEFORE_SIZE.search(text[max(0, match.start() - 12) : match.start()])
+                cards = (int(count.group(1)) if count.group(1) else _COUNT_WORDS[count.group(2)]) if count else 1
+                explicit.append((value, _memory_kind_near(text, match.start(), match.end()), cards))
 
     def settle(kind: MemoryKind | None) -> MemoryKind | None:
         if on_mac and not gpus:
@@ -992,12 +1004,25 @@ def _hardware(text: str, result: Constraints) -> None:
             return "ram"
         return kind
 
-    explicit = [(value, settle(kind)) for value, kind in explicit]
-    vram = [value for value, kind in explicit if kind == "vram"]
+    explicit = [(value, settle(kind), cards) for value, kind, cards in explicit]
+    vram = [(value, cards) for value, kind, cards in explicit if kind == "vram"]
+    laptop = result.device == "laptop"
+    if gpus:
+        first = gpus[0]
+        if not laptop or first.key not in _LAPTOP_GPU_MEMORY_GB:
+            result.hardware_name, result.bandwidth_gbs = first.name, first.bandwidth_gbs
+        result.gpu_count = sum(gpu.count for gpu in gpus)
     if vram:
-        result.memory_gb, result.memory_kind = max(vram), "vram"
+        value, cards = max(vram)
+        result.memory_gb, result.memory_kind = value * cards, "vram"
+        result.gpu_count = max(result.gpu_count or 1, cards)
+        if cards > 1:
+            result.assumptions.append(f"{cards} 張 {value:g}GB 顯示卡以顯存共 {value * cards:g}GB 計算")
+            result.assumptions.append("多張顯卡以顯存總和計算，模型需切分到多張卡上")
+        rams = [v for v, kind, _ in explicit if kind == "ram"]
+        if rams:
+            result.ram_gb = max(rams)
     elif gpus:
-        laptop = result.device == "laptop"
         total = 0.0
         names = []
         for gpu in gpus:
@@ -1011,14 +1036,23 @@ def _hardware(text: str, result: Constraints) -> None:
             result.assumptions.append("多張顯卡以顯存總和計算，模型需切分到多張卡上")
         if explicit:
             result.assumptions.append("同時提到系統記憶體，以顯卡顯存為準")
+            rams = [v for v, kind, _ in explicit if kind in ("ram", None)]
+            if rams:
+                result.ram_gb = max(rams)
     elif explicit:
-        value, kind = explicit[0]
+        value, kind, _ = explicit[0]
         if kind is None:
             kind = "ram"
             # "16GB 筆電" is plainly the machine's RAM; say so only when nothing hints at it.
-            if result.device is None:
+            if result.device is None and not _RASPBERRY.search(text):
                 result.assumptions.append(f"未註明 {value:g}GB 是 RAM 還是顯存，假設為系統記憶體 (RAM)")
         result.memory_gb, result.memory_kind = value, kind
+        if kind == "vram":
+            result.gpu_count = 1
+    elif chips:
+        chip = chips[0]
+        result.memory_gb, result.memory_kind = chip.memory_gb, "unified"
+        result.assumptions.append(f"「{chip.preset.name}」未註明記憶體，假設 {chip.memory_gb:g}GB 統一記憶體")
     elif _RASPBERRY.search(text):
         result.memory_gb, result.memory_kind, result.cpu_only = 8.0, "ram", True
         result.assumptions.append("「樹莓派」未註明記憶體，假設 8GB RAM、只用 CPU")
@@ -1040,5 +1074,14 @@ def _hardware(text: str, result: Constraints) -> None:
         result.assumptions.append(
             "「筆電」未註明記憶體，假設 16GB 統一記憶體" if on_mac else "「筆電」未註明記憶體，假設 16GB RAM"
         )
+    if result.memory_kind == "unified" and chips and not gpus:
+        result.hardware_name, result.bandwidth_gbs = chips[0].preset.name, chips[0].preset.bandwidth_gbs
+    elif result.memory_kind == "ram" and ram_kinds:
+        ram = ram_kinds[0].preset
+        result.hardware_name, result.bandwidth_gbs = ram.name, ram.bandwidth_gbs
+        if ram.name.startswith("Raspberry"):
+            result.cpu_only = True
+    elif result.memory_kind == "ram" and _RASPBERRY.search(text):
+        result.cpu_only = True
     if result.memory_gb is not None:
         result.memory_gb = round(result.memory_gb, 3)

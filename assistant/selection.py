@@ -109,9 +109,15 @@ def _fit_for(model: Model, sizes: list[Variant], c: Constraints) -> FitEstimate 
     kind = c.memory_kind or "ram"
     context = max(c.min_context_tokens or DEFAULT_CONTEXT, DEFAULT_CONTEXT) if c.min_context_tokens and c.min_context_tokens <= 32768 else DEFAULT_CONTEXT
     restricted = model.model_copy(update={"variants": sizes})
+    hardware = {
+        "gpu_count": c.gpu_count or 1,
+        "hardware_name": c.hardware_name,
+        "bandwidth_gb_s": None if c.hardware_name else c.bandwidth_gbs,
+        "ram_gb": c.ram_gb if kind == "vram" else None,
+    }
     if c.quant:
-        return best_variant(restricted, c.memory_gb, c.quant, context, kind)
-    return fits_any_quant(restricted, c.memory_gb, context, kind)
+        return best_variant(restricted, c.memory_gb, c.quant, context, kind, **hardware)
+    return fits_any_quant(restricted, c.memory_gb, context, kind, **hardware)
 
 
 def check_model(
@@ -298,12 +304,18 @@ def _notable_exclusions(excluded: list[Exclusion], c: Constraints, limit: int = 
     return chosen
 
 
-def fit_table(catalog: Catalog, memory_gb: float, quant: str, context: int, memory_kind: str = "ram") -> list[dict[str, Any]]:
-    """Every catalog size with its memory estimate, for the hardware tab."""
+def fit_table(
+    catalog: Catalog, memory_gb: float, quant: str, context: int, memory_kind: str = "ram", **hardware: Any
+) -> list[dict[str, Any]]:
+    """Every catalog size with its memory estimate, for the hardware tab.
+
+    `hardware` (hardware_name, gpu_count, bandwidth_gb_s, ram_gb, ...) goes to `hardware.estimate`.
+    """
     rows = []
     for model in catalog.models:
         for variant in model.sizes:
-            est = estimate(variant, memory_gb, quant, context, model_id=model.id, memory_kind=memory_kind)  # type: ignore[arg-type]
+            est = estimate(variant, memory_gb, quant, context, model_id=model.id, memory_kind=memory_kind,  # type: ignore[arg-type]
+                           **hardware)
             rows.append(
                 {
                     "model": model.name,
@@ -313,6 +325,8 @@ def fit_table(catalog: Catalog, memory_gb: float, quant: str, context: int, memo
                     "required_gb": round(est.required_gb, 1),
                     "fits": est.fits,
                     "tokens_per_s": est.tokens_per_s,
+                    "placement": est.placement,
+                    "placement_zh": est.placement_zh,
                     "commercial_use": model.commercial_use,
                 }
             )

@@ -528,3 +528,37 @@ def test_simplified_combinations_parse_the_same(question: str) -> None:
 
     simplified = opencc.OpenCC("t2s").convert(question)
     assert parse(simplified).to_dict() == parse(question).to_dict(), simplified
+
+
+# ---------------------------------------------------------------- named hardware (issue 12)
+
+HARDWARE_CASES = [
+    ("4090 能跑什麼", {"hardware_name": "RTX 4090", "bandwidth_gbs": 1008.0, "gpu_count": 1, "memory_gb": 24.0}),
+    ("我有一張 4090，Qwen3-30B-A3B 大概多快？", {"hardware_name": "RTX 4090", "gpu_count": 1, "memory_kind": "vram"}),
+    ("兩張 4090 可以跑 70B 嗎", {"hardware_name": "RTX 4090", "gpu_count": 2, "memory_gb": 48.0}),
+    ("M3 Max 64GB", {"hardware_name": "M3 Max", "bandwidth_gbs": 400.0, "memory_gb": 64.0, "memory_kind": "unified"}),
+    ("Mac mini M4 可以跑什麼", {"hardware_name": "M4", "bandwidth_gbs": 120.0, "memory_gb": 16.0,
+                              "memory_kind": "unified"}),
+    ("3060 12GB", {"hardware_name": "RTX 3060", "bandwidth_gbs": 360.0, "memory_gb": 12.0, "memory_kind": "vram"}),
+    ("一張 24GB 的卡能跑什麼", {"memory_gb": 24.0, "memory_kind": "vram", "gpu_count": 1, "hardware_name": None}),
+    ("兩張 24GB 的卡", {"memory_gb": 48.0, "memory_kind": "vram", "gpu_count": 2}),
+    ("16GB 的 Mac mini", {"memory_gb": 16.0, "memory_kind": "unified", "hardware_name": None}),
+    ("8 GB Raspberry Pi", {"memory_gb": 8.0, "memory_kind": "ram", "cpu_only": True,
+                           "hardware_name": "Raspberry Pi 5", "bandwidth_gbs": 17.1}),
+    ("4090 加 64GB RAM", {"memory_gb": 24.0, "memory_kind": "vram", "ram_gb": 64.0}),
+    ("沒有顯卡，DDR5 32GB 記憶體", {"memory_gb": 32.0, "memory_kind": "ram", "cpu_only": True,
+                                "hardware_name": "DDR5-5600 dual-channel", "bandwidth_gbs": 89.6}),
+    ("32GB 的筆電", {"hardware_name": None, "bandwidth_gbs": None, "gpu_count": None}),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), HARDWARE_CASES, ids=[q for q, _ in HARDWARE_CASES])
+def test_named_hardware_sets_bandwidth_and_gpu_count(question: str, expected: dict) -> None:
+    parsed = parse(question).to_dict()
+    for key, value in expected.items():
+        assert parsed[key] == value, (key, parsed[key])
+
+
+def test_chip_without_a_size_states_its_assumed_memory() -> None:
+    parsed = parse("Mac mini M4 可以跑什麼")
+    assert any("M4" in a and "16GB" in a for a in parsed.assumptions)
