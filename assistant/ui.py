@@ -996,11 +996,25 @@ def _speed_text(tokens_per_s: float | None) -> str:
     return f"~{tokens_per_s:.1g}" if tokens_per_s < 1 else f"~{round(tokens_per_s):g}"
 
 
+def estimate_options(hardware_name: str | None = None, bandwidth_gb_s: float | None = None) -> dict[str, Any]:
+    """Keyword arguments for `fit_table`/`hardware.estimate` from the hardware tab's preset and bandwidth."""
+    options: dict[str, Any] = {}
+    if hardware_name:
+        options["hardware_name"] = hardware_name
+    if isinstance(bandwidth_gb_s, (int, float)) and bandwidth_gb_s > 0:
+        options["bandwidth_gb_s"] = float(bandwidth_gb_s)
+    return options
+
+
 def hardware_rows(catalog: Catalog, memory_gb: float, kind: str = "ram", context: int = 4096, quant: str = "Q4_K_M",
-                  only_fits: bool = False, language: str | None = "zh-TW") -> list[list[Any]]:
-    """Every catalog size with its memory estimate; what fits first, biggest first."""
+                  only_fits: bool = False, language: str | None = "zh-TW",
+                  options: dict[str, Any] | None = None) -> list[list[Any]]:
+    """Every catalog size with its memory estimate; what fits first, biggest first.
+
+    `options` (`estimate_options`) names the hardware or its bandwidth for the speed column.
+    """
     zh = _zh(language)
-    rows = fit_table(catalog, float(memory_gb), quant, int(context), kind)
+    rows = fit_table(catalog, float(memory_gb), quant, int(context), kind, **(options or {}))
     rows.sort(key=lambda r: (not r["fits"], -r["params_b"] if r["fits"] else r["required_gb"]))
     out = []
     for r in rows:
@@ -1047,7 +1061,7 @@ def cjk_font() -> str | None:
 
 
 def hardware_chart(catalog: Catalog, memory_gb: float, kind: str = "ram", context: int = 4096, quant: str = "Q4_K_M",
-                   language: str | None = "zh-TW", limit: int = 40) -> Figure:
+                   language: str | None = "zh-TW", limit: int = 40, options: dict[str, Any] | None = None) -> Figure:
     """Horizontal bars of required memory per model against a vertical line at the budget.
 
     One bar per model: its largest size that fits, else its smallest. All that fit are
@@ -1060,7 +1074,7 @@ def hardware_chart(catalog: Catalog, memory_gb: float, kind: str = "ram", contex
 
     font = cjk_font()
     zh = _zh(language) and font is not None
-    rows = fit_table(catalog, float(memory_gb), quant, int(context), kind)
+    rows = fit_table(catalog, float(memory_gb), quant, int(context), kind, **(options or {}))
     per_model: dict[str, dict[str, Any]] = {}
     for r in rows:
         best = per_model.get(r["model"])
@@ -1123,6 +1137,28 @@ def detect_this_machine(language: str | None = "zh-TW", machine: dict[str, Any] 
 
 
 DEFAULT_BUDGET = {"memory_gb": 16.0, "kind": "ram"}
+
+
+def hardware_presets() -> list[Any]:
+    """`hardware.load_presets()` (GPUs, Apple chips, DDR systems); empty when unavailable."""
+    try:
+        from .hardware import load_presets  # noqa: PLC0415
+    except ImportError:
+        return []
+    try:
+        return list(load_presets())
+    except Exception as exc:  # a broken presets file must not break the page
+        log.warning("hardware presets unavailable: %s", exc)
+        return []
+
+
+def preset_choices() -> list[tuple[str, str]]:
+    """The preset menu: ("RTX 4090 (24 GB VRAM, 1008 GB/s)", "RTX 4090"), after a "custom" entry."""
+    return [("自訂 Custom", ""), *((p.label, p.name) for p in hardware_presets())]
+
+
+def preset_by_name(name: str | None) -> Any:
+    return next((p for p in hardware_presets() if name and p.name == name), None)
 
 
 def hardware_note(hardware: dict[str, Any] | None, language: str | None = "zh-TW") -> str:
@@ -1248,6 +1284,11 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
             # ---------------------------------------------------------- hardware
             with gr.Tab("硬體 Hardware", id="hardware", elem_id="tab-hardware") as hardware_tab:
                 with gr.Row():
+                    hw_preset = gr.Dropdown(preset_choices(), value="", label="常見硬體 Presets（GPU、Apple 晶片、DDR 系統）",
+                                            elem_id="hw-preset", scale=2)
+                    hw_bandwidth = gr.Number(value=None, label="記憶體頻寬 GB/s（空白＝依種類預設）", maximum=20000,
+                                             elem_id="hw-bandwidth", scale=1)
+                with gr.Row():
                     hw_memory = gr.Number(value=default_memory, label="記憶體 GB（RAM 或 VRAM）", minimum=0.5, maximum=4096, elem_id="hw-memory")
                     hw_kind = gr.Radio(MEMORY_KINDS, value=budget_kind, label="記憶體種類 Memory kind", elem_id="hw-kind")
                 with gr.Row():
@@ -1281,14 +1322,16 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
             state = state if isinstance(state, dict) else {}
             hardware = state.get("hardware") or state.get("detected")
             if not hardware:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return tuple(gr.skip() for _ in hardware_outputs)
             note = hardware_note(hardware, language_value)
             memory, kind = hardware["memory_gb"], hardware["kind"]
-            return memory, kind, memory, kind, note, note
+            preset = preset_by_name(hardware.get("name"))
+            bandwidth = hardware.get("bandwidth_gbs") or (preset.bandwidth_gbs if preset else None)
+            return memory, kind, memory, kind, note, note, (preset.name if preset else ""), bandwidth
 
         chat_outputs = [chatbot, question, cards, why_not, sources, status, conversation]
         chat_inputs = [question, chatbot, mode, language, conversation]
-        hardware_outputs = [compare_memory, compare_kind, hw_memory, hw_kind, compare_note, hw_machine]
+        hardware_outputs = [compare_memory, compare_kind, hw_memory, hw_kind, compare_note, hw_machine, hw_preset, hw_bandwidth]
         # One model request at a time across the whole app; extra requests queue (bounded).
         send.click(on_ask, chat_inputs, chat_outputs, api_name="chat", concurrency_limit=1, concurrency_id="model").then(
             sync_hardware, [conversation, language], hardware_outputs, api_visibility="private", queue=False
@@ -1366,18 +1409,29 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
         compare_tab.select(on_compare, [picked, compare_memory, compare_kind, language], [comparison, download],
                            api_visibility="private", concurrency_limit=4)
 
-        def on_hardware(memory_value, kind_value, context_value, quant_value, only_value, language_value):
+        def on_hardware(memory_value, kind_value, context_value, quant_value, only_value, language_value,
+                        preset_value=None, bandwidth_value=None):
             lang = "en" if language_value == "en" else "zh-TW"
             memory_value = float(memory_value or 0)
             if memory_value <= 0:
                 raise gr.Error("請輸入大於 0 的記憶體大小（GB）。" if lang != "en" else "Enter a memory size above 0 GB.")
-            rows = hardware_rows(catalog, memory_value, kind_value, int(context_value), quant_value, bool(only_value), lang)
+            options = estimate_options(preset_value or None, bandwidth_value)
+            rows = hardware_rows(catalog, memory_value, kind_value, int(context_value), quant_value, bool(only_value), lang,
+                                 options)
             import pandas as pd  # noqa: PLC0415
 
-            figure = hardware_chart(catalog, memory_value, kind_value, int(context_value), quant_value, lang)
+            figure = hardware_chart(catalog, memory_value, kind_value, int(context_value), quant_value, lang, options=options)
             return figure, pd.DataFrame(rows, columns=HARDWARE_HEADERS)
 
-        hw_inputs = [hw_memory, hw_kind, hw_context, hw_quant, hw_only, language]
+        def on_preset(preset_value):
+            preset = preset_by_name(preset_value)
+            if preset is None:
+                return gr.skip(), gr.skip(), None
+            return preset.memory_gb, preset.memory_kind, preset.bandwidth_gbs
+
+        hw_preset.input(on_preset, [hw_preset], [hw_memory, hw_kind, hw_bandwidth], api_visibility="private", queue=False)
+
+        hw_inputs = [hw_memory, hw_kind, hw_context, hw_quant, hw_only, language, hw_preset, hw_bandwidth]
         hw_button.click(on_hardware, hw_inputs, [hw_plot, hw_table], api_name="hardware", concurrency_limit=2)
         hw_only.change(on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2)
         hardware_tab.select(on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2)
@@ -1388,7 +1442,7 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
             state["detected"] = {"memory_gb": memory_value, "kind": kind_value, "origin": "detected"}
             zh = language_value != "en"
             note = f"執行本服務的電腦：{summary}" if zh else f"The computer running this service: {summary}"
-            return memory_value, kind_value, memory_value, kind_value, _e(note), _e(note), state
+            return memory_value, kind_value, memory_value, kind_value, _e(note), _e(note), "", None, state
 
         detect.click(on_detect, [language, conversation], [*hardware_outputs, conversation], api_visibility="private",
                      queue=False).then(on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2)

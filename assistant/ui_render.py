@@ -210,7 +210,17 @@ def reply_hardware(reply: Any, previous: dict[str, Any] | None = None) -> dict[s
             kind = _field(source, "memory_kind")
             if kind not in USABLE_FRACTION:
                 kind = "ram"
-            return {"memory_gb": float(memory), "kind": kind, "origin": "conversation"}
+            hardware: dict[str, Any] = {"memory_gb": float(memory), "kind": kind, "origin": "conversation"}
+            name = _field(source, "hardware_name")
+            if isinstance(name, str) and name:
+                hardware["name"] = name
+            count = _field(source, "gpu_count")
+            if isinstance(count, int) and not isinstance(count, bool) and count > 1:
+                hardware["gpu_count"] = count
+            bandwidth = _field(source, "bandwidth_gbs")
+            if isinstance(bandwidth, (int, float)) and not isinstance(bandwidth, bool) and bandwidth > 0:
+                hardware["bandwidth_gbs"] = float(bandwidth)
+            return hardware
     return previous
 
 
@@ -237,7 +247,13 @@ def hardware_label(hardware: dict[str, Any] | None, language: str | None) -> str
     if not hardware:
         return ""
     kinds = KIND_LABEL["en" if is_en(language) else "zh-TW"]
-    return f"{hardware['memory_gb']:g} GB {kinds.get(hardware.get('kind', 'ram'), hardware.get('kind', 'ram'))}"
+    memory = f"{hardware['memory_gb']:g} GB {kinds.get(hardware.get('kind', 'ram'), hardware.get('kind', 'ram'))}"
+    name = hardware.get("name")
+    if not name:
+        return memory
+    count = hardware.get("gpu_count")
+    name = f"{count}× {name}" if isinstance(count, int) and count > 1 else name
+    return f"{name}（{memory}）" if not is_en(language) else f"{name} ({memory})"
 
 
 def usable_rule(kind: str, language: str | None) -> str:

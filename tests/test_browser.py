@@ -408,3 +408,16 @@ def test_phone_layout_puts_cards_after_the_answer_and_narrows_the_catalog(browse
         screenshot(page, "phone-catalog")
     finally:
         context.close()
+
+
+def test_hardware_preset_fills_memory_kind_and_bandwidth(page):
+    page.click("#tab-hardware-button")
+    page.click("#hw-preset input")
+    page.click("[role='listbox'] li[aria-label^='RTX 4090 (24 GB VRAM']")
+    page.wait_for_function("document.querySelector('#hw-memory input').value === '24'")
+    page.wait_for_function("document.querySelector('#hw-bandwidth input').value === '1008'")
+    assert page.is_checked("#hw-kind input[value='vram']")
+    page.click("#hw-button")
+    page.wait_for_selector("#hw-plot img")
+    page.wait_for_function("document.querySelector('#hw-table').innerText.includes('✓')")
+    screenshot(page, "hardware-preset")

@@ -305,8 +305,11 @@ def test_hardware_chart_draws_bars_against_the_budget(catalog):
         assert "可用" in "".join(t.get_text() for t in ax.texts)
 
 
-@pytest.mark.parametrize(("memory", "kind", "fraction"), [(16, "ram", 0.75), (24, "vram", 0.85)])
-def test_hardware_chart_line_is_the_usable_budget_with_its_rule_and_a_gb_axis(catalog, memory, kind, fraction):
+@pytest.mark.parametrize(("memory", "kind"), [(16, "ram"), (24, "vram"), (36, "unified")])
+def test_hardware_chart_line_is_the_usable_budget_with_its_rule_and_a_gb_axis(catalog, memory, kind):
+    from assistant.hardware import USABLE_FRACTION
+
+    fraction = USABLE_FRACTION[kind]  # what fit is judged on (75 % of RAM, ...)
     figure = ui.hardware_chart(catalog, memory, kind, 4096, "Q4_K_M", "en")
     ax = figure.axes[0]
     usable = memory * fraction
@@ -463,7 +466,9 @@ def test_fit_follows_the_hardware_in_the_conversation_not_the_server(fake_assist
 
 def test_reply_hardware_reads_the_plan_first_and_keeps_the_previous_budget(fake_assistant):
     reply = fake_assistant.grounded("一張 RTX 4090 可以跑什麼？")
-    assert ui.reply_hardware(reply) == {"memory_gb": 24.0, "kind": "vram", "origin": "conversation"}
+    hardware = ui.reply_hardware(reply)
+    assert {k: hardware[k] for k in ("memory_gb", "kind", "origin")} == {"memory_gb": 24.0, "kind": "vram", "origin": "conversation"}
+    assert ui.hardware_label(hardware, "zh-TW") in ("24 GB VRAM", "RTX 4090（24 GB VRAM）")
     assert ui.reply_hardware(PlannedReply(36, "unified"))["kind"] == "unified"
     previous = {"memory_gb": 8.0, "kind": "ram", "origin": "conversation"}
     assert ui.reply_hardware(fake_assistant.grounded("Phi 4 可以商用嗎？"), previous) == previous
@@ -570,3 +575,16 @@ def test_a_rejected_model_answer_never_stays_on_screen(fake_assistant):
 
     final = last_answer(drain(ui.respond(Vanishing(fake_assistant), None, "Phi 4 有多大？", [], "llm", "zh-TW"))[-1][0])
     assert "99B" not in final and "中斷" in final
+
+
+def test_hardware_presets_fill_memory_kind_and_bandwidth(catalog):
+    choices = dict((value, label) for label, value in ui.preset_choices())
+    assert "" in choices and "RTX 4090" in choices and "24 GB VRAM" in choices["RTX 4090"]
+    preset = ui.preset_by_name("RTX 4090")
+    assert (preset.memory_gb, preset.memory_kind, preset.bandwidth_gbs) == (24, "vram", 1008)
+    assert any(p.memory_kind == "unified" for p in ui.hardware_presets())  # Apple chips
+    assert any(p.memory_kind == "ram" for p in ui.hardware_presets())  # DDR systems
+    slow = ui.hardware_rows(catalog, 24, "vram", 4096, "Q4_K_M", True, "en", ui.estimate_options(None, 100))
+    fast = ui.hardware_rows(catalog, 24, "vram", 4096, "Q4_K_M", True, "en", ui.estimate_options("RTX 4090", None))
+    speed = lambda rows: {(r[0], r[1]): r[6] for r in rows}  # noqa: E731
+    assert speed(slow) != speed(fast)  # the bandwidth reaches the speed column
