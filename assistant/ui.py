@@ -540,7 +540,12 @@ def respond(
     display = [*display, {"role": "user", "content": sanitize_markdown(question[: max_chars + 200])}]
     thinking = "正在查資料…" if lang != "en" else "Looking it up…"
     display.append({"role": "assistant", "content": thinking})
-    yield [*display], "", skip, skip, skip, thinking, skip
+    waiting = thinking
+    if mode == MODE_LLM:
+        model_status = llm_status(assistant)
+        if model_status.get("available"):
+            waiting = thinking + llm_details(model_status, lang != "en")
+    yield [*display], "", skip, skip, skip, waiting, skip
     streamed = ""
     from_model = False  # a status event announces the language model's (unchecked) text
     replaced = False
@@ -1111,9 +1116,11 @@ def hardware_chart(catalog: Catalog, memory_gb: float, kind: str = "ram", contex
     budget_label = (f"可用 {usable:.3g} GB＝{kind_name} {memory_gb:g} GB 的 {fraction:.0%}" if zh
                     else f"usable {usable:.3g} GB = {fraction:.0%} of {memory_gb:g} GB {kind_name}")
     ax.text(usable, len(chosen) - 0.5, f" {budget_label}", color="#1a4fb4", va="bottom", fontsize=9)
+    from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: PLC0415
+
     if values and max(values + [float(memory_gb)]) / max(min(values), 0.1) > 50:
         ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g} GB"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda _x, _pos: ""))
@@ -1429,9 +1436,10 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
                 return gr.skip(), gr.skip(), None
             return preset.memory_gb, preset.memory_kind, preset.bandwidth_gbs
 
-        hw_preset.input(on_preset, [hw_preset], [hw_memory, hw_kind, hw_bandwidth], api_visibility="private", queue=False)
-
         hw_inputs = [hw_memory, hw_kind, hw_context, hw_quant, hw_only, language, hw_preset, hw_bandwidth]
+        hw_preset.input(on_preset, [hw_preset], [hw_memory, hw_kind, hw_bandwidth], api_visibility="private", queue=False).then(
+            on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2
+        )
         hw_button.click(on_hardware, hw_inputs, [hw_plot, hw_table], api_name="hardware", concurrency_limit=2)
         hw_only.change(on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2)
         hardware_tab.select(on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2)

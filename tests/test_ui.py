@@ -546,6 +546,11 @@ def test_llm_status_line_shows_model_context_and_expected_wait(fake_assistant):
     assert "qwen2.5-0.5b" in zh and "上下文 4096 token" in zh and "預計等待約 12 秒" in zh
     en = ui.settings_markdown(StatusAssistant(fake_assistant, status), "en")
     assert "context 4096 tokens" in en and "expected wait ~12 s" in en
+    # While an LLM answer is on its way, the status line says how long to expect.
+    scripted = StatusAssistant(fake_assistant, status)
+    scripted.ask_stream = lambda *a, **k: iter(())
+    first = next(ui.respond(scripted, None, "Phi 4?", [], "llm", "zh-TW"))
+    assert "預計等待約 12 秒" in first[5]
     # Before the LLM layer reports them, the line still works.
     assert "（" not in ui.settings_markdown(StatusAssistant(fake_assistant, {"available": True, "model": "m"}), "zh-TW")
 
