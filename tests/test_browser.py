@@ -375,6 +375,7 @@ def test_english_mode_is_english_in_the_panels(page):
     for details in page.locator("#sources details.source[data-source-id^='catalog:']").all():
         details.locator("summary").click()
         assert not CJK.search(details.locator(".src-text").inner_text())
+    screenshot(page, "english")
 
 
 def test_auto_language_panels_follow_the_question(page):
