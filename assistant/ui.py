@@ -469,10 +469,15 @@ def answer_markdown(reply: Reply, answer_no: int | None = None) -> str:
     return text
 
 
-def mode_label(reply: Reply) -> str:
+def mode_label(reply: Reply, model_status: dict[str, Any] | None = None) -> str:
+    """The status line under the chat: the mode, and for a model answer which model wrote it."""
     zh = reply.language != "en"
     if reply.mode == "grounded":
         return "模式：依知識庫（grounded）" if zh else "Mode: grounded (knowledge base)"
+    if reply.mode == "llm":
+        name = (model_status or {}).get("model") or Path(str((model_status or {}).get("path") or "")).name
+        label = f"語言模型 {name}" if zh and name else ("語言模型" if zh else (f"language model {name}" if name else "language model"))
+        return f"模式：{sanitize_markdown(label)}" if zh else f"Mode: {sanitize_markdown(label)}"
     return f"模式：{reply.mode}" if zh else f"Mode: {reply.mode}"
 
 
@@ -581,7 +586,7 @@ def respond(
                     render_cards(reply, assistant.catalog, hardware),
                     render_exclusions(reply),
                     render_source_groups(state["sources"], reply.language),
-                    mode_label(reply),
+                    mode_label(reply, llm_status(assistant) if reply.mode == "llm" else None),
                     state,
                 )
                 return
@@ -1372,9 +1377,11 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
                 render_source_groups(groups or [], lang) if value != "auto" or not has_answers else gr.skip(),
                 settings_markdown(assistant, lang),
                 gr.update(choices=mode_update),
+                *([hardware_note((state or {}).get("hardware") or (state or {}).get("detected"), lang)] * 2),
             )
 
-        language.change(on_language, [language, conversation], [question, send, clear, cards, why_not, sources, llm_info, mode],
+        language.change(on_language, [language, conversation],
+                        [question, send, clear, cards, why_not, sources, llm_info, mode, compare_note, hw_machine],
                         api_visibility="private", queue=False)
 
         def on_refresh(language_value):

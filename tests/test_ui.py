@@ -551,6 +551,10 @@ def test_llm_status_line_shows_model_context_and_expected_wait(fake_assistant):
     scripted.ask_stream = lambda *a, **k: iter(())
     first = next(ui.respond(scripted, None, "Phi 4?", [], "llm", "zh-TW"))
     assert "預計等待約 12 秒" in first[5]
+    # After a model answer, the status line names the model that wrote it.
+    reply = fake_assistant.grounded("Phi 4 有多大？")
+    reply.mode = "llm"
+    assert "qwen2.5-0.5b-instruct" in ui.mode_label(reply, status) and "語言模型" in ui.mode_label(reply, status)
     # Before the LLM layer reports them, the line still works.
     assert "（" not in ui.settings_markdown(StatusAssistant(fake_assistant, {"available": True, "model": "m"}), "zh-TW")
 
