@@ -345,7 +345,8 @@ def fit_badge(model: Model, hardware: dict[str, Any] | None, language: str | Non
         sizes = [v for v in model.sizes if v.name == variant_name]
         if sizes:
             candidate = model.model_copy(update={"variants": sizes})
-    fit = fits_any_quant(candidate, memory, 4096, kind)
+    named = {"hardware_name": budget.get("name"), "gpu_count": budget.get("gpu_count"), "bandwidth_gb_s": budget.get("bandwidth_gbs")}
+    fit = fits_any_quant(candidate, memory, 4096, kind, **{k: v for k, v in named.items() if v})
     where = hardware_label(budget, language)
     if fit is None:
         text = f"{where} 放不下" if zh else f"won't fit {where}"

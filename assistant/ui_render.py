@@ -231,7 +231,7 @@ def machine_hardware(machine: dict[str, Any] | None, origin: str = "detected") -
         memory = machine.get("memory_gb")
         kind = machine.get("kind") or "ram"
         if isinstance(memory, (int, float)) and memory > 0:
-            return {"memory_gb": float(memory), "kind": kind, "origin": machine.get("origin", origin)}
+            return {**machine, "memory_gb": float(memory), "kind": kind, "origin": machine.get("origin", origin)}
         return None
     vram = machine.get("vram_gb")
     if isinstance(vram, (int, float)) and vram > 0:

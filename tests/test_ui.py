@@ -470,6 +470,9 @@ def test_reply_hardware_reads_the_plan_first_and_keeps_the_previous_budget(fake_
     assert {k: hardware[k] for k in ("memory_gb", "kind", "origin")} == {"memory_gb": 24.0, "kind": "vram", "origin": "conversation"}
     assert ui.hardware_label(hardware, "zh-TW") in ("24 GB VRAM", "RTX 4090（24 GB VRAM）")
     assert ui.reply_hardware(PlannedReply(36, "unified"))["kind"] == "unified"
+    two = ui.reply_hardware(fake_assistant.grounded("兩張 RTX 4090 可以跑什麼？"))
+    if two.get("name"):  # the planner names the card: the badge says which hardware it judged
+        assert "2× RTX 4090（48 GB VRAM）" in ui.fit_badge(fake_assistant.catalog.by_id["phi-4"], two)
     previous = {"memory_gb": 8.0, "kind": "ram", "origin": "conversation"}
     assert ui.reply_hardware(fake_assistant.grounded("Phi 4 可以商用嗎？"), previous) == previous
 
