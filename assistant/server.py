@@ -120,8 +120,11 @@ def guarded_chat(
     llm_mode: str,
     grounded_mode: str,
     *args: Any,
+    status_index: int = -1,
 ) -> Iterator[Any]:
     """Run the chat handler `respond(*args)` (args end with mode and language) for the web server.
+
+    `status_index` is where the status line sits in the handler's outputs.
 
     - Grounded answers are ready in milliseconds: only the last update is sent (one
       re-render of the chat instead of one per step).
@@ -150,8 +153,10 @@ def guarded_chat(
     for update in respond(*head, grounded_mode, language):
         last = update
     if last is not None:
-        *values, status = last
-        yield clean_value((*values, f"{note} {status}" if isinstance(status, str) and status else note))
+        values = list(last)
+        status = values[status_index]
+        values[status_index] = f"{note} {status}" if isinstance(status, str) and status else note
+        yield clean_value(tuple(values))
 
 
 # ------------------------------------------------------------------ files
@@ -228,7 +233,7 @@ def busy_event_options() -> dict[str, Any]:
     return {"concurrency_limit": None, "concurrency_id": BUSY_CONCURRENCY_ID, "api_visibility": "private"}
 
 
-def busy_reply(message: Any, chat: Any, mode: Any = None, language: Any = None) -> tuple[Any, ...]:
+def busy_reply(message: Any, chat: Any, mode: Any = None, language: Any = None, *state: Any) -> tuple[Any, ...]:
     """The chat's outputs for a request that found the queue full: the question stays in the
     box and the chat says 「忙碌中」 in the user's language (gradio_client shows its own
     English "Queue is full!" for a 503, so a full queue answers through this event instead)."""
@@ -241,7 +246,8 @@ def busy_reply(message: Any, chat: Any, mode: Any = None, language: Any = None) 
     busy = BUSY_EN if lang == "en" else BUSY_ZH
     history = [m for m in (chat or []) if isinstance(m, dict)]
     shown = [*history, {"role": "user", "content": text[:2000]}, {"role": "assistant", "content": busy}]
-    return clean_value(shown), text, gr.skip(), gr.skip(), gr.skip(), busy
+    # The conversation state (when the chat carries one) is left as it was.
+    return (clean_value(shown), text, gr.skip(), gr.skip(), gr.skip(), busy, *(gr.skip() for _ in state))
 
 
 def friendly_queue_full(demo: gr.Blocks) -> None:

@@ -109,7 +109,7 @@ def ask(page, question: str) -> str:
         arg=[before],
         timeout=ANSWER_TIMEOUT_MS,
     )
-    page.wait_for_selector("#sources details")
+    page.wait_for_selector(f"#sources details.source[id^='src-a{before + 1}-']")
     return bot_messages(page).last.inner_text()
 
 
@@ -134,7 +134,7 @@ def test_chat_streams_a_traditional_answer_with_sources_and_follows_up(page):
     assert len(states) >= 2, states  # the bubble changed while the answer streamed in
     assert "Phi-4" in answer and "14.7B" in answer and "[1]" in answer
     assert is_traditional_only(answer)
-    sources = page.locator("#sources details")
+    sources = page.locator("#sources details.source")
     assert sources.count() >= 1
     summary = sources.first.locator("summary").inner_text()
     assert re.match(r"\[1\] \S", summary)
@@ -142,6 +142,7 @@ def test_chat_streams_a_traditional_answer_with_sources_and_follows_up(page):
     assert sources.first.locator(".src-text").is_visible()
     assert "Phi-4" in page.inner_text("#cards")
 
+    # A follow-up: the summary [1] of the first answer is still there under its own group.
     follow_up = ask(page, "那它可以商用嗎？")
     assert "Phi-4" in follow_up and ("MIT" in follow_up or "可商用" in follow_up)
     assert bot_messages(page).count() == 2
@@ -153,7 +154,7 @@ def test_chat_streams_a_traditional_answer_with_sources_and_follows_up(page):
     assert is_traditional_only(answer)
     cards = page.locator("#cards .rec-card")
     assert cards.count() >= 3
-    assert "可商用" in cards.first.inner_text() and "本機可跑" in cards.first.inner_text()
+    assert "可商用" in cards.first.inner_text() and "16 GB RAM 可跑" in cards.first.inner_text()
     assert page.locator("#why-not li").count() >= 1
     path = screenshot(page, "chat")
     README_SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -190,7 +191,7 @@ def test_compare_two_models_and_download_markdown(page, tmp_path):
     page.click("#compare-button")
     page.wait_for_selector("#comparison table")
     table = page.inner_text("#comparison")
-    assert "Phi-4" in table and "Gemma 3" in table and "原文評價" in table and "16GB RAM" in table
+    assert "Phi-4" in table and "Gemma 3" in table and "原文評價" in table and "16 GB RAM" in table
     page.wait_for_selector("#compare-download", state="visible")
     with page.expect_download() as info:
         page.click("#compare-download")
@@ -261,7 +262,7 @@ def test_model_and_passage_html_is_inert_in_the_browser(browser, fake_assistant)
         page.click("#send")
         page.wait_for_selector("#sources details[data-source-id='user:evil']")
         page.wait_for_function("document.querySelector(\"#chatbot [data-testid='bot']\").innerText.includes('答案')")
-        for details in page.locator("#sources details").all():
+        for details in page.locator("#sources details.source").all():
             details.locator("summary").click()
         assert page.evaluate("window.__pwned") is None
         assert dialogs == []
@@ -275,3 +276,152 @@ def test_model_and_passage_html_is_inert_in_the_browser(browser, fake_assistant)
     finally:
         context.close()
         demo.close()
+
+
+# ------------------------------------------------------------------ issue 10: the conversation UI
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_clicking_a_citation_opens_the_cited_passage_of_that_answer(page):
+    ask(page, "Phi 4 有多大？")
+    ask(page, "Gemma 3 可以商用嗎？")
+    pages_before = len(page.context.pages)
+    url_before = page.url
+    # [1] in the *first* answer still works after the second answer replaced the panel.
+    citation = bot_messages(page).first.locator("a[href='#src-a1-1']")
+    assert citation.inner_text() == "[1]"
+    citation.click()
+    page.wait_for_function("document.getElementById('src-a1-1') && document.getElementById('src-a1-1').open")
+    passage = page.locator("#src-a1-1 .src-text")
+    passage.wait_for(state="visible")
+    assert "Phi" in page.inner_text("#src-a1-1")
+    box = passage.bounding_box()
+    assert box and 0 <= box["y"] < page.viewport_size["height"]  # scrolled into view
+    assert "cited" in page.get_attribute("#src-a1-1", "class")
+    # The second answer's [1] opens its own passage.
+    bot_messages(page).last.locator("a[href='#src-a2-1']").click()
+    page.wait_for_function("document.getElementById('src-a2-1').open")
+    assert "Gemma" in page.inner_text("#src-a2-1")
+    assert len(page.context.pages) == pages_before and page.url == url_before  # no navigation, no new tab
+    screenshot(page, "citation")
+
+
+def test_after_an_answer_the_chat_shows_its_start(page):
+    # Two long answers: the second is taller than the chat box, so "scroll to the bottom"
+    # would hide its start.
+    ask(page, "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？")
+    ask(page, "不要中國公司、要能看圖的模型")
+    page.wait_for_function("""() => {
+        const bots = document.querySelectorAll("#chatbot [data-testid='bot']");
+        const last = bots[bots.length - 1];
+        let box = last.parentElement;
+        while (box && !(/(auto|scroll)/.test(getComputedStyle(box).overflowY) && box.scrollHeight > box.clientHeight)) box = box.parentElement;
+        if (!box) return false;
+        const offset = last.getBoundingClientRect().top - box.getBoundingClientRect().top;
+        return offset >= -2 && offset < 60 && box.scrollTop + box.clientHeight < box.scrollHeight - 20;
+    }""", timeout=10_000)
+
+
+def test_fit_follows_the_hardware_stated_in_the_conversation(page):
+    ask(page, "一張 RTX 4090 可以跑 gpt-oss-20b 嗎？")
+    cards = page.inner_text("#cards")
+    assert "24 GB VRAM" in cards and "16 GB RAM" not in cards
+    page.click("#tab-compare-button")
+    page.wait_for_function("document.querySelector('#compare-memory input').value === '24'")
+    assert page.is_checked("#compare-kind input[value='vram']")
+    page.click("#compare-button")
+    page.wait_for_function("document.querySelector('#comparison').innerText.includes('24 GB VRAM')")
+    page.click("#tab-hardware-button")
+    page.wait_for_function("document.querySelector('#hw-memory input').value === '24'")
+    assert "依對話中的硬體" in page.inner_text("#hw-machine")
+    page.wait_for_selector("#hw-plot img")
+    assert "本機" not in page.inner_text("body")
+    # Only an explicit click reads the server's hardware (the test server is given 16 GB RAM).
+    page.click("#hw-detect")
+    page.wait_for_function("document.querySelector('#hw-machine').innerText.includes('執行本服務的電腦')")
+    page.wait_for_function("document.querySelector('#hw-memory input').value === '16'")
+
+
+def test_catalog_header_click_sorts_and_a_row_opens_its_entry(page):
+    page.click("#tab-catalog-button")
+    page.wait_for_selector("#catalog-table table.catalog")
+    header = page.locator("#catalog-table th[data-key='sizes']")
+    assert "⋮" not in page.inner_text("#catalog-table")
+    header.click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    sizes = page.eval_on_selector_all("#catalog-table td.col-sizes", "tds => tds.map(td => parseFloat(td.dataset.sort))")
+    assert sizes == sorted(sizes) and len(sizes) > 10
+    names = page.eval_on_selector_all("#catalog-table td.col-name", "tds => tds.map(td => td.innerText)")
+    assert names.index("Qwen3") < len(names) // 2  # sorted by its smallest size, not 235B
+    header.click()
+    assert header.get_attribute("aria-sort") == "descending"
+    page.locator("#catalog-table th[data-key='name']").click()
+    names = page.eval_on_selector_all("#catalog-table td.col-name", "tds => tds.map(td => td.innerText.toLowerCase())")
+    assert names == sorted(names, key=str.lower) or names == sorted(names)
+    page.locator("#catalog-table tr[data-model='Phi-4']").click()
+    page.wait_for_function("document.querySelector('#catalog-entry').innerText.includes('Phi-4')")
+    assert "MIT" in page.inner_text("#catalog-entry")
+
+
+def test_english_mode_is_english_in_the_panels(page):
+    page.click("#settings button, #settings .label-wrap")
+    page.click("#language label:has-text('English')")
+    page.wait_for_function("document.querySelector('#send').innerText.trim() === 'Send'")
+    ask(page, "Which models have an MIT licence?")
+    for selector in ("#cards", "#why-not"):
+        text = page.inner_text(selector)
+        assert not re.search(r"[\u4e00-\u9fff]{2,}", text.replace("選型助手", "")), (selector, text)
+    sources = page.inner_text("#sources")
+    assert "Sources" in sources and "型錄・" not in sources and "原文・" not in sources and "EN:" not in sources
+    assert "。。" not in sources
+    for details in page.locator("#sources details.source[data-source-id^='catalog:']").all():
+        details.locator("summary").click()
+        assert not CJK.search(details.locator(".src-text").inner_text())
+    screenshot(page, "english")
+
+
+def test_auto_language_panels_follow_the_question(page):
+    ask(page, "Which models have an MIT licence?")
+    assert "Sources" in page.inner_text("#sources") and "Recommended" in page.inner_text("#cards")
+    ask(page, "Phi 4 可以商用嗎？")
+    assert "引用來源" in page.inner_text("#sources")
+
+
+def test_phone_layout_puts_cards_after_the_answer_and_narrows_the_catalog(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-TW", is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        assert page.locator("#examples").first.is_visible()
+        ask(page, "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？")
+        page.wait_for_function("!document.querySelector('#examples') || document.querySelector('#examples').offsetParent === null")
+        top = lambda sel: page.locator(sel).first.bounding_box()["y"]  # noqa: E731
+        assert top("#chatbot") < top("#cards") < top("#sources") < top("#examples-box")
+        assert top("#cards") < top("#settings")
+        screenshot(page, "phone-chat")
+        page.click("#tab-catalog-button")
+        page.wait_for_selector("#catalog-table table.catalog")
+        row = page.locator("#catalog-table tbody tr").first
+        visible = row.locator("td").evaluate_all("tds => tds.filter(td => td.offsetParent !== null).length")
+        assert 0 < visible <= 6
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400
+        screenshot(page, "phone-catalog")
+    finally:
+        context.close()
+
+
+def test_hardware_preset_fills_memory_kind_and_bandwidth(page):
+    page.click("#tab-hardware-button")
+    page.click("#hw-preset input")
+    page.click("[role='listbox'] li[aria-label^='RTX 4090 (24 GB VRAM']")
+    page.wait_for_function("document.querySelector('#hw-memory input').value === '24'")
+    page.wait_for_function("document.querySelector('#hw-bandwidth input').value === '1008'")
+    assert page.is_checked("#hw-kind input[value='vram']")
+    page.click("#hw-button")
+    page.wait_for_selector("#hw-plot img")
+    page.wait_for_function("document.querySelector('#hw-table').innerText.includes('✓')")
+    screenshot(page, "hardware-preset")

@@ -366,7 +366,7 @@ def chat_answer(body: str) -> tuple[str, str]:
     """(final answer text, status line) from a /chat event stream."""
     final = [data for event, data in events(body) if event == "complete"]
     assert final, body[-500:]
-    chat, _box, _cards, _why, _sources, status = final[-1]
+    chat, _box, _cards, _why, _sources, status, *_state = final[-1]  # the UI also returns its per-session state
     content = chat[-1]["content"]
     text = content if isinstance(content, str) else " ".join(p.get("text", "") for p in content if isinstance(p, dict))
     return text, status

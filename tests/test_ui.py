@@ -10,7 +10,7 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
-from assistant import ui  # noqa: E402
+from assistant import ui, ui_render  # noqa: E402
 from assistant.chinese import is_traditional_only  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.retrieval import Passage  # noqa: E402
@@ -105,17 +105,17 @@ def test_respond_streams_a_traditional_answer_with_cards_and_sources(fake_assist
     steps = drain(ui.respond(fake_assistant, SMALL_MACHINE, "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？", [], "grounded", "auto"))
     assert len(steps) >= 3  # placeholder, streamed lines, final
     assert steps[0][0][-1]["content"] == "正在查資料…"
-    chat, textbox, cards, why_not, sources, status = steps[-1]
+    chat, textbox, cards, why_not, sources, status, state = steps[-1]
     assert textbox == ""
     assert [m["role"] for m in chat] == ["user", "assistant"]
     answer = last_answer(chat)
     assert "▍" not in answer and is_traditional_only(answer)
     assert cards.count('class="rec-card"') >= 3
-    assert "可商用" in cards and "本機可跑" in cards
+    assert "可商用" in cards and "16 GB RAM 可跑" in cards and "本機" not in cards
     assert "不可商用" not in cards  # the user asked for commercial use
     assert "<li>" in why_not and "放不下" in why_not
-    assert "[1]" in sources and "<details" in sources
-    assert "grounded" in status
+    assert "[1]" in sources and "<details" in sources and 'id="src-a1-1"' in sources
+    assert "grounded" in status and len(state["sources"]) == 1
 
 
 def test_respond_follow_up_uses_the_conversation(fake_assistant):
@@ -143,7 +143,7 @@ def test_respond_passes_history_mode_and_language(fake_assistant):
 
 
 def test_english_setting_answers_in_english(fake_assistant):
-    chat, _box, cards, _why, sources, status = drain(
+    chat, _box, cards, _why, sources, status, _state = drain(
         ui.respond(fake_assistant, SMALL_MACHINE, "Which models have an MIT licence?", [], "grounded", "en")
     )[-1]
     answer = last_answer(chat)
@@ -179,20 +179,23 @@ def test_a_failing_assistant_leaves_a_friendly_message(fake_assistant):
 
 
 def test_clear_conversation_empties_chat_and_panels():
-    chat, textbox, cards, why_not, sources, status = ui.clear_conversation("zh-TW")
+    chat, textbox, cards, why_not, sources, status, state = ui.clear_conversation("zh-TW")
     assert chat == [] and textbox == "" and "panel-empty" in cards and "panel-empty" in sources
+    assert state == ui.new_conversation()
 
 
 # ------------------------------------------------------------------ cards and badges
 
 
-def test_fit_badge_uses_the_machine_memory(catalog):
+def test_fit_badge_names_the_budget_not_this_machine(catalog):
     phi4, kimi = catalog.by_id["phi-4"], catalog.by_id["kimi-k2"]
-    assert "本機可跑" in ui.fit_badge(phi4, SMALL_MACHINE)
-    assert "本機放不下" in ui.fit_badge(kimi, SMALL_MACHINE)
-    assert "VRAM 24" in ui.fit_badge(kimi, {"ram_gb": 64.0, "vram_gb": 24.0})
-    assert "未知" in ui.fit_badge(phi4, {})
-    assert "fits this machine" in ui.fit_badge(phi4, SMALL_MACHINE, "en")
+    assert "16 GB RAM 可跑" in ui.fit_badge(phi4, SMALL_MACHINE)
+    assert "16 GB RAM 放不下" in ui.fit_badge(kimi, SMALL_MACHINE)
+    assert "24 GB VRAM 放不下" in ui.fit_badge(kimi, {"memory_gb": 24.0, "kind": "vram"})
+    assert ui.fit_badge(phi4, {}) == "" and ui.fit_badge(phi4, None) == ""  # no stated hardware: no badge
+    assert "fits 16 GB RAM" in ui.fit_badge(phi4, SMALL_MACHINE, "en")
+    for badge in (ui.fit_badge(phi4, SMALL_MACHINE), ui.fit_badge(kimi, SMALL_MACHINE)):
+        assert "本機" not in badge and "75 %" in badge  # the rule is in the tooltip
 
 
 def test_commercial_badges(catalog):
@@ -269,7 +272,7 @@ def test_catalog_entry_shows_the_article_passage(fake_assistant):
 def test_compare_side_by_side_and_markdown_export(fake_assistant, tmp_path):
     catalog = fake_assistant.catalog
     html = ui.compare_html(catalog, ["Phi-4", "Gemma 3"], 16, "ram")
-    assert "Phi-4" in html and "Gemma 3" in html and "16GB RAM" in html and "原文評價" in html
+    assert "Phi-4" in html and "Gemma 3" in html and "16 GB RAM" in html and "原文評價" in html
     assert "panel-empty" in ui.compare_html(catalog, ["Phi-4"])
     path = ui.export_comparison(fake_assistant, ["Phi-4", "Gemma 3", "Qwen3", "Kimi K2"], 16, "ram", "zh-TW", tmp_path)
     assert path is not None and path.parent == tmp_path and path.suffix == ".md"
@@ -297,16 +300,39 @@ def test_hardware_chart_draws_bars_against_the_budget(catalog):
     figure = ui.hardware_chart(catalog, 16, "ram", 4096, "Q4_K_M")
     ax = figure.axes[0]
     assert len(ax.patches) >= 10
-    assert any(list(line.get_xdata()) == [16.0, 16.0] for line in ax.get_lines())
     green = [p for p in ax.patches if p.get_facecolor()[1] > p.get_facecolor()[0]]
     assert green and all(p.get_width() <= 16 for p in green)
     if ui.cjk_font():
-        assert "預算" in "".join(t.get_text() for t in ax.texts)
+        assert "可用" in "".join(t.get_text() for t in ax.texts)
+
+
+@pytest.mark.parametrize(("memory", "kind"), [(16, "ram"), (24, "vram"), (36, "unified")])
+def test_hardware_chart_line_is_the_usable_budget_with_its_rule_and_a_gb_axis(catalog, memory, kind):
+    from assistant.hardware import USABLE_FRACTION
+
+    fraction = USABLE_FRACTION[kind]  # what fit is judged on (75 % of RAM, ...)
+    figure = ui.hardware_chart(catalog, memory, kind, 4096, "Q4_K_M", "en")
+    ax = figure.axes[0]
+    usable = memory * fraction
+    budget = [line for line in ax.get_lines() if line.get_gid() == "usable-budget"]
+    assert budget and list(budget[0].get_xdata()) == [usable, usable]
+    red = [p for p in ax.patches if p.get_facecolor()[0] > p.get_facecolor()[1]]
+    green = [p for p in ax.patches if p.get_facecolor()[1] > p.get_facecolor()[0]]
+    # Every bar that fails is right of the drawn line; every bar that fits is left of it.
+    assert red and all(p.get_width() > usable - 0.06 for p in red) and all(p.get_width() <= usable + 0.06 for p in green)
+    labels = " ".join(t.get_text() for t in ax.texts) + ax.get_title()
+    assert f"{fraction:.0%}" in labels
+    assert ax.get_xscale() == "log"
+    figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(t.endswith("GB") for t in ticks), ticks
+    assert not any("10^" in t or "mathdefault" in t for t in ticks)
 
 
 def test_detect_this_machine_returns_a_budget():
     memory, kind, summary = ui.detect_this_machine()
     assert memory > 0 and kind in ("ram", "vram") and "RAM" in summary
+    assert ui.detect_this_machine(machine={"ram_gb": 64.0, "vram_gb": 24.0, "gpus_vram_gb": [24.0]})[:2] == (24.0, "vram")
 
 
 # ------------------------------------------------------------------ launch safety
@@ -372,3 +398,208 @@ def test_ui_module_is_not_imported_by_the_cli():
 
 def test_settings_fixture_is_isolated(settings):
     assert isinstance(settings, Settings) and settings.embedder == "fake-64"
+
+
+# ------------------------------------------------------------------ issue 10: the conversation UI
+
+
+class PlannedReply:
+    """A reply stand-in with a `plan`, as the planner will attach one."""
+
+    def __init__(self, memory_gb, memory_kind, constraints=None):
+        self.plan = {"memory_gb": memory_gb, "memory_kind": memory_kind}
+        self.constraints = constraints
+
+
+def test_each_answer_links_its_own_citations_and_keeps_its_sources(fake_assistant):
+    scripted = ScriptedAssistant(fake_assistant)
+    first = drain(ui.respond(fake_assistant, None, "Phi 4 有多大？", [], "grounded", "zh-TW", None))[-1]
+    chat, state = first[0], first[6]
+    assert "[\\[1\\]](#src-a1-1)" in last_answer(chat)
+    second = drain(ui.respond(fake_assistant, None, "Gemma 3 可以商用嗎？", chat, "grounded", "zh-TW", state))[-1]
+    chat, sources, state = second[0], second[4], second[6]
+    assert "](#src-a2-1)" in last_answer(chat) and "](#src-a1-1)" in ui._message_text(chat[1]["content"])
+    # Both answers' passages are in the panel, each under its own ids.
+    assert 'id="src-a1-1"' in sources and 'id="src-a2-1"' in sources and len(state["sources"]) == 2
+    assert "Phi" in sources.split('id="src-a1"')[1]
+    # The history sent back to the assistant has plain [n], not the link syntax.
+    drain(ui.respond(scripted, None, "那它呢？", chat, "grounded", "zh-TW", state))
+    history = scripted.calls[0]["history"]
+    assert "[1]" in history[1]["content"] and "#src-a" not in history[1]["content"]
+    # Clearing the chat starts the numbering again.
+    assert ui._conversation(state, [])["sources"] == []
+
+
+def test_link_citations_only_links_cited_numbers_in_range():
+    text = ui.link_citations("A [1] B [2][3] C [9] [x](https://e.org) [1](https://e.org)", 4, 3)
+    assert "[\\[1\\]](#src-a4-1)" in text and "[\\[3\\]](#src-a4-3)" in text
+    assert " [9]" in text and "[1](https://e.org)" in text
+    assert ui.unlink_citations(text).startswith("A [1] B [2][3] C [9]")
+
+
+def test_a_list_does_not_swallow_the_paragraph_after_it(fake_assistant):
+    from markdown_it import MarkdownIt
+
+    reply = fake_assistant.grounded("我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？")
+    assert re.search(r"^\d\. .*\n原文認為", reply.answer, re.M)  # the composer writes it right after the list
+    rendered = MarkdownIt("commonmark").render(ui.answer_markdown(reply, 1))
+    items = re.findall(r"<li>(.*?)</li>", rendered, re.S)
+    assert items and not any("原文認為" in item for item in items)
+    assert re.search(r"<p>原文認為", rendered)
+
+
+def test_fit_follows_the_hardware_in_the_conversation_not_the_server(fake_assistant):
+    server = {"ram_gb": 512.0, "vram_gb": None, "gpus_vram_gb": []}
+    final = drain(ui.respond(fake_assistant, server, "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？", [], "grounded", "zh-TW"))[-1]
+    cards, state = final[2], final[6]
+    assert "16 GB RAM 可跑" in cards and "512" not in cards and "本機" not in cards
+    assert state["hardware"] == {"memory_gb": 16.0, "kind": "ram", "origin": "conversation"}
+    # A follow-up that states no hardware keeps the conversation's budget.
+    follow = drain(ui.respond(fake_assistant, server, "Kimi K2 呢？", final[0], "grounded", "zh-TW", state))[-1]
+    assert "16 GB RAM 放不下" in follow[2]
+    # Nothing stated and nothing detected: no fit badge at all, and a hint how to get one.
+    plain = drain(ui.respond(fake_assistant, None, "Phi 4 可以商用嗎？", [], "grounded", "zh-TW"))[-1][2]
+    assert "badge-fit" not in plain and "badge-nofit" not in plain and "說出你的硬體" in plain
+    # Only an explicit detection makes the server's hardware count.
+    state = ui.new_conversation()
+    state["detected"] = {"memory_gb": 24.0, "kind": "vram", "origin": "detected"}
+    detected = drain(ui.respond(fake_assistant, None, "Phi 4 可以商用嗎？", [], "grounded", "zh-TW", state))[-1][2]
+    assert "24 GB VRAM 可跑" in detected and "伺服器" in detected
+
+
+def test_reply_hardware_reads_the_plan_first_and_keeps_the_previous_budget(fake_assistant):
+    reply = fake_assistant.grounded("一張 RTX 4090 可以跑什麼？")
+    hardware = ui.reply_hardware(reply)
+    assert {k: hardware[k] for k in ("memory_gb", "kind", "origin")} == {"memory_gb": 24.0, "kind": "vram", "origin": "conversation"}
+    assert ui.hardware_label(hardware, "zh-TW") in ("24 GB VRAM", "RTX 4090（24 GB VRAM）")
+    assert ui.reply_hardware(PlannedReply(36, "unified"))["kind"] == "unified"
+    two = ui.reply_hardware(fake_assistant.grounded("兩張 RTX 4090 可以跑什麼？"))
+    if two.get("name"):  # the planner names the card: the badge says which hardware it judged
+        assert "2× RTX 4090（48 GB VRAM）" in ui.fit_badge(fake_assistant.catalog.by_id["phi-4"], two)
+    previous = {"memory_gb": 8.0, "kind": "ram", "origin": "conversation"}
+    assert ui.reply_hardware(fake_assistant.grounded("Phi 4 可以商用嗎？"), previous) == previous
+
+
+def test_build_ui_never_reads_the_server_hardware_without_a_click(fake_assistant, settings, monkeypatch):
+    def boom():
+        raise AssertionError("detect_machine called at build time")
+
+    monkeypatch.setattr(ui, "detect_machine", boom)
+    demo = ui.build_ui(fake_assistant, settings)
+    config = str(demo.config)
+    assert "本機" not in config
+
+
+def test_english_panels_have_no_chinese_labels_or_dumps(fake_assistant):
+    final = drain(ui.respond(fake_assistant, None, "Is Phi-4 good for coding?", [], "grounded", "en"))[-1]
+    cards, sources = final[2], final[4]
+    assert "Sources" in sources and "引用來源" not in sources
+    assert "型錄・" not in sources and "原文・" not in sources and "EN:" not in sources and "。。" not in sources
+    catalog_texts = re.findall(r'data-source-id="catalog:[^"]*">.*?<div class="src-text">(.*?)</div>', sources, re.S)
+    assert catalog_texts and not any(re.search(r"[\u4e00-\u9fff]", t) for t in catalog_texts)
+    assert "Recommended and mentioned models" in cards
+    entry = ui.render_entry(fake_assistant, ui.model_by_name(fake_assistant.catalog, "Qwen3"), "en")
+    weaknesses = re.search(r"<th>Weaknesses</th><td>(.*?)</td>", entry).group(1)
+    assert not re.search(r"[\u4e00-\u9fff]", weaknesses.replace("繁體中文", ""))
+    verdict = re.search(r"<th>Article&#x27;s verdict</th><td>(.*?)</td>", entry).group(1)
+    assert not re.search(r"[\u4e00-\u9fff]", verdict)
+    compare = ui.compare_html(fake_assistant.catalog, ["Phi-4", "Qwen3"], 16, "ram", "en")
+    assert "；" not in compare
+
+
+def test_chinese_sources_drop_the_english_line_and_double_stops():
+    passage = {"id": "catalog:x", "source": "catalog", "title": "型錄・X", "text": "X 很好。。\n別名：x\nEN: X is good."}
+    zh = ui.render_source_groups([[passage]], "zh-TW")
+    assert "X 很好。" in zh and "。。" not in zh and "EN:" not in zh and "別名" not in zh and "型錄・" not in zh
+    en = ui.render_source_groups([[passage]], "en")
+    assert "X is good." in en and "很好" not in en
+
+
+def test_auto_language_panels_follow_the_question(fake_assistant):
+    english = drain(ui.respond(fake_assistant, None, "Which models have an MIT licence?", [], "grounded", "auto"))[-1]
+    assert "Sources" in english[4] and "Recommended and mentioned models" in english[2]
+    chinese = drain(ui.respond(fake_assistant, None, "Phi 4 可以商用嗎？", [], "grounded", "auto"))[-1]
+    assert "引用來源" in chinese[4] and "推薦與提到的模型" in chinese[2]
+
+
+def test_catalog_sorts_a_series_by_its_smallest_size(fake_assistant):
+    catalog = fake_assistant.catalog
+    rows = {row[0]: row for row in ui.catalog_rows(catalog)}
+    qwen3 = catalog.by_id["qwen3"] if "qwen3" in catalog.by_id else ui.model_by_name(catalog, "Qwen3")
+    assert rows["Qwen3"][3] == min(v.params_total_b for v in qwen3.sizes) < 10
+    html = ui.render_catalog_table(catalog.models, catalog, "zh-TW")
+    row = re.search(r'<tr data-model="Qwen3".*?</tr>', html, re.S).group(0)
+    size = re.search(r'class="col-sizes[^"]*" data-label="[^"]*" data-sort="([^"]*)">([^<]*)<', row)
+    assert float(size.group(1)) < 10 and "–" in size.group(2) and "235B" in size.group(2)
+    assert html.count('<th data-key=') == len(ui_render.CATALOG_COLUMNS) and 'data-type="num"' in html
+    assert "⋮" not in html and "Sort" not in html
+    english = ui.render_catalog_table(catalog.models, catalog, "en")
+    assert ">Sizes<" in english and "可下載尺寸" not in english
+
+
+class StatusAssistant:
+    def __init__(self, real, status):
+        self.catalog, self.settings, self.retriever = real.catalog, real.settings, real.retriever
+        self._status = status
+
+    def llm_status(self):
+        return self._status
+
+
+def test_llm_status_line_shows_model_context_and_expected_wait(fake_assistant):
+    status = {"available": True, "model": "qwen2.5-0.5b-instruct-q4_k_m.gguf", "n_ctx": 4096, "expected_wait_s": 12.4}
+    zh = ui.settings_markdown(StatusAssistant(fake_assistant, status), "zh-TW")
+    assert "qwen2.5-0.5b" in zh and "上下文 4096 token" in zh and "預計等待約 12 秒" in zh
+    en = ui.settings_markdown(StatusAssistant(fake_assistant, status), "en")
+    assert "context 4096 tokens" in en and "expected wait ~12 s" in en
+    # While an LLM answer is on its way, the status line says how long to expect.
+    scripted = StatusAssistant(fake_assistant, status)
+    scripted.ask_stream = lambda *a, **k: iter(())
+    first = next(ui.respond(scripted, None, "Phi 4?", [], "llm", "zh-TW"))
+    assert "預計等待約 12 秒" in first[5]
+    # After a model answer, the status line names the model that wrote it.
+    reply = fake_assistant.grounded("Phi 4 有多大？")
+    reply.mode = "llm"
+    assert "qwen2.5-0.5b-instruct" in ui.mode_label(reply, status) and "語言模型" in ui.mode_label(reply, status)
+    # Before the LLM layer reports them, the line still works.
+    assert "（" not in ui.settings_markdown(StatusAssistant(fake_assistant, {"available": True, "model": "m"}), "zh-TW")
+
+
+def test_a_rejected_model_answer_never_stays_on_screen(fake_assistant):
+    reply = fake_assistant.grounded("Phi 4 有多大？")
+    grounded = reply.answer
+    reply.notices.append("語言模型的回答提到來源沒有的數字，改用檢索式回答。")
+
+    class Rejecting(ScriptedAssistant):
+        def ask_stream(self, question, history=None, use_llm=True, language=None):
+            yield Event("status", "正在用本機模型撰寫回答…")
+            yield Event("delta", "Phi-4 有 99B 參數，")
+            yield Event("replace", grounded)
+            yield Event("final", grounded, reply)
+
+    steps = drain(ui.respond(Rejecting(fake_assistant), None, "Phi 4 有多大？", [], "llm", "zh-TW"))
+    after_replace = [last_answer(step[0]) for step in steps if "事實檢查" in last_answer(step[0])]
+    assert after_replace and all("99B" not in text for text in after_replace)
+    final = last_answer(steps[-1][0])
+    assert "99B" not in final and "14.7B" in final and "沒有的數字" in final
+
+    class Vanishing(ScriptedAssistant):
+        def ask_stream(self, question, history=None, use_llm=True, language=None):
+            yield Event("status", "正在用本機模型撰寫回答…")
+            yield Event("delta", "Phi-4 有 99B 參數，")
+
+    final = last_answer(drain(ui.respond(Vanishing(fake_assistant), None, "Phi 4 有多大？", [], "llm", "zh-TW"))[-1][0])
+    assert "99B" not in final and "中斷" in final
+
+
+def test_hardware_presets_fill_memory_kind_and_bandwidth(catalog):
+    choices = dict((value, label) for label, value in ui.preset_choices())
+    assert "" in choices and "RTX 4090" in choices and "24 GB VRAM" in choices["RTX 4090"]
+    preset = ui.preset_by_name("RTX 4090")
+    assert (preset.memory_gb, preset.memory_kind, preset.bandwidth_gbs) == (24, "vram", 1008)
+    assert any(p.memory_kind == "unified" for p in ui.hardware_presets())  # Apple chips
+    assert any(p.memory_kind == "ram" for p in ui.hardware_presets())  # DDR systems
+    slow = ui.hardware_rows(catalog, 24, "vram", 4096, "Q4_K_M", True, "en", ui.estimate_options(None, 100))
+    fast = ui.hardware_rows(catalog, 24, "vram", 4096, "Q4_K_M", True, "en", ui.estimate_options("RTX 4090", None))
+    speed = lambda rows: {(r[0], r[1]): r[6] for r in rows}  # noqa: E731
+    assert speed(slow) != speed(fast)  # the bandwidth reaches the speed column
