@@ -212,7 +212,8 @@ def compose(
         excluded=rendered.excluded,
         sources=cites.sources,
         notices=notices + rendered.notices,
-        mentioned=[s.id for s in plan.subjects if s.kind == "model"],
+        # Models the answer is about (named, or listed by a list/rank/lookup answer) for the UI's cards.
+        mentioned=list(dict.fromkeys([*(s.id for s in plan.subjects if s.kind == "model"), *rendered.shown])),
         grounded_answer=text,
         plan=plan,
         shown=rendered.shown,

@@ -1,8 +1,10 @@
 """The grounded selection engine: hard filters, ranking, and "why not".
 
-`shortlist(catalog, constraints)` never recommends a model that breaks a stated hard
-constraint (commercial use, licence, memory, size, context, vendor or country
-avoidance, vision when asked). Everything it says comes from catalog fields.
+`check_model` names the first hard constraint a model breaks (commercial use, licence,
+memory, size, context, vendor or country avoidance, vision when asked); `_rank_score`
+orders the models that pass. `assistant.answer.recommend` builds shortlists on these, so
+no recommendation breaks a stated hard constraint. Everything it says comes from catalog
+fields.
 """
 
 from __future__ import annotations
@@ -43,12 +45,6 @@ TASK_ZH = {
 COUNTRY_ZH = {"CN": "中國", "US": "美國", "FR": "法國", "CA": "加拿大", "AE": "阿聯酋", "TW": "台灣"}
 _VERDICT_SCORE = {"recommended": 2.0, "neutral": 0.0, "not-recommended": -4.0}
 _OPENNESS_SCORE = {"yes": 1.0, "conditional": 0.3, "no": -0.5}
-# Flagships worth naming in "why not" even when nobody asked about them.
-NOTABLE = (
-    "kimi-k2", "deepseek-r1", "deepseek-v3", "llama-4-maverick", "glm-4.5", "qwen3", "qwen3-coder-480b",
-    "gpt-oss-120b", "gpt-oss-20b", "phi-4", "gemma-3", "mistral-small-3.1", "command-a", "llama-3",
-    "devstral", "granite-3.3", "grok-1", "codestral",
-)
 
 
 @dataclass
@@ -235,73 +231,6 @@ def _reason(model: Model, variant: Variant, matched: list[str], fit: FitEstimate
     if model.verdict == "recommended":
         parts.append("recommended by the article")
     return "; ".join(parts)
-
-
-def shortlist(
-    catalog: Catalog,
-    c: Constraints,
-    lang: str = "zh-TW",
-    limit: int = 5,
-    family: str | None = None,
-    diverse: bool = True,
-) -> tuple[list[Recommendation], list[Exclusion]]:
-    """Filter by hard constraints, rank the rest, and explain notable exclusions.
-
-    Args:
-        family: restrict candidates to one family (e.g. "Mistral 的程式模型").
-    """
-    kept: list[Recommendation] = []
-    excluded: list[Exclusion] = []
-    for model in catalog.models:
-        if family and model.family != family:
-            continue
-        broken = check_model(model, c, lang, catalog)
-        if broken:
-            excluded.append(Exclusion(model, broken[1], broken[0]))
-            continue
-        sizes = _sizes_within(model, c)
-        fit = _fit_for(model, sizes, c) if c.memory_gb is not None else None
-        if fit:
-            variant = next((v for v in sizes if v.name == fit.variant), sizes[-1])
-        else:
-            variant = max(sizes, key=lambda v: v.params_total_b)
-        score, matched = _rank_score(model, variant, c)
-        kept.append(Recommendation(model, variant, score, "", fit, matched))
-    kept.sort(key=lambda r: (-r.score, r.model.params_total_b))
-    # One entry per family keeps the shortlist diverse; the family's best member wins.
-    chosen: list[Recommendation] = []
-    seen: set[str] = set()
-    for rec in kept:
-        if rec.model.family in seen and family is None and diverse:
-            continue
-        seen.add(rec.model.family)
-        chosen.append(rec)
-    top = chosen[:limit]
-    as_of = catalog.as_of.isoformat()
-    for rec in top:
-        rec.reason = _reason(rec.model, rec.variant, rec.matched_tasks, rec.fit, lang, as_of)
-    return top, _notable_exclusions(excluded, c)
-
-
-def _notable_exclusions(excluded: list[Exclusion], c: Constraints, limit: int = 6) -> list[Exclusion]:
-    def rank(e: Exclusion) -> tuple[int, int, float]:
-        asked = e.model.id in c.mentioned_models or e.model.family in c.mentioned_families
-        task_hit = any(t in e.model.strengths for t in c.tasks)
-        notable = e.model.id in NOTABLE
-        return (0 if asked else 1, 0 if (task_hit or notable) else 1, -e.model.params_total_b)
-
-    chosen: list[Exclusion] = []
-    families: set[str] = set()
-    for exclusion in sorted(excluded, key=rank):
-        if exclusion.constraint == "released" and exclusion.model.id not in c.mentioned_models:
-            continue
-        if exclusion.model.family in families:
-            continue
-        families.add(exclusion.model.family)
-        chosen.append(exclusion)
-        if len(chosen) >= limit:
-            break
-    return chosen
 
 
 def fit_table(
