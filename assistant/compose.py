@@ -98,17 +98,6 @@ def has_injection(question: str) -> bool:
 
 
 
-def answer_language(question: str) -> str:
-    """zh-TW when the question reads as Chinese (function words decide mixed cases)."""
-    if re.search(r"[的嗎呢哪什麼怎是有要我你可能會跑用比較推薦哪个什么吗]", question):
-        return "zh-TW"
-    return detect_language(question)
-
-
-def has_injection(question: str) -> bool:
-    return bool(_INJECTION.search(question))
-
-
 _NO_CONTEXT_PRONOUN = re.compile(r"它|牠|這個模型|那個模型|這款|那款|第[一二三四五12345]個|前者|後者|\bit\b|\bthat one\b|\bthe (?:first|second|third) one\b", re.I)
 _CONTENT_INTENTS = ("fact", "false_premise", "fit", "why_not", "compare", "rank", "list", "lookup", "recommend")
 
@@ -120,6 +109,15 @@ def without_injection(question: str) -> str:
     return stripped or question
 
 
+def plan_in_state(
+    question: str, catalog: Catalog, state: ConversationState | None, zh_lang: str, sentences: SentenceIndex | None
+) -> Plan:
+    """The plan for a cleaned question in a conversation state (injection phrases set aside)."""
+    return make_plan(
+        without_injection(question), catalog, state, zh_lang, has_injection(question), sentences.search if sentences else None
+    )
+
+
 def _answer_turn(
     question: str,
     catalog: Catalog,
@@ -129,10 +127,9 @@ def _answer_turn(
     retrieved: list[Passage],
     idf: dict[str, float],
     sentences: SentenceIndex | None,
+    plan: Plan | None = None,
 ) -> tuple[Plan, Rendered]:
-    plan = make_plan(
-        without_injection(question), catalog, state, zh_lang, has_injection(question), sentences.search if sentences else None
-    )
+    plan = plan or plan_in_state(question, catalog, state, zh_lang, sentences)
     rendered = render(plan, Context(catalog, cites, retrieved, idf, sentences, state))
     return plan, rendered
 
@@ -143,7 +140,7 @@ def plan_question(
     """The plan for a question in a conversation, without rendering its answer."""
     zh_lang = language or answer_language(question)
     state = conversation_state(catalog, history, zh_lang, {}, None)
-    return make_plan(question, catalog, state, zh_lang, has_injection(question))
+    return plan_in_state(question, catalog, state, zh_lang, None)
 
 
 def conversation_state(
@@ -170,6 +167,7 @@ def compose(
     idf: dict[str, float] | None = None,
     sentences: SentenceIndex | None = None,
     state: ConversationState | None = None,
+    plan: Plan | None = None,
 ) -> Reply:
     """Build the grounded reply for a cleaned question.
 
@@ -179,6 +177,7 @@ def compose(
         idf: the lexical index's IDF table, used to pick the article sentence to quote.
         sentences: the article's sentence index, for "which model has P?" lookups.
         state: the conversation state when the caller already replayed `history`.
+        plan: the plan when the caller already made it (with the same state and language).
     """
     zh_lang = language or answer_language(question)
     zh = zh_lang != "en"
@@ -191,7 +190,7 @@ def compose(
     if state is None and history:
         state = conversation_state(catalog, history, zh_lang, chunks, sentences)
     cites = Citations(chunks, retrieved)
-    plan, rendered = _answer_turn(question, catalog, state, zh_lang, cites, retrieved, idf or {}, sentences)
+    plan, rendered = _answer_turn(question, catalog, state, zh_lang, cites, retrieved, idf or {}, sentences, plan)
     if (state is None or not state.turns) and _NO_CONTEXT_PRONOUN.search(question) and not plan.subjects:
         notices.append(
             "沒有上文可判斷「它」指哪個模型；可以直接寫出模型名稱再問一次。" if zh

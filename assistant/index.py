@@ -618,10 +618,9 @@ def build_index(
 def sentence_tokens(chunks: list[Chunk]) -> dict[str, list[str]]:
     """Tokens of the article sentences the answer composer scores for quoting, computed
     once at build time so a new process does not tokenize them again for its first answer."""
-    from .retrieval import tokenize  # noqa: PLC0415
-
     from .answer.facts import article_sentences  # noqa: PLC0415
     from .answer.lookup import split_sentences  # noqa: PLC0415
+    from .retrieval import tokenize  # noqa: PLC0415
 
     sentences = {sentence for _chunk, sentence in article_sentences(chunks)}  # type: ignore[arg-type]
     sentences |= {s for chunk in chunks if chunk.source == "article" for s in split_sentences(chunk.text)}

@@ -128,8 +128,7 @@ class Assistant:
         self, question: str, history: list[dict[str, str]] | None = None, language: str | None = None
     ) -> Reply:
         """The grounded answer for a question (no language model). Never raises on odd text."""
-        from .answer.plan import make_plan  # noqa: PLC0415
-        from .compose import answer_language, compose, conversation_state, has_injection  # noqa: PLC0415
+        from .compose import answer_language, compose, conversation_state, plan_in_state  # noqa: PLC0415
         from .inputs import clean_question  # noqa: PLC0415
 
         t0 = time.perf_counter()
@@ -139,7 +138,7 @@ class Assistant:
         chunks = {c.id: c for c in self.retriever.chunks}
         state = conversation_state(self.catalog, history, zh_lang, chunks, self.sentences) if history else None
         # A follow-up ("那它可以商用嗎？") searches with the subjects it resolved to.
-        plan = make_plan(cleaned.text, self.catalog, state, zh_lang, has_injection(cleaned.text), self.sentences.search)
+        plan = plan_in_state(cleaned.text, self.catalog, state, zh_lang, self.sentences)
         query = cleaned.text
         if plan.reference:
             query = " ".join(s.name for s in plan.subjects) + " " + query
@@ -147,7 +146,7 @@ class Assistant:
         t1 = time.perf_counter()
         reply = compose(
             cleaned.text, self.catalog, retrieved, chunks, history, language, self.settings.top_k,
-            self.retriever.idf, self.sentences, state,
+            self.retriever.idf, self.sentences, state, plan if language in (None, zh_lang) else None,
         )
         reply.notices[:0] = cleaned.notices
         reply.timings_ms = {"retrieval": (t1 - t0) * 1000, "compose": (time.perf_counter() - t1) * 1000}

@@ -13,8 +13,8 @@ import pytest
 
 from assistant.chinese import is_traditional_only, simplified_chars
 from assistant.compose import EXAMPLES_EN, EXAMPLES_ZH
-from assistant.evaluation import first_sentence
 from assistant.constraints import find_mentions
+from assistant.evaluation import first_sentence
 from assistant.inputs import EmptyQuestion
 
 from .conftest import KNOWLEDGE

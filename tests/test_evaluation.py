@@ -12,8 +12,8 @@ from assistant.chinese import is_traditional_only, simplified_chars
 from assistant.evaluation import (
     KINDS,
     Question,
-    first_sentence,
     QuestionFileError,
+    first_sentence,
     load_questions,
     normalise,
     run_eval,

@@ -23,7 +23,7 @@ import math
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..constraints import mention_spans, normalize
@@ -97,7 +97,8 @@ class SentenceIndex:
         self._catalog = catalog
         self._chunks = [c for c in chunks if c.source == "article"]
         self._embedder = embedder
-        self._vectors: list[list[float]] | None = None
+        self._vectors = None  # numpy matrix of unit sentence embeddings, built on first use
+        self._query_vectors: dict[str, object] = {}
         self._built = False
         self._lock = threading.Lock()
 
@@ -169,13 +170,25 @@ class SentenceIndex:
         return [t for t in tokens if t not in _QUESTION_WORDS and not (len(t) == 1 and not t.isalnum())]
 
     def _dense(self, question: str) -> list[float]:
+        """Cosine similarity of the question to every sentence (one matrix product)."""
+        import numpy as np  # noqa: PLC0415
+
         if self._embedder is None or not self.sentences:
             return [0.0] * len(self.sentences)
         with self._lock:
             if self._vectors is None:
-                self._vectors = [_unit(v) for v in self._embedder.embed([s.text for s in self.sentences])]
-        query = _unit(self._embedder.embed([question])[0])
-        return [sum(a * b for a, b in zip(query, vector, strict=False)) for vector in self._vectors]
+                matrix = np.asarray(self._embedder.embed([s.text for s in self.sentences]), dtype=np.float32)
+                self._vectors = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+            query = self._query_vectors.get(question)
+        if query is None:
+            vector = np.asarray(self._embedder.embed([question])[0], dtype=np.float32)
+            query = vector / max(float(np.linalg.norm(vector)), 1e-9)
+            with self._lock:
+                # The planner and the renderer search with the same question: embed it once.
+                if len(self._query_vectors) > 64:
+                    self._query_vectors.clear()
+                self._query_vectors[question] = query
+        return (self._vectors @ query).tolist()
 
     def _entity_family(self, sentence: Sentence, model_id: str | None, exclude: frozenset[str]) -> str | None:
         """The family a hit answers with: its model's, else another family the sentence
@@ -216,24 +229,17 @@ class SentenceIndex:
         total = sum(weights.values()) or 1.0
         lexical = [sum(weights[t] for t in query & tokens) / total for tokens in self._tokens]
         dense = self._dense(question)
-        scored = []
-        for n, sentence in enumerate(self.sentences):
-            score = (1 - DENSE_WEIGHT) * lexical[n] + DENSE_WEIGHT * max(dense[n], 0.0)
+        scores = [(1 - DENSE_WEIGHT) * lexical[n] + DENSE_WEIGHT * max(dense[n], 0.0) for n in range(len(self.sentences))]
+        order = sorted(range(len(scores)), key=lambda n: -scores[n])[:k]
+        hits = []
+        for n in order:
+            if scores[n] < min_score or lexical[n] < MIN_LEXICAL:
+                continue
+            sentence = self.sentences[n]
             model_id = self._nearest_model(sentence, query & self._tokens[n], exclude)
-            scored.append(Hit(
-                sentence.text, sentence.family, model_id, sentence.chunk_id, score, lexical[n], dense[n],
+            hits.append(Hit(
+                sentence.text, sentence.family, model_id, sentence.chunk_id, scores[n], lexical[n], dense[n],
                 sentence.quote_zh, sentence.quote_en, sentence.quote_zh == sentence.quote_en,
+                self._entity_family(sentence, model_id, exclude), self._names(sentence.text),
             ))
-        scored.sort(key=lambda h: -h.score)
-        best = [h for h in scored[:k] if h.score >= min_score and h.lexical >= MIN_LEXICAL]
-        index = {s.text: s for s in self.sentences}
-        return [
-            replace(h, entity_family=self._entity_family(index[h.text], h.model_id, exclude), names=self._names(h.text))
-            for h in best
-        ]
-
-
-def _unit(vector) -> list[float]:
-    values = [float(x) for x in vector]
-    norm = math.sqrt(sum(x * x for x in values)) or 1.0
-    return [x / norm for x in values]
+        return hits

@@ -17,12 +17,20 @@ from ..hardware import estimate
 from ..index import format_context, format_params
 from ..knowledge import Catalog, Model, Variant
 from ..retrieval import Passage
-from ..selection import COMMERCIAL_BADGE, COUNTRY_ZH, TASK_ZH, Exclusion, Recommendation, _rank_score, takes_images
+from ..selection import (
+    COMMERCIAL_BADGE,
+    COUNTRY_ZH,
+    TASK_ZH,
+    Exclusion,
+    Recommendation,
+    _rank_score,
+    takes_images,
+)
 from .facts import (
     Citations,
-    context_text,
     closed_answer,
     constraint_summary,
+    context_text,
     family_fact,
     licence_text,
     model_fact,
@@ -651,8 +659,8 @@ def render_why_not(plan: Plan, ctx: Context) -> Rendered:
             model = passing[0] if passing else models[0]
             weak = "；".join(model.weaknesses[:3])
             lines.append(
-                (f"還沒有提出條件，所以 {subject.name} 沒有被排除；原文提到的缺點：{weak}。{cite}" if zh
-                 else f"No conditions were given, so {subject.name} was not excluded; the article's caveats (in Chinese): {weak}.{cite}")
+                f"還沒有提出條件，所以 {subject.name} 沒有被排除；原文提到的缺點：{weak}。{cite}" if zh
+                 else f"No conditions were given, so {subject.name} was not excluded; the article's caveats (in Chinese): {weak}.{cite}"
             )
         for model in (passing or models)[:1]:
             art = ctx.cites.cite(ctx.cites.article_for(model.family))
@@ -691,10 +699,7 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
         best = max(passing, key=lambda v: v[3])
         name = _display(best[0], best[1])
         others = [v for v in verdicts if v is not best]
-        because = []
-        for model, variant, broken, _score in others:
-            if broken:
-                because.append(broken[1])
+        because = [broken[1] for _model, _variant, broken, _score in others if broken]
         if zh:
             reason = "；".join(because) if because else ("原文較推薦" if best[0].verdict == "recommended" else "綜合授權、尺寸與強項較合適")
             need = f"以你的需求（{summary}）來說" if summary else "整體來說"
@@ -707,7 +712,7 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
         reasons = "；".join(v[2][1] for v in verdicts if v[2]) if zh else "; ".join(v[2][1] for v in verdicts if v[2])
         lines.append(f"兩者都不符合你的條件（{summary}）：{reasons}。" if zh else f"Neither fits your conditions ({summary}): {reasons}.")
     lines.append("比較：" if zh else "Comparison:")
-    for model, variant, broken, _score in verdicts:
+    for model, variant, _broken, _score in verdicts:
         card = ctx.cites.cite(f"catalog:{model.id}")
         art = ctx.cites.cite(ctx.cites.article_for(model.family))
         strengths = "、".join(TASK_ZH.get(t, t) for t in model.strengths) if zh else ", ".join(model.strengths)

@@ -1,0 +1,105 @@
+"""Sentence-level lookup (`assistant.answer.lookup.SentenceIndex`) over the real article
+chunks and the catalog's bilingual `notable` traits."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.lookup import MIN_SCORE, SentenceIndex, split_sentences
+from assistant.config import Settings
+from assistant.index import build_chunks
+from assistant.knowledge import load_catalog
+
+from .conftest import KNOWLEDGE
+
+
+class SameVectorEmbedder:
+    """Says every text is identical: the dense signal alone can never pick a sentence."""
+
+    def embed(self, texts):
+        return [[1.0, 0.0, 0.0] for _ in texts]
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalog(KNOWLEDGE / "catalog.yaml")
+
+
+@pytest.fixture(scope="module")
+def chunks(cat):
+    return build_chunks(Settings(knowledge_dir=KNOWLEDGE), cat)
+
+
+@pytest.fixture(scope="module")
+def index(cat, chunks):
+    return SentenceIndex(cat, chunks, None)
+
+
+def test_finds_the_mistral_privacy_sentence(index):
+    hits = index.search("哪個模型下載前必須同意隱私條款？")
+    assert hits
+    assert "隱私條款" in hits[0].text
+    assert hits[0].entity_family == "mistral"
+    assert hits[0].score >= MIN_SCORE
+
+
+def test_article_sentence_is_marked_as_from_the_article(index):
+    hit = index.search("哪個模型下載前必須同意隱私條款？")[0]
+    assert hit.from_article
+    assert hit.chunk_id.startswith("article:")
+
+
+def test_english_question_matches_through_the_notable_trait(index):
+    hits = index.search("Which model family is the pioneer of open models?")
+    assert hits
+    assert hits[0].entity_family == "llama"
+    assert not hits[0].from_article  # matched the catalog's English paraphrase
+    assert "pioneer" in hits[0].quote_en
+    assert hits[0].quote_zh and hits[0].quote_zh != hits[0].quote_en
+
+
+def test_english_puns_trait_points_to_mistral(index):
+    hits = index.search("Which model is known for puns?")
+    assert hits and hits[0].entity_family == "mistral"
+
+
+@pytest.mark.parametrize("question", ["今天晚餐吃什麼好？", "What's the weather in Paris tomorrow?"])
+def test_off_topic_question_finds_nothing(index, question):
+    assert index.search(question) == []
+
+
+def test_dense_similarity_alone_never_answers(cat, chunks):
+    index = SentenceIndex(cat, chunks, SameVectorEmbedder())
+    assert index.search("What's the weather in Paris tomorrow?") == []
+    # …while a real match still clears the threshold with the dense signal added.
+    assert index.search("哪個模型下載前必須同意隱私條款？")
+
+
+def test_every_hit_clears_the_threshold(index):
+    for hit in index.search("哪家公司是加拿大公司？", k=5):
+        assert hit.score >= MIN_SCORE
+    assert index.search("哪家公司是加拿大公司？", min_score=1.01) == []
+
+
+def test_named_models_are_excluded_when_picking_the_entity(index):
+    question = "哪個模型是 Mistral Small 3.1 微調出來的推理模型？"
+    hits = index.search(question, exclude=frozenset({"mistral-small-3.1", "mistral"}))
+    assert hits
+    assert hits[0].model_id == "magistral"
+    assert all(h.model_id != "mistral-small-3.1" for h in hits)
+
+
+def test_split_sentences_drops_fragments():
+    parts = split_sentences("短。這是一個夠長的句子。\n- 另一行也夠長喔！")
+    assert parts == ["這是一個夠長的句子。", "另一行也夠長喔！"]
+
+
+@pytest.mark.slow
+def test_real_embedder_finds_the_privacy_sentence(real_assistant):
+    hits = real_assistant.sentences.search("哪個模型下載前必須同意隱私條款？")
+    assert hits and "隱私" in hits[0].text and hits[0].entity_family == "mistral"
+
+
+@pytest.mark.slow
+def test_real_embedder_keeps_off_topic_below_threshold(real_assistant):
+    assert real_assistant.sentences.search("What's the weather in Paris tomorrow?") == []
