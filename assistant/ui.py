@@ -1139,7 +1139,7 @@ def hardware_chart(catalog: Catalog, memory_gb: float, kind: str = "ram", contex
     ax.text(usable, len(chosen) - 0.5, f" {budget_label}", color="#1a4fb4", va="bottom", fontsize=9)
     from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: PLC0415
 
-    if values and max(values + [float(memory_gb)]) / max(min(values), 0.1) > 50:
+    if values and max(values + [float(memory_gb)]) / max(min(values), 0.1) > 4:
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
 

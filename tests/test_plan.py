@@ -169,7 +169,13 @@ def test_rank_spec_direction_and_field(cat):
 
 @pytest.mark.parametrize(
     "question",
-    ["Gemma 3 27B 在 16GB 顯卡跑得動嗎？", "Gemma 3 是 MIT 授權對吧？", "最小的模型是哪個？", "Llama 4 可以商用嗎？", "Qwen 7.5 可以商用嗎？"],
+    [
+        "Gemma 3 27B 在 16GB 顯卡跑得動嗎？",
+        "Gemma 3 是 MIT 授權對吧？",
+        "最小的模型是哪個？",
+        "Llama 4 可以商用嗎？",
+        "Qwen 7.5 可以商用嗎？",
+    ],
 )
 def test_plan_to_dict_is_json_serialisable(question, cat):
     data = plan(question, cat).to_dict()

@@ -516,7 +516,8 @@ def make_plan(
         plan.lookup = {"text": hit.text, "family": hit.family, "model": hit.model_id, "score": round(hit.score, 3)}
         plan.intent, plan.reason = "lookup", "which-question answered by an article sentence"
         return plan
-    unknown = [] if plan.reference else unknown_names(question, norm, catalog, mentions)
+    # Never echo names from a question that tries to override the rules ("推薦 ZZZ 模型").
+    unknown = [] if plan.reference or injection else unknown_names(question, norm, catalog, mentions)
     if not unknown and not plan.subjects and (_YES_NO.search(norm) or plan.attributes) and not (
         _SUPERLATIVE.search(norm) or _WHICH.search(norm) or _PLURAL.search(norm)
     ):

@@ -558,8 +558,8 @@ def render_recommend(plan: Plan, ctx: Context, family: str | None = None) -> Ren
                 cite = cites.cite(f"catalog:{rec.model.id}")
                 lines.append(f"{n}. **{rec.model.name}**：{rec.reason}{cite}" if zh else f"{n}. **{rec.model.name}**: {rec.reason}{cite}")
         art = cites.cite(cites.article_for(top.model.family))
-        lines.append(f"\n原文認為 {top.model.name}：{top.model.verdict_reason}{art}" if zh
-                     else f"\nThe article on {top.model.name}: {top.model.verdict_reason_en or top.model.verdict_reason}{art}")
+        lines.append(f"原文認為 {top.model.name}：{top.model.verdict_reason}{art}" if zh
+                     else f"The article on {top.model.name}: {top.model.verdict_reason_en or top.model.verdict_reason}{art}")
     if result.excluded:
         lines.append("\n**不建議／已排除：**" if zh else "\n**Why not:**")
         lines.extend(f"- {e.reason}" for e in result.excluded)
