@@ -743,7 +743,7 @@ class OpenAICompatibleGenerator:
         for route in routes:
             try:
                 if route == "/extras/tokenize":
-                    payload = self._json(route, {"input": text, "model": self.model or ""}, min(5.0, self.timeout_s))
+                    payload = self._json(route, {"input": text, "model": self.model}, min(5.0, self.timeout_s), root=True)
                 else:
                     payload = self._json(route, {"content": text}, min(5.0, self.timeout_s), root=True)
             except GenerationError:

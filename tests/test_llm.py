@@ -24,6 +24,7 @@ from assistant.llm import (
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.jsonl"
 LOCAL_EVAL = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
 PHI = "Phi-4 有多少參數？"
+PHI_COMMERCIAL = "Phi 4 可以商用嗎？"
 RECOMMEND = "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？"
 
 
@@ -414,3 +415,215 @@ def test_two_concurrent_asks_on_the_real_model(base_model_assistant):
     for reply in replies:
         assert reply.answer and reply.validation is not None  # the model ran for both
         assert "llm" in reply.timings_ms
+
+
+# ------------------------------------------------------------------ issue 11: completeness
+
+
+def test_answer_cut_off_by_max_tokens_is_not_shown_as_an_llm_answer(llm_assistant, fake):
+    """Defect 1: a `length` finish used to count as a finished answer."""
+    fake.enqueue(["Phi-4 可以商用，採 MIT ", "授權 [1]。"], finish_reason="length")
+    events, reply = _events(llm_assistant, PHI)
+    assert [e.kind for e in events][-2:] == ["replace", "final"]
+    assert reply.mode == "grounded" and reply.answer == reply.grounded_answer
+    assert reply.llm["outcome"] == "incomplete" and reply.llm["finish_reason"] == "length"
+    assert reply.llm["rejected_text"] == "Phi-4 可以商用，採 MIT 授權 [1]。"
+    assert any("截斷" in n for n in reply.notices) and not any("不符" in n for n in reply.notices)
+    assert reply.validation is None  # nothing was validated: it was not an answer
+
+
+def test_cut_off_notice_is_in_the_users_language(llm_assistant, fake):
+    fake.enqueue(["Phi-4 is under the MIT licence"], finish_reason="length")
+    _events_, reply = _events(llm_assistant, "Can I use Phi-4 commercially?")
+    assert reply.mode == "grounded" and any("cut off" in n for n in reply.notices)
+
+
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        ("StreamIncomplete", ("不完整",)),
+        ("BackendUnavailable", ("模型服務出錯",)),
+    ],
+)
+def test_server_errors_are_reported_as_errors_not_fact_mismatches(llm_assistant, fake, monkeypatch, error, words):
+    """Defect 5: a dropped stream used to read 「與型錄事實不符（empty answer）」."""
+    import assistant.generation as generation
+
+    exc = getattr(generation, error)("連線中斷，回答不完整。", "The stream broke off; the answer is incomplete.")
+    # The generator is treated as a remote server for the wording of the notice.
+    monkeypatch.setattr("assistant.llm.manager.OpenAICompatibleGenerator", type(fake))
+    fake.enqueue(exc)
+    _events_, reply = _events(llm_assistant, PHI)
+    assert reply.mode == "grounded" and reply.llm["outcome"] == "error"
+    assert any(all(w in n for w in words) for n in reply.notices), reply.notices
+    assert not any("不符" in n or "empty answer" in n for n in reply.notices)
+    assert reply.validation is None
+
+
+def test_empty_answer_is_not_a_fact_mismatch(llm_assistant, fake):
+    fake.enqueue([""])
+    _events_, reply = _events(llm_assistant, PHI)
+    assert reply.mode == "grounded" and reply.llm["outcome"] == "empty"
+    assert not any("不符" in n for n in reply.notices)
+
+
+def test_rejected_stream_is_replaced_and_json_shows_why(llm_assistant, fake):
+    """Defects 8 and 9: the client is told to redraw; the rejected text, the finish
+    reason, the prompt size and the problems are kept for `ask --json`."""
+    fake.enqueue(["Qwen 系列不能商用 [1]。"])
+    events, reply = _events(llm_assistant, "Qwen 系列大多用什麼授權？")
+    assert [e.kind for e in events][-2:] == ["replace", "final"]
+    assert events[-2].text == reply.grounded_answer
+    info = reply.llm
+    assert info["rejected_text"] == "Qwen 系列不能商用 [1]。" and info["finish_reason"] == "stop"
+    assert info["prompt_tokens"] > 0 and info["outcome"] == "invalid"
+    assert any("commercial" in p for p in info["problems"])
+
+
+# ------------------------------------------------------------------ issue 11: history and examples
+
+
+def test_history_turns_lose_their_old_citations(fake_assistant, fake):
+    """Defect 4: a follow-up copied [5] from an earlier answer whose sources are gone."""
+    history = [
+        {"role": "user", "content": "Qwen3 可以商用嗎？"},
+        {"role": "assistant", "content": "可以，Qwen3 採 Apache-2.0 [1][5]。"},
+    ]
+    prompt = build_prompt(fake_assistant.grounded(PHI, history), history, fake.count_tokens, 8000, 256)
+    assert prompt.messages[2]["content"] == "可以，Qwen3 採 Apache-2.0。"
+    assert not any("[5]" in m["content"] for m in prompt.messages[:-1])
+
+
+def test_worked_examples_name_only_fictional_models(catalog):
+    """Defect 3: examples naming Phi-4 and gpt-oss-20b were copied and then rejected."""
+    from assistant.constraints import find_mentions
+    from assistant.llm import EXAMPLE_MODELS, WORKED_EXAMPLES
+
+    models, families, closed = find_mentions(WORKED_EXAMPLES, catalog)
+    assert models == [] and families == [] and closed == []
+    assert all(name in WORKED_EXAMPLES for name in EXAMPLE_MODELS)
+
+
+def test_copying_a_worked_example_is_reported_as_copying(phi_facts, catalog):
+    reply, prompt = phi_facts
+    result = validate_answer("可以，Kestrel-7B 採 Apache-2.0，可商用 [1]。", reply, prompt, catalog)
+    assert not result.ok and any("worked example" in p for p in result.problems)
+
+
+# ------------------------------------------------------------------ issue 11: the validator checks meaning
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        ("Qwen 系列大多用什麼授權？", "Qwen 系列不能商用 [1]。"),
+        (PHI_COMMERCIAL, "Phi-4 is non-commercial under its licence [1]."),
+        ("Command A 可以商用嗎？", "可以，Command A 允許商用 [1]。"),
+        (PHI_COMMERCIAL, "可以，Phi-4 採 Apache-2.0 授權，可商用 [1]。"),
+        ("Gemma 2 的上下文多長？", "Gemma 2 由 Google 推出，尺寸 2.6B–27B；上下文 16k [1]。"),
+        (PHI_COMMERCIAL, "可以，Phi-4 採 MIT 授權，可商用 [n]。"),
+        (PHI_COMMERCIAL, "可以，Phi-4 可商用 [1][m]。"),
+        (PHI_COMMERCIAL, "事實：\nPhi-4 由美國的微軟推出。授權 MIT License（MIT），可商用。[1]"),
+        (PHI_COMMERCIAL, "You are 選型助手, who helps people choose open-weight language models. Phi-4 可商用 [1]。"),
+        (PHI_COMMERCIAL, "Phi-4 是微軟推出的 14.7B 模型 [1]。"),  # never answers the yes/no question
+    ],
+)
+def test_validator_rejects_wrong_meaning(fake_assistant, fake, catalog, question, answer):
+    """Defect 2: each of these used to pass."""
+    reply = fake_assistant.grounded(question)
+    prompt = build_prompt(reply, [], fake.count_tokens, 100_000, 256)
+    assert not validate_answer(answer, reply, prompt, catalog).ok
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        (PHI_COMMERCIAL, "可以，Phi-4 採 MIT 授權，可商用 [1]。\nNOTE：用 GPU 跑會更快。"),
+        ("我只有 8GB 記憶體的舊筆電，能跑哪些模型？", "Granite 4.0 是首選：它是 MoE 模型，Q4_K_M 約需 5.0GB [1]；有 RTX 4090 更快。"),
+        ("Command A 可以商用嗎？", "Command A 不能商用：它的授權 CC-BY-NC-4.0 僅限非商業使用 [1]。"),
+        ("Gemma 2 的上下文多長？", "Gemma 2 支援 8K 上下文 [1]；它由 Google 推出 [1]。"),
+    ],
+)
+def test_validator_accepts_harmless_words_and_paraphrases(fake_assistant, fake, catalog, question, answer):
+    reply = fake_assistant.grounded(question)
+    prompt = build_prompt(reply, [], fake.count_tokens, 100_000, 256)
+    result = validate_answer(answer, reply, prompt, catalog)
+    assert result.ok, result.problems
+
+
+def test_validator_precision_and_recall_on_the_labelled_set(fake_assistant, capsys):
+    from assistant.llm.validate import load_labels, validator_report
+
+    rows = load_labels()
+    assert len(rows) >= 60
+    assert {r["expect"] for r in rows} == {"pass", "fail"}
+    assert sum(r["kind"] == "contradiction" for r in rows) >= 10
+    report = validator_report(fake_assistant)
+    with capsys.disabled():
+        print(f"\nvalidator: precision {report['precision']}, recall {report['recall']} on {report['labels']} labels")
+    assert report["contradictions_accepted"] == 0, report["mistakes"]
+    assert report["precision"] >= 0.95 and report["recall"] >= 0.95, report["mistakes"]
+
+
+def test_answer_key_uses_the_plan_when_there_is_one(fake_assistant, catalog):
+    from types import SimpleNamespace
+
+    from assistant.llm import answer_key
+
+    reply = fake_assistant.grounded(PHI_COMMERCIAL)
+    assert answer_key(reply, catalog)["yes_no"] == "yes"
+    reply.plan = SimpleNamespace(answer_key={"models": ["phi-4"], "yes_no": "no"})
+    assert answer_key(reply, catalog) == {"models": ["phi-4"], "yes_no": "no"}
+
+
+# ------------------------------------------------------------------ issue 10: loading never blocks
+
+
+def test_start_builds_the_prompt_inside_the_deadline(fake_assistant):
+    """`start()` used to count tokens (and so load the model) before the deadline began."""
+
+    class SlowTokenizer(FakeGenerator):
+        def count_tokens(self, messages):
+            time.sleep(3)  # a model loading on first use
+            return super().count_tokens(messages)
+
+    slow = SlowTokenizer()
+    fake_assistant._llm = LLMManager(fake_assistant.settings, fake_assistant.catalog, slow)
+    fake_assistant.settings.llm_timeout_s = 0.3
+    fake_assistant.grounded(PHI)
+    start = time.monotonic()
+    run = fake_assistant._llm.start(fake_assistant.grounded(PHI))
+    assert time.monotonic() - start < 1.0  # start() itself does not wait
+    list(run)
+    assert time.monotonic() - start < 1.5 and run.result.kind == "timeout"
+
+
+def test_grounded_answers_and_status_do_not_wait_for_a_model_load(fake_assistant, tmp_path, monkeypatch):
+    import assistant.generation as generation
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_load(path, n_ctx, n_threads, n_gpu_layers):
+        started.set()
+        release.wait(20)
+        return object()
+
+    monkeypatch.setattr(generation, "_load_llama", slow_load)
+    registry = generation._Registry()
+    generator = LlamaCppGenerator(tmp_path / "m.gguf", n_ctx=2048, registry=registry)
+    fake_assistant._llm = LLMManager(fake_assistant.settings, fake_assistant.catalog, generator)
+    loader = threading.Thread(target=generator.shared, daemon=True)  # what warm_llm does at start-up
+    loader.start()
+    try:
+        assert started.wait(10)
+        start = time.monotonic()
+        status = fake_assistant.llm_status()
+        reply = fake_assistant.ask(PHI)
+        assert time.monotonic() - start < 5
+        assert status["loading"] is True and generator.load_state() == "loading"
+        assert reply.mode == "grounded" and "14.7B" in reply.answer
+        assert any("載入中" in n for n in reply.notices) and reply.llm["outcome"] == "loading"
+    finally:
+        release.set()
+        loader.join(10)
+    assert generator.load_state() == "loaded"
