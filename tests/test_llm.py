@@ -627,3 +627,96 @@ def test_grounded_answers_and_status_do_not_wait_for_a_model_load(fake_assistant
         release.set()
         loader.join(10)
     assert generator.load_state() == "loaded"
+
+
+# ------------------------------------------------------------------ issue 11: what the user sees (CLI)
+
+
+class _Tty:
+    """A terminal stand-in: records what was written, says it is a TTY."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+    def screen(self) -> str:
+        """What stays visible: text after the last erase-below is drawn over the erased rows."""
+        from assistant.cli import ERASE_BELOW
+
+        text = "".join(self.parts)
+        return text.rsplit(ERASE_BELOW, 1)[-1] if ERASE_BELOW in text else text
+
+
+def test_chat_on_a_terminal_erases_rejected_text_and_shows_the_reason(llm_assistant, fake):
+    """Defect 8: the rejected text stayed on screen above the replacement."""
+    from assistant.cli import _stream_to_terminal, display_rows
+
+    rejected = "Qwen 系列不能商用 [1]。\n- 這是錯的說法，" + "很長的一行" * 30
+    fake.enqueue([rejected[:10], rejected[10:]])
+    out = _Tty()
+    reply = _stream_to_terminal(llm_assistant.ask_stream("Qwen 系列大多用什麼授權？"), out=out, prefix="助手 > ")
+    written = "".join(out.parts)
+    assert rejected in written  # it was streamed live ...
+    rows = display_rows("助手 > " + rejected, __import__("shutil").get_terminal_size().columns)
+    assert f"\x1b[{rows - 1}A" in written  # ... then the cursor went back over every row of it
+    screen = out.screen()
+    assert "這是錯的說法" not in screen and "很長的一行" not in screen and reply.grounded_answer in screen
+    assert "不符" in screen  # the reason is shown with the replacement
+
+
+def test_ask_to_a_pipe_prints_only_the_answer_that_stands(llm_assistant, fake, monkeypatch, capsys):
+    from assistant import cli
+
+    fake.enqueue(["Qwen 系列不能商用 [1]。"])
+    monkeypatch.setattr(cli, "_build", lambda settings: llm_assistant)
+    assert cli.main(["ask", "Qwen 系列大多用什麼授權？"]) == 0
+    out = capsys.readouterr().out
+    assert "Qwen 系列不能商用 [1]。" not in out and "Apache-2.0" in out and "不符" in out
+
+
+def test_display_rows_counts_wide_characters_twice():
+    from assistant.cli import display_rows
+
+    assert display_rows("abcd", 4) == 1 and display_rows("abcde", 4) == 2
+    assert display_rows("中文字", 4) == 2 and display_rows("a\nb", 80) == 2
+
+
+def test_ask_json_shows_what_the_llm_did(llm_assistant, fake, monkeypatch, capsys):
+    """Defect 9: `ask --json` showed neither the rejected text nor why."""
+    from assistant import cli
+
+    fake.enqueue(["Phi-4 有 70B 參數 [1]。"])
+    monkeypatch.setattr(cli, "_build", lambda settings: llm_assistant)
+    assert cli.main(["ask", PHI, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mode"] == "grounded"
+    llm = data["llm"]
+    assert llm["rejected_text"] == "Phi-4 有 70B 參數 [1]。"
+    assert llm["finish_reason"] == "stop" and llm["outcome"] == "invalid"
+    assert llm["prompt_tokens"] > 0 and any("70b" in p for p in llm["problems"])
+
+
+def test_ask_verbose_logs_the_rendered_prompt(llm_assistant, fake, monkeypatch, capsys):
+    import logging
+
+    from assistant import cli
+
+    fake.enqueue(["Phi-4 有 14.7B 參數 [1]。"])
+    monkeypatch.setattr(cli, "_build", lambda settings: llm_assistant)
+    logger = logging.getLogger("assistant.llm")
+    try:
+        assert cli.main(["ask", PHI, "--verbose", "--json"]) == 0
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    err = capsys.readouterr().err
+    assert "<system>" in err and "You are 選型助手" in err and "問題：" + PHI in err
