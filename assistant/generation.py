@@ -347,16 +347,20 @@ class TemplateTokenizer:
 
     Args:
         path: the GGUF file.
+        raw: render the plain-text prompt (a base model without a chat template).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, raw: bool = False) -> None:
         import llama_cpp  # noqa: PLC0415
 
         self.path = Path(path)
+        self.raw = raw
         self.llama = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
-        self._formatter = chat_formatter(self.llama, self.path.name)
+        self._formatter = None if raw else chat_formatter(self.llama, self.path.name)
 
     def render(self, messages: Sequence[Message]) -> tuple[str, bool]:
+        if self._formatter is None:
+            return render_raw(normalize_messages(messages)), True
         result = self._formatter(messages=normalize_messages(messages))
         return result.prompt, not result.added_special
 

@@ -720,3 +720,12 @@ def test_ask_verbose_logs_the_rendered_prompt(llm_assistant, fake, monkeypatch, 
         logger.setLevel(logging.NOTSET)
     err = capsys.readouterr().err
     assert "<system>" in err and "You are 選型助手" in err and "問題：" + PHI in err
+
+
+def test_status_reports_context_size_and_expected_wait_for_a_local_model(settings, catalog, make_gguf):
+    """The UI's status line shows the model, its context size and the expected wait."""
+    make_gguf(settings.models_dir / "chat-Q4_K_M.gguf", chat_template="{{ messages }}", context_length=2048)
+    status = LLMManager(settings, catalog).status().to_dict()
+    assert status["available"] is True and status["n_ctx"] == 2048
+    assert status["expected_wait_s"] is not None and status["expected_wait_s"] >= 0
+    assert status["loading"] is False
