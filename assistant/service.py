@@ -240,13 +240,17 @@ class Assistant:
 
     def warm_llm(self) -> bool:
         """Load the local model now (e.g. in a background thread at start-up) so the first
-        question does not pay for it. Returns whether a usable model was loaded; never raises."""
+        question does not pay for it. Returns whether a usable model was loaded; never raises.
+
+        While it loads, questions are answered grounded at once (with a notice) and
+        `llm_status()` answers immediately with `loading: True`."""
         manager = self._llm_manager()
         try:
             if not manager.status().available:
                 return False
             generator = manager.generator()
             getattr(generator, "llama", None)  # the in-process adapter loads llama.cpp on first access
+            getattr(generator, "n_ctx", None)  # an endpoint is asked for its context window
             return True
         except Exception as exc:  # start-up must survive a broken model; answers stay grounded
             log.warning("local model could not be loaded: %s", exc)
