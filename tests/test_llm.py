@@ -418,6 +418,8 @@ def test_two_concurrent_asks_on_the_real_model(base_model_assistant):
         except BaseException as exc:  # pragma: no cover - the failure being tested for
             errors.append(exc)
 
+    # Loaded first: while a load runs, a second question is answered grounded at once.
+    assert base_model_assistant.warm_llm()
     threads = [threading.Thread(target=ask, args=(q,)) for q in (PHI, "Qwen3 可以商用嗎？")]
     for t in threads:
         t.start()
@@ -425,7 +427,8 @@ def test_two_concurrent_asks_on_the_real_model(base_model_assistant):
         t.join(timeout=180)
     assert not errors and len(replies) == 2
     for reply in replies:
-        assert reply.answer and reply.validation is not None  # the model ran for both
+        # The model ran for both (a finished, cut-off or empty answer; never an error).
+        assert reply.answer and reply.llm["outcome"] in ("ok", "invalid", "incomplete", "empty"), reply.llm
         assert "llm" in reply.timings_ms
 
 
