@@ -119,16 +119,32 @@ def _load_history(path: str | None) -> list[dict[str, str]]:
     return turns
 
 
+def _verbose_logging(enabled: bool) -> None:
+    """`--verbose`: the LLM's rendered prompt and outcome go to stderr (DEBUG)."""
+    if not enabled:
+        return
+    import logging  # noqa: PLC0415
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(name)s] %(message)s"))
+    logger = logging.getLogger("assistant.llm")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     cleaned = _clean_or_exit(args.question, settings)
     if cleaned is None:
         return EXIT_USAGE
+    _verbose_logging(args.verbose)
     assistant = _build(settings)
     history = _load_history(args.history)
     if args.json:
         reply = assistant.ask(cleaned.text, history=history, use_llm=not args.no_llm)
         reply.notices[:0] = cleaned.notices
-        _print_json(reply.to_dict())
+        data = reply.to_dict()
+        data.setdefault("llm", None)
+        _print_json(data)
         return EXIT_OK
     reply = _stream_to_terminal(assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm))
     if reply is not None:
@@ -136,22 +152,71 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _stream_to_terminal(events) -> Any:
-    """Print streamed text; a `replace` event (the LLM answer failed its check) prints the
-    grounded answer after a separator. Returns the final Reply."""
+def display_rows(text: str, width: int) -> int:
+    """Terminal rows `text` takes when printed from column 0 (wide CJK counts as 2)."""
+    import unicodedata  # noqa: PLC0415
+
+    width = max(1, width)
+    rows = 0
+    for line in text.split("\n"):
+        columns = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in line)
+        rows += max(1, -(-columns // width))
+    return rows
+
+
+ERASE_BELOW = "\x1b[J"
+
+
+def _stream_to_terminal(events, out=None, prefix: str = "") -> Any:
+    """Print streamed text and return the final Reply.
+
+    When the LLM's answer is rejected (a `replace` event), it never stays on screen: on a
+    terminal the streamed text is erased (cursor up, erase below) and the grounded answer
+    is drawn in its place under the reason; when the output is not a terminal, text is
+    held back until the answer is final, so only the answer that stands is printed.
+
+    Args:
+        events: `Assistant.ask_stream` events.
+        out: the stream to write to (default: stdout).
+        prefix: what was already printed on the answer's first line (e.g. "助手 > ").
+    """
+    import shutil  # noqa: PLC0415
+
+    out = out or sys.stdout
+    live = bool(getattr(out, "isatty", lambda: False)())
+    shown = ""  # text on screen since the answer started
+    held: list[str] = []
+    replaced: str | None = None
     reply = None
     for event in events:
         if event.kind == "delta":
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+            if live:
+                out.write(event.text)
+                out.flush()
+                shown += event.text
+            else:
+                held.append(event.text)
         elif event.kind == "replace":
-            sys.stdout.write("\n\n— 本機模型的回答未通過事實檢查，改用檢索式回答 / replaced by the grounded answer —\n")
-            sys.stdout.write(event.text)
+            replaced = event.text
+            held = []
+            if live and shown:
+                rows = display_rows(prefix + shown, shutil.get_terminal_size().columns)
+                # Back to the answer's first row, then erase everything below it.
+                out.write("\r" + (f"\x1b[{rows - 1}A" if rows > 1 else "") + ERASE_BELOW + prefix)
+                out.flush()
+                shown = ""
         elif event.kind == "status" and sys.stderr.isatty():
             sys.stderr.write(f"({event.text})\n")
         elif event.kind == "final":
             reply = event.reply
-    sys.stdout.write("\n")
+    if replaced is not None:
+        reason = reply.notices[-1] if reply is not None and reply.notices else ""
+        out.write(f"（{reason}）\n" if reason else "")
+        out.write(replaced)
+    elif held:
+        out.write("".join(held))
+    out.write("\n")
+    out.flush()
     return reply
 
 
@@ -167,6 +232,7 @@ def _print_reply_footer(reply) -> None:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from .inputs import EmptyQuestion, clean_question  # noqa: PLC0415
 
+    _verbose_logging(args.verbose)
     assistant = _build(settings)
     print("選型助手：輸入問題，空白行或 Ctrl-D 結束。 Type a question; empty line or Ctrl-D quits.")
     history: list[dict[str, str]] = []
@@ -181,7 +247,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         except EmptyQuestion:
             return EXIT_OK
         sys.stdout.write("助手 > ")
-        reply = _stream_to_terminal(assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm))
+        reply = _stream_to_terminal(
+            assistant.ask_stream(cleaned.text, history=history, use_llm=not args.no_llm), prefix="助手 > "
+        )
         if reply is not None:
             _print_reply_footer(reply)
             history += [{"role": "user", "content": cleaned.text}, {"role": "assistant", "content": reply.answer}]
@@ -325,10 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-llm", action="store_true", help="grounded answer only, never the local model")
     p.add_argument("--history", help="JSON list of earlier turns ({role, content})")
+    p.add_argument("-v", "--verbose", action="store_true", help="log the LLM's rendered prompt to stderr")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive question loop with memory")
     p.add_argument("--no-llm", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="log the LLM's rendered prompt to stderr")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", help="run and score question files")

@@ -62,6 +62,7 @@ class Reply:
     grounded_answer: str = ""
     plan: Plan | None = None
     shown: list[str] = field(default_factory=list)
+    llm: dict[str, Any] | None = None  # what the local model did (outcome, finish reason, rejected text …)
 
     def recommendations_dicts(self) -> list[dict[str, Any]]:
         return [r.to_dict() for r in self.recommendations]
@@ -81,6 +82,8 @@ class Reply:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "plan": self.plan.to_dict() if self.plan is not None else None,
         }
+        if self.llm is not None:
+            data["llm"] = self.llm
         if self.validation is not None:
             data["validation"] = self.validation
         return data

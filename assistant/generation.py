@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import os
@@ -53,6 +54,14 @@ class ContextOverflow(GenerationError):
     """prompt + max_tokens would exceed n_ctx; raised before the backend is called."""
 
 
+class StreamIncomplete(GenerationError):
+    """The server's stream ended or broke before it said it was done (no `[DONE]`)."""
+
+
+class ModelLoading(GenerationError):
+    """Another request is loading the model right now; answer without it this time."""
+
+
 @dataclass(frozen=True)
 class Sampling:
     """Sampling settings; low temperature because the job is rephrasing given facts."""
@@ -73,6 +82,9 @@ class GenerationStats:
     ttft_s: float | None = None
     total_s: float = 0.0
     cancelled: bool = False
+    finish_reason: str | None = None
+    """Why generation ended: "stop" (complete), "length" (cut off by max_tokens or
+    n_ctx), or whatever else the backend reported; None when it reported nothing."""
 
 
 @runtime_checkable
@@ -89,7 +101,11 @@ class Generator(Protocol):
         stop: Sequence[str] = (),
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces. Stops at `max_tokens`, a stop sequence, or when `cancel` is set."""
+        """Yield text pieces. Stops at `max_tokens`, a stop sequence, or when `cancel` is set.
+
+        The generator's return value (`StopIteration.value`) is its `GenerationStats`,
+        whose `finish_reason` says whether the answer is complete ("stop").
+        """
         ...
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
@@ -158,29 +174,93 @@ class _SharedLlama:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+@dataclass
+class _Load:
+    """A load in progress: waiters block on `done`; `error` is what it raised."""
+
+    started: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
 class _Registry:
-    """One loaded `Llama` per process: loading another model releases the previous one."""
+    """One loaded `Llama` per process: loading another model releases the previous one.
+
+    The registry's lock is held only for bookkeeping, never while a model loads, so
+    `state()` answers at once during a load and a caller can choose not to wait
+    (`get(..., wait=False)` raises `ModelLoading`).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()  # one load at a time
         self._current: _SharedLlama | None = None
+        self._loads: dict[tuple[Any, ...], _Load] = {}
 
-    def get(self, path: Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int) -> _SharedLlama:
-        key = (str(path), n_ctx, n_threads, n_gpu_layers)
+    @staticmethod
+    def key(path: Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int) -> tuple[Any, ...]:
+        return (str(path), n_ctx, n_threads, n_gpu_layers)
+
+    def state(self, key: tuple[Any, ...]) -> str:
+        """"loaded", "loading" or "unloaded"; never waits."""
         with self._lock:
             if self._current is not None and self._current.key == key:
-                return self._current
-            if self._current is not None:
-                with self._current.lock:  # wait for a running generation before dropping it
-                    self._current = None
-            self._current = _SharedLlama(_load_llama(path, n_ctx, n_threads, n_gpu_layers), key)
-            return self._current
+                return "loaded"
+            return "loading" if key in self._loads else "unloaded"
+
+    def loading_since(self, key: tuple[Any, ...]) -> float | None:
+        """`time.monotonic()` when the load of `key` in progress started (None: none)."""
+        with self._lock:
+            load = self._loads.get(key)
+            return load.started if load is not None else None
+
+    def get(
+        self, path: Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int, wait: bool = True
+    ) -> _SharedLlama:
+        key = self.key(path, n_ctx, n_threads, n_gpu_layers)
+        while True:
+            with self._lock:
+                if self._current is not None and self._current.key == key:
+                    return self._current
+                running = self._loads.get(key)
+                if running is None:
+                    mine = self._loads[key] = _Load()
+            if running is not None:
+                if not wait:
+                    raise ModelLoading("本機模型仍在載入中。", "The local model is still loading.")
+                running.done.wait()
+                if running.error is not None:
+                    raise running.error
+                continue
+            try:
+                with self._load_lock:
+                    with self._lock:
+                        previous = self._current
+                    if previous is not None:
+                        with previous.lock:  # wait for a running generation before dropping it
+                            with self._lock:
+                                self._current = None
+                        del previous
+                    shared = _SharedLlama(_load_llama(path, n_ctx, n_threads, n_gpu_layers), key)
+                    with self._lock:
+                        self._current = shared
+                    return shared
+            except BaseException as exc:
+                mine.error = exc
+                raise
+            finally:
+                with self._lock:
+                    self._loads.pop(key, None)
+                mine.done.set()
 
     def release(self) -> None:
         with self._lock:
-            if self._current is not None:
-                with self._current.lock:
-                    self._current = None
+            current = self._current
+        if current is not None:
+            with current.lock:
+                with self._lock:
+                    if self._current is current:
+                        self._current = None
 
 
 LLAMA_REGISTRY = _Registry()
@@ -200,7 +280,7 @@ def default_threads() -> int:
 
 
 def _load_llama(path: Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int) -> Any:
-    from .models import ModelFileError, read_gguf_info  # noqa: PLC0415
+    from .gguf import ModelFileError, read_gguf_info  # noqa: PLC0415
 
     try:
         read_gguf_info(path)  # magic bytes and size first: never hand llama.cpp a broken file
@@ -231,6 +311,65 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None, n_gpu_layers: int
             f"llama.cpp 無法載入模型 {path}（{size} bytes）：{exc}",
             f"llama.cpp could not load {path} ({size} bytes): {exc}",
         ) from exc
+
+
+def chat_formatter(llama: Any, name: str) -> Any:
+    """The model's own chat template as llama-cpp-python's formatter.
+
+    Raises:
+        BackendUnavailable: the model has no chat template (a base model).
+    """
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # noqa: PLC0415
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise BackendUnavailable(
+            f"{name} 沒有對話模板（基礎模型），不能用來回答。",
+            f"{name} has no chat template (a base model); it cannot write answers.",
+        )
+
+    def token_text(token_id: int) -> str:
+        return llama._model.token_get_text(token_id) if token_id != -1 else ""
+
+    # llama-cpp-python renders templates in a sandboxed, immutable Jinja environment
+    # (the fix for CVE-2024-34359); we never render a template any other way.
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=token_text(llama.token_eos()),
+        bos_token=token_text(llama.token_bos()),
+    )
+
+
+class TemplateTokenizer:
+    """A GGUF's tokenizer and chat template without its weights (llama.cpp `vocab_only`):
+    exact prompt token counts for a model in a fraction of a second, e.g. to size prompts
+    for `bench` or to count for a remote server that serves the same model.
+
+    Args:
+        path: the GGUF file.
+        raw: render the plain-text prompt (a base model without a chat template).
+    """
+
+    def __init__(self, path: Path, raw: bool = False) -> None:
+        import llama_cpp  # noqa: PLC0415
+
+        self.path = Path(path)
+        self.raw = raw
+        self.llama = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        self._formatter = None if raw else chat_formatter(self.llama, self.path.name)
+
+    def render(self, messages: Sequence[Message]) -> tuple[str, bool]:
+        if self._formatter is None:
+            return render_raw(normalize_messages(messages)), True
+        result = self._formatter(messages=normalize_messages(messages))
+        return result.prompt, not result.added_special
+
+    def tokenize(self, messages: Sequence[Message]) -> list[int]:
+        prompt, add_bos = self.render(messages)
+        return list(self.llama.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.tokenize(messages))
 
 
 class LlamaCppGenerator:
@@ -271,8 +410,20 @@ class LlamaCppGenerator:
         self._merge_system = False
 
     # -------------------------------------------------------------- loading
-    def shared(self) -> _SharedLlama:
-        return self._registry.get(self.path, self.n_ctx, self.n_threads, self.n_gpu_layers)
+    def shared(self, wait: bool = True) -> _SharedLlama:
+        """The loaded model (loads it, or waits for a load in progress; with `wait=False`
+        a load in progress raises `ModelLoading` instead)."""
+        return self._registry.get(self.path, self.n_ctx, self.n_threads, self.n_gpu_layers, wait)
+
+    def _key(self) -> tuple[Any, ...]:
+        return self._registry.key(self.path, self.n_ctx, self.n_threads, self.n_gpu_layers)
+
+    def load_state(self) -> str:
+        """"loaded", "loading" (by any thread) or "unloaded"; never waits."""
+        return self._registry.state(self._key())
+
+    def loading_since(self) -> float | None:
+        return self._registry.loading_since(self._key())
 
     @property
     def llama(self) -> Any:
@@ -281,26 +432,7 @@ class LlamaCppGenerator:
 
     def _chat_formatter(self) -> Any:
         if self._formatter is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # noqa: PLC0415
-
-            llama = self.llama
-            template = llama.metadata.get("tokenizer.chat_template")
-            if not template:
-                raise BackendUnavailable(
-                    f"{self.path.name} 沒有對話模板（基礎模型），不能用來回答。",
-                    f"{self.path.name} has no chat template (a base model); it cannot write answers.",
-                )
-
-            def token_text(token_id: int) -> str:
-                return llama._model.token_get_text(token_id) if token_id != -1 else ""
-
-            # llama-cpp-python renders templates in a sandboxed, immutable Jinja environment
-            # (the fix for CVE-2024-34359); we never render a template any other way.
-            self._formatter = Jinja2ChatFormatter(
-                template=template,
-                eos_token=token_text(llama.token_eos()),
-                bos_token=token_text(llama.token_bos()),
-            )
+            self._formatter = chat_formatter(self.llama, self.path.name)
         return self._formatter
 
     # -------------------------------------------------------------- prompt
@@ -361,7 +493,7 @@ class LlamaCppGenerator:
         with shared.lock:  # one generation at a time on the shared Llama
             if cancel is not None and cancel.is_set():
                 stats.cancelled = True
-                return
+                return stats
             start = time.perf_counter()
             chunks = shared.llama.create_completion(
                 tokens,
@@ -375,7 +507,10 @@ class LlamaCppGenerator:
                     if stats.ttft_s is None:
                         stats.ttft_s = time.perf_counter() - start
                     stats.completion_tokens += 1
-                    text = chunk["choices"][0].get("text") or ""
+                    choice = chunk["choices"][0]
+                    text = choice.get("text") or ""
+                    if choice.get("finish_reason"):
+                        stats.finish_reason = choice["finish_reason"]
                     if text:
                         yield text
                     if cancel is not None and cancel.is_set():
@@ -384,6 +519,7 @@ class LlamaCppGenerator:
             finally:
                 chunks.close()  # stops llama.cpp at once when the consumer goes away
                 stats.total_s = time.perf_counter() - start
+        return stats
 
 
 # ------------------------------------------------------------------ OpenAI-compatible HTTP
@@ -401,22 +537,39 @@ def _is_loopback_host(host: str | None) -> bool:
 
 
 def _estimate_tokens(text: str) -> int:
-    """A deliberately high estimate when no tokenizer is at hand: one token per CJK
-    character, one per three other characters."""
+    """A deliberately high estimate when no tokenizer is at hand: two tokens per CJK
+    character (English-centric byte-level tokenizers such as SmolLM2's take 1.5-3), one
+    per three other characters."""
     cjk = sum(1 for ch in text if ord(ch) >= 0x2E80)
-    return cjk + (len(text) - cjk + 2) // 3
+    return 2 * cjk + (len(text) - cjk + 2) // 3
+
+
+UNKNOWN_SERVER_N_CTX = 2048
+"""The context window assumed for a server that does not report its own and when
+`ASSISTANT_N_CTX` was not set explicitly: the default of `llama_cpp.server` and Ollama."""
+MESSAGE_OVERHEAD_TOKENS = 6
+"""Role markers a chat template adds per message (ChatML: <|im_start|>role\\n … <|im_end|>\\n)."""
 
 
 class OpenAICompatibleGenerator:
     """Streams from an OpenAI-compatible server: `/v1/chat/completions`, or
     `/v1/completions` with `raw=True` (base models without a chat template).
 
+    The context window is read from the server when it reports one (llama.cpp's `/props`,
+    `meta.n_ctx`/`max_model_len` in `/v1/models`); otherwise `n_ctx` is used when it was
+    set explicitly, else `UNKNOWN_SERVER_N_CTX`. Tokens are counted with the server's own
+    tokenizer where it offers one (`/extras/tokenize` on llama_cpp.server, `/tokenize`
+    on llama.cpp's server), else with a deliberately high estimate.
+
     Args:
         base_url: e.g. ``http://127.0.0.1:8080`` or ``http://127.0.0.1:8080/v1``.
         api_key: sent as a bearer token when given.
         model: the served model's name; default: the first one `/v1/models` lists.
         timeout_s: connect/read timeout for each network operation.
-        n_ctx: the server's context window, for the prompt budget.
+        n_ctx: the configured context window.
+        raw: plain-text prompts through `/v1/completions`.
+        sampling: temperature and friends.
+        n_ctx_explicit: whether `n_ctx` was set by the user (else it is only an upper bound).
     """
 
     def __init__(
@@ -428,6 +581,7 @@ class OpenAICompatibleGenerator:
         n_ctx: int = 4096,
         raw: bool = False,
         sampling: Sampling | None = None,
+        n_ctx_explicit: bool = True,
     ) -> None:
         parsed = urllib.parse.urlsplit(base_url.strip())
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -436,21 +590,29 @@ class OpenAICompatibleGenerator:
         if not path.endswith("/v1"):
             path += "/v1"
         self.base_url = urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, path, "", ""))
+        self.root_url = urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, path[: -len("/v1")], "", ""))
         self.api_key = api_key
         self.model = model
         self.timeout_s = timeout_s
-        self.n_ctx = n_ctx
+        self.configured_n_ctx = n_ctx
+        self.n_ctx_explicit = n_ctx_explicit
         self.raw = raw
         self.sampling = sampling or Sampling()
         self.name = model or parsed.netloc
         self.last = GenerationStats()
+        self._server_n_ctx: int | None = None
+        self._probed = False
+        self._tokenizer: str | None = None  # the tokenize route that works, "" for none
+        self._probe_lock = threading.Lock()
         # Loopback endpoints never go through an HTTP proxy from the environment.
         handlers: list[Any] = [urllib.request.ProxyHandler({})] if _is_loopback_host(parsed.hostname) else []
         self._opener = urllib.request.build_opener(*handlers)
 
     # -------------------------------------------------------------- plumbing
-    def _request(self, path: str, body: dict[str, Any] | None, timeout: float) -> Any:
-        headers = {"Accept": "application/json" if body is None else "text/event-stream"}
+    def _request(
+        self, path: str, body: dict[str, Any] | None, timeout: float, root: bool = False, stream: bool = True
+    ) -> Any:
+        headers = {"Accept": "text/event-stream" if body is not None and stream else "application/json"}
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -458,7 +620,10 @@ class OpenAICompatibleGenerator:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         request = urllib.request.Request(
-            self.base_url + path, data=data, headers=headers, method="POST" if body else "GET"
+            (self.root_url if root else self.base_url) + path,
+            data=data,
+            headers=headers,
+            method="POST" if body is not None else "GET",
         )
         try:
             return self._opener.open(request, timeout=timeout)
@@ -474,8 +639,17 @@ class OpenAICompatibleGenerator:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):
                 raise self._timeout() from None
             raise self._down(exc.reason) from None
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise self._down(exc) from None
+
+    def _json(self, path: str, body: dict[str, Any] | None = None, timeout: float | None = None, root: bool = False) -> Any:
+        with self._request(path, body, timeout or self.timeout_s, root=root, stream=False) as response:
+            try:
+                return json.loads(response.read().decode("utf-8"))
+            except ValueError:
+                raise BackendUnavailable(
+                    f"{self.base_url}{path} 回傳的不是 JSON。", f"{self.base_url}{path} did not return JSON."
+                ) from None
 
     def _down(self, reason: object) -> BackendUnavailable:
         return BackendUnavailable(
@@ -491,20 +665,67 @@ class OpenAICompatibleGenerator:
         )
 
     def list_models(self, timeout: float | None = None) -> list[str]:
-        """Model ids the server serves (also a liveness probe).
+        """Model ids the server serves (also a liveness probe); notes a reported n_ctx.
 
         Raises:
             BackendUnavailable / GenerationTimeout: down, refusing, or too slow.
         """
-        with self._request("/models", None, timeout or self.timeout_s) as response:
-            try:
-                payload = json.loads(response.read().decode("utf-8"))
-            except ValueError:
+        try:
+            payload = self._json("/models", timeout=timeout or self.timeout_s)
+        except BackendUnavailable as exc:
+            if "JSON" in exc.message_en:
                 raise BackendUnavailable(
                     f"{self.base_url}/models 回傳的不是 JSON；這不像 OpenAI 相容的服務。",
                     f"{self.base_url}/models did not return JSON; this does not look like an OpenAI-compatible server.",
                 ) from None
-        return [str(m.get("id")) for m in payload.get("data", []) if isinstance(m, dict) and m.get("id")]
+            raise
+        models = [m for m in payload.get("data", []) if isinstance(m, dict) and m.get("id")] if isinstance(
+            payload, dict
+        ) else []
+        for entry in models:
+            if self.model and entry.get("id") != self.model:
+                continue
+            meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+            for value in (meta.get("n_ctx"), entry.get("max_model_len"), entry.get("context_length")):
+                if isinstance(value, int) and value > 0:
+                    self._server_n_ctx = value
+                    break
+            break
+        return [str(m.get("id")) for m in models]
+
+    def _probe(self) -> None:
+        """Ask the server once for its context window and a tokenizer route."""
+        with self._probe_lock:
+            if self._probed:
+                return
+            self._probed = True
+            timeout = min(3.0, self.timeout_s)
+            try:
+                props = self._json("/props", timeout=timeout, root=True)
+                settings = props.get("default_generation_settings", {}) if isinstance(props, dict) else {}
+                value = settings.get("n_ctx") if isinstance(settings, dict) else None
+                value = value or (props.get("n_ctx") if isinstance(props, dict) else None)
+                if isinstance(value, int) and value > 0:
+                    self._server_n_ctx = value
+            except GenerationError:
+                pass
+            if self._server_n_ctx is None:
+                try:
+                    self.list_models(timeout)
+                except GenerationError:
+                    pass
+
+    def known_n_ctx(self) -> int:
+        """The context window as known now, without a request."""
+        if self._server_n_ctx:
+            return self._server_n_ctx
+        return self.configured_n_ctx if self.n_ctx_explicit else min(self.configured_n_ctx, UNKNOWN_SERVER_N_CTX)
+
+    @property
+    def n_ctx(self) -> int:
+        """The server's context window when it reports it, else the conservative budget."""
+        self._probe()
+        return self.known_n_ctx()
 
     def _model_name(self) -> str:
         if not self.model:
@@ -518,13 +739,40 @@ class OpenAICompatibleGenerator:
             self.name = self.model
         return self.model
 
+    def _server_tokens(self, text: str) -> int | None:
+        """Token count from the server's tokenizer, or None when it offers none."""
+        routes = [self._tokenizer] if self._tokenizer else ["/extras/tokenize", "/tokenize"]
+        if self._tokenizer == "":
+            return None
+        for route in routes:
+            try:
+                if route == "/extras/tokenize":
+                    payload = self._json(route, {"input": text, "model": self.model}, min(5.0, self.timeout_s), root=True)
+                else:
+                    payload = self._json(route, {"content": text}, min(5.0, self.timeout_s), root=True)
+            except GenerationError:
+                continue
+            tokens = payload.get("tokens") if isinstance(payload, dict) else None
+            if isinstance(tokens, list):
+                self._tokenizer = route
+                return len(tokens)
+        self._tokenizer = ""
+        return None
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
         if self.raw:
-            return _estimate_tokens(render_raw(messages)) + 4
-        return sum(_estimate_tokens(m["content"]) + 6 for m in messages) + 4
+            text = render_raw(normalize_messages(messages))
+            counted = self._server_tokens(text)
+            return (counted if counted is not None else _estimate_tokens(text)) + 4
+        contents = [m["content"] for m in normalize_messages(messages)]
+        counted = self._server_tokens("\n".join(contents))
+        if counted is None:
+            counted = sum(_estimate_tokens(c) for c in contents)
+        return counted + MESSAGE_OVERHEAD_TOKENS * len(contents) + 4
 
     def count_text(self, text: str) -> int:
-        return _estimate_tokens(text)
+        counted = self._server_tokens(text)
+        return counted if counted is not None else _estimate_tokens(text)
 
     # -------------------------------------------------------------- generation
     def stream(
@@ -555,29 +803,37 @@ class OpenAICompatibleGenerator:
             if stop:
                 body["stop"] = list(stop)[:4]
             path = "/chat/completions"
-        stats = GenerationStats(prompt_tokens=self.count_tokens(messages))
+        stats = GenerationStats()
         self.last = stats
         start = time.perf_counter()
         response = self._request(path, body, self.timeout_s)
         try:
-            for piece in self._events(response):
+            for piece in self._events(response, stats):
                 if stats.ttft_s is None:
                     stats.ttft_s = time.perf_counter() - start
                 stats.completion_tokens += 1
                 yield piece
                 if cancel is not None and cancel.is_set():
                     stats.cancelled = True
-                    break
+                    return stats
         except TimeoutError:
             raise self._timeout() from None
-        except OSError as exc:
-            raise self._down(exc) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise StreamIncomplete(
+                f"模型服務 {self.base_url} 的連線在回答中途中斷（{exc}），回答不完整。",
+                f"The connection to {self.base_url} broke off mid-answer ({exc}); the answer is incomplete.",
+            ) from None
         finally:
             response.close()  # closing the connection is how a client cancels
             stats.total_s = time.perf_counter() - start
+        return stats
 
-    def _events(self, response: Any) -> Iterator[str]:
-        """Text pieces from an SSE stream (``data: {...}`` lines, ``data: [DONE]``)."""
+    def _events(self, response: Any, stats: GenerationStats) -> Iterator[str]:
+        """Text pieces from an SSE stream (``data: {...}`` lines, ``data: [DONE]``).
+
+        Records the finish reason in `stats`. A stream that ends without ``[DONE]``
+        raises `StreamIncomplete`: the server died or the connection dropped.
+        """
         for raw_line in response:
             line = raw_line.decode("utf-8", "replace").strip()
             if not line.startswith("data:"):
@@ -596,12 +852,22 @@ class OpenAICompatibleGenerator:
                     f"模型服務回報錯誤：{text}", f"The endpoint reported an error: {text}"
                 )
             for choice in event.get("choices") or []:
+                if choice.get("finish_reason"):
+                    stats.finish_reason = str(choice["finish_reason"])
                 delta = choice.get("delta") or {}
                 piece = delta.get("content") if isinstance(delta, dict) else None
                 if piece is None:
                     piece = choice.get("text")
                 if piece:
                     yield piece
+            usage = event.get("usage") if isinstance(event, dict) else None
+            if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
+                stats.prompt_tokens = usage["prompt_tokens"]
+        raise StreamIncomplete(
+            f"模型服務 {self.base_url} 的串流沒有正常結束（缺少 [DONE]，伺服器可能出錯或中斷），回答不完整。",
+            f"The stream from {self.base_url} ended without [DONE] (a server error or a dropped connection); "
+            "the answer is incomplete.",
+        )
 
 
 # ------------------------------------------------------------------ fake
@@ -622,7 +888,9 @@ class FakeGenerator:
     """A scripted generator for unit tests (like simonw/llm's `MockModel`).
 
     `enqueue(["Hello", " world"])` scripts the pieces of the next call; an exception
-    instance is raised instead. With nothing queued, the call yields ``default``.
+    instance is raised instead; `finish_reason` is what the call reports at the end
+    ("length" for an answer cut off by max_tokens). With nothing queued, the call yields
+    ``default`` and finishes with "stop".
     `history` records every call (messages, max_tokens, output, whether cancelled).
     Tokens are counted as one per character, so budgets are easy to reason about.
     """
@@ -636,11 +904,11 @@ class FakeGenerator:
         self.default = default
         self.history: list[FakeCall] = []
         self.last = GenerationStats()
-        self._queue: deque[list[str] | BaseException] = deque()
+        self._queue: deque[tuple[list[str] | BaseException, str]] = deque()
         self._lock = threading.Lock()
 
-    def enqueue(self, pieces: str | list[str] | BaseException) -> None:
-        self._queue.append([pieces] if isinstance(pieces, str) else pieces)
+    def enqueue(self, pieces: str | list[str] | BaseException, finish_reason: str = "stop") -> None:
+        self._queue.append(([pieces] if isinstance(pieces, str) else pieces, finish_reason))
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return sum(len(m["content"]) + 4 for m in messages)
@@ -663,7 +931,7 @@ class FakeGenerator:
                 "提示超過上下文。", f"prompt {prompt_tokens} + {max_tokens} > n_ctx {self.n_ctx}"
             )
         with self._lock:
-            script = self._queue.popleft() if self._queue else [self.default]
+            script, finish_reason = self._queue.popleft() if self._queue else ([self.default], "stop")
         if isinstance(script, BaseException):
             raise script
         stats = GenerationStats(prompt_tokens=prompt_tokens)
@@ -673,7 +941,7 @@ class FakeGenerator:
         try:
             for piece in script:
                 if cancel is not None and cancel.is_set():
-                    return
+                    return stats
                 if self.delay_s:
                     time.sleep(self.delay_s)
                 if stats.ttft_s is None:
@@ -682,7 +950,9 @@ class FakeGenerator:
                 stats.completion_tokens += 1
                 yield piece
             finished = True
+            stats.finish_reason = finish_reason
         finally:
             # Stopped by `cancel` or closed early by the consumer: both are a cancellation.
             call.cancelled = stats.cancelled = not finished
             stats.total_s = time.perf_counter() - start
+        return stats

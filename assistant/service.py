@@ -187,19 +187,23 @@ class Assistant:
         grounded_text = reply.answer
         reply.grounded_answer = grounded_text
         if use_llm and (llm := self._llm_manager()).eligible(reply):  # --no-llm never loads the LLM layer
-            from .generation import GenerationError  # noqa: PLC0415
+            from .generation import GenerationError, ModelLoading  # noqa: PLC0415
 
-            status = llm.status()
+            status = llm.status()  # never loads, never waits for a load
             run = None
             if not status.available:
                 reply.notices.append(status.reason(reply.language))
+                _set_llm_info(reply, {"outcome": "unavailable", "notice_en": status.reason_en})
             else:
                 try:
                     run = llm.start(reply, [t for t in (history or []) if isinstance(t, dict)][-12:])
                 except GenerationError as exc:
                     note = exc.message_en if reply.language == "en" else exc.message_zh
-                    reply.notices.append(note + (" Showing the retrieval-based answer." if reply.language == "en" else " 改用檢索式回答。"))
-                    reply.validation = {"ok": False, "problems": [exc.message_en]}
+                    if not isinstance(exc, ModelLoading):
+                        note += " Showing the retrieval-based answer." if reply.language == "en" else " 改用檢索式回答。"
+                    reply.notices.append(note)
+                    outcome = "loading" if isinstance(exc, ModelLoading) else "error"
+                    _set_llm_info(reply, {"outcome": outcome, "notice_en": exc.message_en})
             if run is not None:
                 yield Event("status", "正在用本機模型撰寫回答…" if reply.language != "en" else "Writing the answer with the local model…")
                 streamed = False
@@ -211,7 +215,10 @@ class Assistant:
                     run.close()  # the client went away or we are done: stop generating
                 result = run.result
                 assert result is not None
+                # Only a finished answer is validated; errors, timeouts and cut-off
+                # answers carry a notice that says what happened, not "problems".
                 reply.validation = result.validation.to_dict() if result.validation else None
+                _set_llm_info(reply, result.to_dict())
                 reply.timings_ms["llm"] = float(result.stats.get("total_ms") or 0.0)
                 if result.stats.get("ttft_ms") is not None:
                     reply.timings_ms["llm_ttft"] = float(result.stats["ttft_ms"])
@@ -244,13 +251,17 @@ class Assistant:
 
     def warm_llm(self) -> bool:
         """Load the local model now (e.g. in a background thread at start-up) so the first
-        question does not pay for it. Returns whether a usable model was loaded; never raises."""
+        question does not pay for it. Returns whether a usable model was loaded; never raises.
+
+        While it loads, questions are answered grounded at once (with a notice) and
+        `llm_status()` answers immediately with `loading: True`."""
         manager = self._llm_manager()
         try:
             if not manager.status().available:
                 return False
             generator = manager.generator()
             getattr(generator, "llama", None)  # the in-process adapter loads llama.cpp on first access
+            getattr(generator, "n_ctx", None)  # an endpoint is asked for its context window
             return True
         except Exception as exc:  # start-up must survive a broken model; answers stay grounded
             log.warning("local model could not be loaded: %s", exc)
@@ -258,12 +269,22 @@ class Assistant:
 
     def llm_status(self) -> dict[str, Any]:
         """Whether LLM answers are available: {available, model, path, chat_template,
-        reason_zh, reason_en, backend}. Never loads the model."""
+        reason_zh, reason_en, backend, n_ctx, expected_wait_s, loading}.
+
+        `n_ctx` is the context window answers are budgeted against; `expected_wait_s` an
+        estimate in seconds of one answer now (including the rest of a load in progress);
+        both None when unknown. Never loads the model and never waits for a load."""
         return self._llm_manager().status().to_dict()
 
     def list_models(self) -> list[dict[str, Any]]:
         """The GGUF models the assistant can see, the active one marked (`models list --json`)."""
         return self._llm_manager().list_models()
+
+
+def _set_llm_info(reply: Reply, info: dict[str, Any]) -> None:
+    """What the LLM did for this reply (`ask --json` shows it under "llm"): outcome,
+    finish reason, prompt tokens, rejected text, validation problems."""
+    reply.llm = info
 
 
 def build_assistant(

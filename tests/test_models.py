@@ -258,3 +258,58 @@ def test_models_cli_in_a_subprocess(settings):
         [sys.executable, "-m", "assistant", "models", "pull", "org/repo", "x.gguf"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert pulled.returncode == 1 and "Traceback" not in pulled.stderr and "無法下載" in pulled.stderr
+
+
+# ------------------------------------------------------------------ the GGUF metadata cache (issue 10)
+
+
+def test_gguf_reader_lives_in_its_own_module():
+    from assistant import gguf
+
+    assert models.read_gguf_info is gguf.read_gguf_info and models.GGUFInfo is gguf.GGUFInfo
+    assert not hasattr(models, "_parse") and not hasattr(models, "_Stream")
+
+
+def test_gguf_metadata_is_cached_on_disk_by_path_size_and_mtime(tmp_path, make_gguf, monkeypatch):
+    from assistant import gguf
+
+    path = make_gguf(tmp_path / "m" / "cached-Q4_K_M.gguf", name="Cached", chat_template=CHAT_TEMPLATE)
+    cache = gguf.GGUFCache(tmp_path / "data" / "gguf-metadata.json")
+    first = gguf.read_gguf_info(path, cache)
+    assert cache.path.exists()
+    # A new process: nothing in memory, so the info must come from the JSON file, not a parse.
+    monkeypatch.setattr(gguf, "_MEMO", {})
+    monkeypatch.setattr(gguf, "_parse", lambda *a: pytest.fail("parsed again despite the cache"))
+    again = gguf.read_gguf_info(path, cache)
+    assert again == first and again.has_chat_template and again.name == "Cached"
+    # A changed file (size and mtime differ) is parsed again.
+    monkeypatch.undo()
+    make_gguf(path, name="Changed", tensor_elements=128)
+    os.utime(path, ns=(1, 1))
+    assert gguf.read_gguf_info(path, cache).name == "Changed"
+
+
+def test_a_corrupt_gguf_cache_is_ignored(tmp_path, make_gguf):
+    from assistant import gguf
+
+    path = make_gguf(tmp_path / "ok.gguf", name="Fine")
+    cache_file = tmp_path / "gguf-metadata.json"
+    cache_file.write_text("{not json", encoding="utf-8")
+    gguf._MEMO.clear()
+    assert gguf.read_gguf_info(path, gguf.GGUFCache(cache_file)).name == "Fine"
+    assert json.loads(cache_file.read_text(encoding="utf-8"))["version"] == gguf.CACHE_VERSION
+
+
+def test_models_list_in_a_new_process_reads_the_bundled_header_once(tmp_path):
+    """The cold path: the bundled GGUF's header (262k-token vocabulary) is parsed once per
+    data dir, not once per process."""
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    code = (
+        "import time; from assistant import gguf, models; from assistant.config import Settings;"
+        "s = Settings.from_env(); t = time.perf_counter(); models.bundled_info(models.gguf_cache(s));"
+        "print(round(time.perf_counter() - t, 3))"
+    )
+    cold = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    warm = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    assert (tmp_path / "data" / "gguf-metadata.json").exists()
+    assert warm < 0.1 and warm < cold / 3, (cold, warm)

@@ -1,0 +1,723 @@
+"""Running LLM answers: status, the model, one run with a deadline, and how it ended.
+
+- **Status never waits.** `LLMManager.status()` never loads a model and never waits for a
+  load in progress; it reports the model, its context window and the expected wait.
+- **Loading never blocks a grounded answer.** `LLMManager.start()` only creates the run.
+  The prompt is built (which loads the model and counts its tokens) inside the run's
+  worker thread, under the run's deadline. While another request is loading the model,
+  `start()` raises `ModelLoading` at once and the caller answers grounded.
+- **Execution.** Streaming in a worker thread, with one overall deadline (timeout ->
+  grounded answer) and cancellation when the consumer goes away. Requests to the one
+  in-process `Llama` queue on its lock.
+- **Completeness.** Only a `stop` finish counts. A `length` finish, a stream without
+  `[DONE]`, a dropped connection or a timeout ends as the grounded answer, with a notice
+  that says which (never as a fact mismatch).
+- **Validation** (`validate.py`) of complete answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..chinese import StreamConverter
+from ..config import Settings
+from ..generation import (
+    BackendUnavailable,
+    GenerationError,
+    GenerationStats,
+    GenerationTimeout,
+    Generator,
+    LlamaCppGenerator,
+    ModelLoading,
+    OpenAICompatibleGenerator,
+    StreamIncomplete,
+)
+from ..knowledge import Catalog
+from .prompt import Prompt, PromptTooLong, build_prompt
+from .validate import Validation, validate_answer
+
+if TYPE_CHECKING:
+    from ..compose import Reply
+    from ..models import ModelEntry
+
+log = logging.getLogger("assistant.llm")
+
+LLM_ROUTES = frozenset({"fact", "compare", "recommend", "fit", "why_not", "rank", "list", "lookup", "false_premise"})
+"""Plan intents an LLM may rephrase. Scope, unknown-model and closed-model answers stay
+exactly as composed: there is nothing to phrase, and a model must not fill the gap."""
+
+NOTICE_BASE_MODEL_ZH = (
+    "目前的本機模型是未經指令微調的基礎模型，改用檢索式回答；可用 `models pull` 下載建議模型"
+)
+NOTICE_BASE_MODEL_EN = (
+    "The local model is a base model without instruction tuning, so the answer is retrieval-based; "
+    "download a suggested model with `models pull`"
+)
+
+# Speed assumptions for the expected wait before anything was measured: token generation
+# is memory-bound (about 16 GB/s on a 4-core laptop: a 3B Q4 of 2 GB gives 8 tok/s) and
+# prompt processing is about 7.5x faster (60 tok/s for the same model); reading the file
+# at load time goes at about 1 GB/s.
+LAPTOP_BANDWIDTH_BYTES_S = 16e9
+PROMPT_SPEEDUP = 7.5
+LOAD_BYTES_S = 1e9
+TYPICAL_PROMPT_TOKENS = 700
+TYPICAL_ANSWER_TOKENS = 160
+
+
+# ------------------------------------------------------------------ status
+
+
+@dataclass
+class LLMStatus:
+    """Whether LLM answers are possible right now, and why not.
+
+    `n_ctx`: the context window answers are budgeted against (None: unknown yet).
+    `expected_wait_s`: an estimate of how long an answer takes now, including the rest of
+    a model load in progress (None: nothing to base it on). `loading`: a load is running.
+    """
+
+    available: bool
+    model: str | None
+    path: str | None
+    chat_template: bool
+    reason_zh: str
+    reason_en: str
+    backend: str | None = None
+    n_ctx: int | None = None
+    expected_wait_s: float | None = None
+    loading: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "available": self.available,
+            "model": self.model,
+            "path": self.path,
+            "chat_template": self.chat_template,
+            "reason_zh": self.reason_zh,
+            "reason_en": self.reason_en,
+            "backend": self.backend,
+            "n_ctx": self.n_ctx,
+            "expected_wait_s": self.expected_wait_s,
+            "loading": self.loading,
+        }
+
+    def reason(self, language: str) -> str:
+        return self.reason_en if language == "en" else self.reason_zh
+
+
+# ------------------------------------------------------------------ one run
+
+
+@dataclass
+class LLMResult:
+    """How an LLM answer ended.
+
+    `kind`: ok, invalid (failed validation), incomplete (cut off: `length` finish or
+    another non-stop finish), empty, timeout, error (server error, dropped stream, load
+    failure), cancelled. Only `invalid` carries validation problems.
+    """
+
+    kind: str
+    text: str = ""
+    validation: Validation | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "ok"
+
+    def notice(self, language: str) -> str:
+        return self.reason_en if language == "en" else self.reason_zh
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `ask --json` shows under "llm"."""
+        return {
+            "outcome": self.kind,
+            "finish_reason": self.stats.get("finish_reason"),
+            "prompt_tokens": self.stats.get("prompt_tokens"),
+            "completion_tokens": self.stats.get("completion_tokens"),
+            "max_tokens": self.stats.get("max_tokens"),
+            "n_ctx": self.stats.get("n_ctx"),
+            "trimmed": self.stats.get("trimmed"),
+            "ttft_ms": self.stats.get("ttft_ms"),
+            "total_ms": self.stats.get("total_ms"),
+            "rejected_text": None if self.ok else (self.text or None),
+            "problems": list(self.validation.problems) if self.validation else [],
+            "notice_en": self.reason_en or None,
+        }
+
+
+class LLMRun:
+    """One answer being generated. Iterate for converted text; then read `result`.
+
+    The worker thread builds the prompt (`prepare`, which may load the model and count
+    tokens) and runs the stream up to its first piece, while the iterator waits with the
+    overall deadline: a model load, waiting for the model's lock (another request is
+    generating) or a long prompt evaluation all still time out. The worker then hands the
+    suspended stream over and the consumer pulls the remaining tokens itself: no thread
+    hand-off per token (on a small CPU that hand-off cost a few percent of generation
+    speed), the deadline is checked between tokens. If the consumer stops early (the
+    client went away) or the deadline passes, the stream is closed at once, which stops
+    the backend and releases the model's lock.
+
+    Args:
+        generator: the backend.
+        prompt: the prompt, or None when `prepare` builds it inside the deadline.
+        reply: the grounded reply (for validation).
+        catalog: for validation.
+        timeout_s: the overall deadline.
+        stop: extra stop strings.
+        prepare: builds the prompt (used when `prompt` is None).
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        prompt: Prompt | None,
+        reply: Reply,
+        catalog: Catalog,
+        timeout_s: float,
+        stop: Sequence[str] = (),
+        prepare: Callable[[], Prompt] | None = None,
+    ) -> None:
+        if prompt is None and prepare is None:
+            raise ValueError("LLMRun needs a prompt or a prepare() that builds one")
+        self.generator = generator
+        self.prompt = prompt
+        self.reply = reply
+        self.catalog = catalog
+        self.timeout_s = timeout_s
+        self.stop = list(stop)
+        self.cancel = threading.Event()
+        self.result: LLMResult | None = None
+        self.thread: threading.Thread | None = None
+        self._prepare = prepare
+        self._stream: Iterator[str] | None = None
+        self._handoff = threading.Lock()
+        self._abandoned = False
+
+    def close(self) -> None:
+        """Stop generating (idempotent)."""
+        self.cancel.set()
+
+    def _first(self, out: queue.SimpleQueue[tuple[str, Any]]) -> None:
+        """Worker: build the prompt, run the stream up to its first piece, hand it over."""
+        try:
+            if self.prompt is None:
+                assert self._prepare is not None
+                self.prompt = self._prepare()
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("LLM prompt (%d tokens):\n%s", self.prompt.prompt_tokens, self.prompt.rendered())
+            if self.cancel.is_set():
+                out.put(("cancelled", None))
+                return
+            stream = iter(
+                self.generator.stream(self.prompt.messages, self.prompt.max_tokens, self.stop, self.cancel)
+            )
+            self._stream = stream
+            while True:
+                try:
+                    piece = next(stream)
+                except StopIteration as finished:
+                    out.put(("end", finished.value))
+                    return
+                if not piece:
+                    continue
+                with self._handoff:
+                    if not self._abandoned:
+                        out.put(("piece", piece))
+                        return  # the consumer owns the suspended stream now
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()  # the consumer already gave up (deadline): stop, release the lock
+                return
+        except BaseException as exc:  # reported to the consumer, never lost in a thread
+            out.put(("error", exc))
+
+    def __iter__(self) -> Iterator[str]:
+        out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        start = time.perf_counter()
+        deadline = time.monotonic() + self.timeout_s
+        self.thread = threading.Thread(target=self._first, args=(out,), name="llm-generate", daemon=True)
+        converter = StreamConverter()
+        parts: list[str] = []
+        ttft: float | None = None
+        pieces = 0
+        owned = False  # whether this thread owns the stream (after the first piece)
+        final: Any = None  # the stream's return value (GenerationStats)
+        outcome: tuple[str, Any] = ("cancelled", None)
+        self.thread.start()
+        try:
+            try:
+                kind, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                kind, value = "timeout", None
+            if kind == "end":
+                final = value
+            if kind == "piece":
+                owned = True
+                stream = self._stream
+                assert stream is not None
+                ttft = time.perf_counter() - start
+                while True:
+                    pieces += 1
+                    converted = converter.feed(value)
+                    if converted:
+                        parts.append(converted)
+                        yield converted
+                    if self.cancel.is_set():
+                        break  # close() was called: outcome stays "cancelled"
+                    if time.monotonic() > deadline:
+                        kind = "timeout"
+                        break
+                    try:
+                        value = next(stream)
+                    except StopIteration as finished:
+                        final = finished.value
+                        kind = "cancelled" if self.cancel.is_set() else "end"
+                        break
+                    except Exception as exc:
+                        kind, value = "error", exc
+                        break
+            if kind == "end":
+                tail = converter.flush()
+                if tail:
+                    parts.append(tail)
+                    yield tail
+                outcome = ("end", final)
+            elif kind in ("timeout", "error"):
+                outcome = (kind, value)
+        finally:
+            if outcome[0] != "end":
+                self.cancel.set()
+            if not owned:
+                with self._handoff:
+                    self._abandoned = True
+                try:
+                    if out.get_nowait()[0] == "piece":
+                        owned = True  # handed over just before we gave up
+                except queue.Empty:
+                    pass
+            if owned and self._stream is not None:
+                close = getattr(self._stream, "close", None)
+                if close is not None:
+                    close()  # stops the backend now and releases the model's lock
+            self.result = self._finish(outcome, "".join(parts), ttft, pieces, time.perf_counter() - start)
+
+    def _finish(
+        self, outcome: tuple[str, Any], text: str, ttft: float | None, pieces: int, total: float
+    ) -> LLMResult:
+        prompt = self.prompt
+        stats: dict[str, Any] = {
+            "prompt_tokens": prompt.prompt_tokens if prompt else None,
+            "max_tokens": prompt.max_tokens if prompt else None,
+            "n_ctx": prompt.n_ctx if prompt else None,
+            "pieces": pieces,
+            "ttft_ms": None if ttft is None else ttft * 1000,
+            "total_ms": total * 1000,
+            "trimmed": list(prompt.trimmed) if prompt else [],
+            "finish_reason": None,
+        }
+        kind, value = outcome
+        generated = value if isinstance(value, GenerationStats) else None
+        if generated is None and kind == "end":
+            last = getattr(self.generator, "last", None)
+            generated = last if isinstance(last, GenerationStats) else None
+        if generated is not None:
+            stats["completion_tokens"] = generated.completion_tokens
+            stats["finish_reason"] = generated.finish_reason
+        if kind == "timeout":
+            stats["finish_reason"] = "timeout"
+            return LLMResult(
+                "timeout",
+                text,
+                None,
+                f"本機模型在 {self.timeout_s:g} 秒內沒有完成回答（逾時），改用檢索式回答。",
+                f"The language model did not finish within {self.timeout_s:g} s (timeout); "
+                "showing the retrieval-based answer.",
+                stats,
+            )
+        if kind == "error":
+            stats["finish_reason"] = "error"
+            if isinstance(value, GenerationTimeout):
+                zh, en = value.message_zh + "（逾時）", value.message_en + " (timeout)"
+            elif isinstance(value, GenerationError) and (
+                isinstance(value, (StreamIncomplete, PromptTooLong))
+                or not isinstance(self.generator, OpenAICompatibleGenerator)
+            ):
+                zh, en = value.message_zh, value.message_en
+            elif isinstance(value, GenerationError):
+                zh, en = f"模型服務出錯：{value.message_zh}", f"Server error: {value.message_en}"
+            else:
+                zh, en = f"本機模型發生錯誤：{value}", f"The language model failed: {value}"
+            return LLMResult(
+                "error", text, None, zh + " 改用檢索式回答。", en + " Showing the retrieval-based answer.", stats
+            )
+        if kind == "cancelled":
+            return LLMResult("cancelled", text, None, "已取消。", "Cancelled.", stats)
+        finish = stats["finish_reason"]
+        if finish not in (None, "stop"):
+            if finish == "length":
+                zh = "本機模型的回答在長度上限被截斷，不完整，改用檢索式回答。"
+                en = "The language model's answer was cut off at its length limit; showing the retrieval-based answer."
+            else:
+                zh = f"本機模型的回答提前結束（{finish}），不完整，改用檢索式回答。"
+                en = f"The language model's answer ended early ({finish}); showing the retrieval-based answer."
+            return LLMResult("incomplete", text, None, zh, en, stats)
+        if not text.strip():
+            return LLMResult(
+                "empty",
+                text,
+                None,
+                "本機模型沒有產生任何文字，改用檢索式回答。",
+                "The language model returned no text; showing the retrieval-based answer.",
+                stats,
+            )
+        assert prompt is not None
+        validation = validate_answer(text, self.reply, prompt, self.catalog)
+        if not validation.ok:
+            return LLMResult(
+                "invalid",
+                text,
+                validation,
+                "本機模型的回答與型錄事實不符（" + "；".join(validation.problems[:3]) + "），改用檢索式回答。",
+                "The language model's answer did not match the catalog ("
+                + "; ".join(validation.problems[:3])
+                + "); showing the retrieval-based answer.",
+                stats,
+            )
+        return LLMResult("ok", text.strip(), validation, "", "", stats)
+
+
+# ------------------------------------------------------------------ the manager
+
+
+class LLMManager:
+    """Decides whether LLM answers are possible, loads the model lazily, runs answers.
+
+    Args:
+        settings: model path, n_ctx, max_tokens, threads, GPU layers, endpoint, timeout.
+        catalog: for validation.
+        generator: an injected generator (tests, or a caller that built its own);
+            it is treated as chat-capable.
+        allow_base_model: let a base model (no chat template) answer through a raw
+            text prompt. Test and benchmark use only: it is not a setting or a flag,
+            because a base model cannot follow instructions.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        generator: Generator | None = None,
+        *,
+        allow_base_model: bool = False,
+        status_ttl_s: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.allow_base_model = allow_base_model
+        self._injected = generator
+        self._generator: Generator | None = generator
+        self._generator_key: tuple[Any, ...] | None = None
+        self._lock = threading.Lock()
+        self._status: tuple[float, LLMStatus, ModelEntry | None] | None = None
+        self._status_ttl_s = status_ttl_s
+        self._load_errors: dict[str, tuple[str, str]] = {}
+        self._speeds: tuple[float, float] | None = None  # measured (prompt tok/s, generation tok/s)
+
+    # -------------------------------------------------------------- status
+    def status(self, refresh: bool = False) -> LLMStatus:
+        """Whether a chat-capable model is active; never loads a model and never waits for
+        a load (an endpoint is probed). `n_ctx` and `expected_wait_s` are filled in."""
+        status, entry = self._status_and_entry(refresh)
+        status = LLMStatus(**{**status.__dict__})
+        if status.available:
+            status.n_ctx = self._n_ctx_now(entry)
+            status.loading = self._loading()
+            status.expected_wait_s = self.expected_wait_s(entry)
+        return status
+
+    def _status_and_entry(self, refresh: bool = False) -> tuple[LLMStatus, ModelEntry | None]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._status
+        if not refresh and cached is not None and now - cached[0] < self._status_ttl_s:
+            return cached[1], cached[2]
+        status, entry = self._compute_status()  # outside the lock: may probe an endpoint
+        with self._lock:
+            self._status = (now, status, entry)
+        return status, entry
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._status = None
+
+    def _compute_status(self) -> tuple[LLMStatus, ModelEntry | None]:
+        if self._injected is not None:
+            name = getattr(self._injected, "name", "injected")
+            return LLMStatus(True, name, None, True, "", "", "injected"), None
+        if self.settings.llm_url:
+            return self._endpoint_status(), None
+        from ..models import resolve_model  # noqa: PLC0415
+
+        entry = resolve_model(self.settings)
+        if entry is None:
+            return LLMStatus(
+                False,
+                None,
+                None,
+                False,
+                "找不到本機模型，改用檢索式回答；可用 `models pull` 下載建議模型。",
+                "No local model was found, so answers are retrieval-based; download one with `models pull`.",
+                "llama.cpp",
+            ), None
+        if entry.info is None:
+            return LLMStatus(
+                False,
+                entry.path.name,
+                str(entry.path),
+                False,
+                f"{entry.problem_zh} 改用檢索式回答。",
+                f"{entry.problem_en} Answers are retrieval-based.",
+                "llama.cpp",
+            ), entry
+        info = entry.info
+        key = str(entry.path)
+        with self._lock:
+            load_error = self._load_errors.get(key)
+        if load_error is not None:
+            zh, en = load_error
+            return LLMStatus(False, info.display_name, key, info.has_chat_template, zh, en, "llama.cpp"), entry
+        if not info.has_chat_template and not self.allow_base_model:
+            return LLMStatus(
+                False,
+                info.display_name,
+                key,
+                False,
+                NOTICE_BASE_MODEL_ZH + "。",
+                NOTICE_BASE_MODEL_EN + ".",
+                "llama.cpp",
+            ), entry
+        return LLMStatus(True, info.display_name, key, info.has_chat_template, "", "", "llama.cpp"), entry
+
+    def _endpoint(self, raw: bool = False) -> OpenAICompatibleGenerator:
+        s = self.settings
+        model = str(s.model) if s.model is not None else None
+        explicit = "n_ctx" in s.model_fields_set
+        return OpenAICompatibleGenerator(
+            s.llm_url or "", s.llm_api_key, model, s.llm_timeout_s, s.n_ctx, raw=raw, n_ctx_explicit=explicit
+        )
+
+    def _endpoint_status(self) -> LLMStatus:
+        try:
+            endpoint = self._endpoint_generator()
+        except ValueError as exc:
+            return LLMStatus(
+                False,
+                None,
+                None,
+                False,
+                f"ASSISTANT_LLM_URL 設定有誤：{exc}；改用檢索式回答。",
+                f"ASSISTANT_LLM_URL is invalid: {exc}; answers are retrieval-based.",
+                "openai",
+            )
+        try:
+            served = endpoint.list_models(timeout=min(3.0, self.settings.llm_timeout_s))
+        except GenerationError as exc:
+            return LLMStatus(
+                False,
+                endpoint.model,
+                endpoint.base_url,
+                False,
+                exc.message_zh + " 改用檢索式回答。",
+                exc.message_en + " Answers are retrieval-based.",
+                "openai",
+            )
+        model = endpoint.model or (served[0] if served else None)
+        return LLMStatus(True, model, endpoint.base_url, True, "", "", "openai")
+
+    def _endpoint_generator(self) -> OpenAICompatibleGenerator:
+        key: tuple[Any, ...] = ("openai", self.settings.llm_url, str(self.settings.model))
+        with self._lock:
+            if self._generator is None or self._generator_key != key:
+                self._generator, self._generator_key = self._endpoint(), key
+            generator = self._generator
+        assert isinstance(generator, OpenAICompatibleGenerator)
+        return generator
+
+    def _n_ctx_now(self, entry: ModelEntry | None) -> int | None:
+        """The context window without loading anything (the endpoint's, once known)."""
+        if self._injected is not None:
+            return getattr(self._injected, "n_ctx", None)
+        if self.settings.llm_url:
+            with self._lock:
+                generator = self._generator
+            return generator.known_n_ctx() if isinstance(generator, OpenAICompatibleGenerator) else None
+        return self.n_ctx_for(entry)
+
+    def _loading(self) -> bool:
+        with self._lock:
+            generator = self._generator
+        state = getattr(generator, "load_state", None)
+        return bool(callable(state) and state() == "loading")
+
+    def expected_wait_s(self, entry: ModelEntry | None = None) -> float | None:
+        """About how long an answer takes now: the rest of a model load in progress, a
+        typical prompt and a typical answer, from measured speeds or (before any answer)
+        from the model's size with the laptop assumptions above."""
+        speeds = self._speeds
+        size = entry.info.size_bytes if entry is not None and entry.info is not None else None
+        if speeds is None:
+            if not size:
+                return None
+            generation = LAPTOP_BANDWIDTH_BYTES_S / size
+            speeds = (generation * PROMPT_SPEEDUP, generation)
+        prompt_speed, generation_speed = speeds
+        answer_tokens = min(TYPICAL_ANSWER_TOKENS, self.settings.max_tokens)
+        wait = TYPICAL_PROMPT_TOKENS / prompt_speed + answer_tokens / generation_speed
+        with self._lock:
+            generator = self._generator
+        since = getattr(generator, "loading_since", None)
+        started = since() if callable(since) else None
+        if started is not None and size:
+            wait += max(0.0, size / LOAD_BYTES_S - (time.monotonic() - started))
+        elif isinstance(generator, LlamaCppGenerator) and generator.load_state() == "unloaded" and size:
+            wait += size / LOAD_BYTES_S
+        return round(wait, 1)
+
+    def _record_speeds(self, result: LLMResult) -> None:
+        stats = result.stats
+        prompt_tokens, ttft_ms = stats.get("prompt_tokens"), stats.get("ttft_ms")
+        tokens, total_ms = stats.get("completion_tokens"), stats.get("total_ms")
+        if not (prompt_tokens and ttft_ms and tokens and total_ms and tokens > 1 and total_ms > ttft_ms):
+            return
+        measured = (prompt_tokens / (ttft_ms / 1000), (tokens - 1) / ((total_ms - ttft_ms) / 1000))
+        old = self._speeds
+        self._speeds = measured if old is None else (0.7 * old[0] + 0.3 * measured[0], 0.7 * old[1] + 0.3 * measured[1])
+
+    # -------------------------------------------------------------- generator
+    def generator(self) -> Generator:
+        """The generator for the active model, created (not loaded) on first use.
+
+        Raises:
+            GenerationError: no usable chat-capable model; the message says why.
+        """
+        status, entry = self._status_and_entry()
+        if not status.available:
+            raise BackendUnavailable(status.reason_zh, status.reason_en)
+        if self._injected is not None:
+            return self._injected
+        if self.settings.llm_url:
+            return self._endpoint_generator()
+        assert entry is not None and entry.info is not None
+        from ..models import ModelFileError, materialize  # noqa: PLC0415
+
+        try:
+            path = materialize(entry, self.settings)  # outside the lock: may reassemble a file
+        except ModelFileError as exc:
+            with self._lock:
+                self._load_errors[str(entry.path)] = (
+                    exc.message_zh + " 改用檢索式回答。",
+                    exc.message_en + " Answers are retrieval-based.",
+                )
+                self._status = None
+            raise BackendUnavailable(exc.message_zh, exc.message_en) from None
+        n_ctx = self.n_ctx_for(entry)
+        key = ("llama", str(path), n_ctx, entry.info.has_chat_template)
+        with self._lock:
+            if self._generator is None or self._generator_key != key:
+                self._generator = LlamaCppGenerator(
+                    path,
+                    n_ctx=n_ctx,
+                    n_threads=self.settings.n_threads,
+                    n_gpu_layers=self.settings.n_gpu_layers,
+                    raw=not entry.info.has_chat_template,
+                )
+                self._generator_key = key
+            return self._generator
+
+    def n_ctx_for(self, entry: ModelEntry | None) -> int:
+        """The explicit context window: the setting, capped by what the model was trained on."""
+        trained = entry.info.context_length if entry is not None and entry.info is not None else None
+        return min(self.settings.n_ctx, trained) if trained else self.settings.n_ctx
+
+    def _record_load_error(self, exc: GenerationError) -> None:
+        _status, entry = self._status_and_entry()
+        if entry is not None and isinstance(exc, BackendUnavailable) and not self.settings.llm_url:
+            with self._lock:
+                self._load_errors[str(entry.path)] = (
+                    exc.message_zh + " 改用檢索式回答。",
+                    exc.message_en + " Answers are retrieval-based.",
+                )
+                self._status = None
+
+    # -------------------------------------------------------------- answering
+    @staticmethod
+    def eligible(reply: Reply) -> bool:
+        """Whether this reply is one an LLM may rephrase (not closed/scope/injection)."""
+        from ..compose import has_injection  # noqa: PLC0415
+
+        return reply.route in LLM_ROUTES and not has_injection(reply.question)
+
+    def start(self, reply: Reply, history: Sequence[dict[str, str]] | None = None) -> LLMRun:
+        """Create an answer run for a grounded reply (iterate the run to generate).
+
+        Nothing is loaded or counted here: the run builds its prompt inside its deadline.
+
+        Raises:
+            ModelLoading: another request is loading the model right now; answer grounded.
+            GenerationError: no usable model.
+        """
+        generator = self.generator()
+        state = getattr(generator, "load_state", None)
+        if callable(state) and state() == "loading":
+            wait = self.expected_wait_s(self._status_and_entry()[1])
+            raise ModelLoading(
+                "本機模型仍在載入中" + (f"（約需 {wait:g} 秒）" if wait else "") + "，這次先用檢索式回答。",
+                "The local model is still loading" + (f" (about {wait:g} s)" if wait else "")
+                + "; this answer is retrieval-based.",
+            )
+        turns = list(history or [])
+        max_tokens = self.settings.max_tokens
+
+        def prepare() -> Prompt:
+            try:
+                return build_prompt(reply, turns, generator.count_tokens, generator.n_ctx, max_tokens)
+            except PromptTooLong:
+                raise
+            except GenerationError as exc:
+                self._record_load_error(exc)
+                raise
+
+        return _ManagedRun(self, generator, None, reply, self.catalog, self.settings.llm_timeout_s, prepare=prepare)
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """Models the assistant can see (`models list`), for the UI."""
+        from ..models import discover  # noqa: PLC0415
+
+        return [entry.to_dict() for entry in discover(self.settings)]
+
+
+class _ManagedRun(LLMRun):
+    """A run that reports its measured speeds back to the manager (for `expected_wait_s`)."""
+
+    def __init__(self, manager: LLMManager, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._manager = manager
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            yield from super().__iter__()
+        finally:
+            if self.result is not None:
+                self._manager._record_speeds(self.result)
