@@ -78,11 +78,6 @@ def test_chinese_ordinal_picks_the_second_of_the_shortlist(cat, chunks):
     assert p.reference == "ordinal:2"
 
 
-@pytest.mark.xfail(
-    reason="「第二個可以商用嗎？」 after 「我只有 16GB 筆電，推薦寫程式的模型」 is routed to fit (inherited 16GB makes any "
-    "yes/no question a can-it-run question) and answers 「跑得動：…」 instead of whether it can be used commercially",
-    strict=True,
-)
 def test_ordinal_commercial_question_answers_commercial_use(cat, chunks):
     reply = ask("第二個可以商用嗎？", cat, chunks, user(CODING_16GB))
     assert reply.route == "fact"

@@ -64,11 +64,6 @@ def test_intent_of_representative_questions(question, intent, cat):
     assert plan(question, cat).intent == intent
 
 
-@pytest.mark.xfail(
-    reason="「幫我生成一張貓的圖片」 (image generation) is planned as a vision-model recommendation; "
-    "_OTHER_MEDIA only matches the contiguous 「生成圖片」",
-    strict=True,
-)
 def test_image_generation_request_is_out_of_scope(cat):
     assert plan("幫我生成一張貓的圖片", cat).intent == "out_of_scope"
 

@@ -160,12 +160,6 @@ def test_en_compare_leads_with_the_pick(assistant):
     assert sentence.startswith("Pick Qwen3")
 
 
-@pytest.mark.xfail(
-    reason="「Which is better, Qwen3 or Llama 3?」 is taken by the sentence lookup (a notable trait about Qwen3 Coder "
-    "scores above STRONG_LOOKUP) and answers 「Qwen3-Coder (Alibaba Cloud (Qwen team)).」, a model not asked about, "
-    "instead of comparing the two",
-    strict=True,
-)
 def test_en_which_is_better_question_is_a_compare(assistant):
     plan = make_plan(
         "Which is better, Qwen3 or Llama 3?", assistant.catalog, None, "en", False, assistant.sentences.search

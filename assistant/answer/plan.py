@@ -133,7 +133,8 @@ _LLM_WORDS = re.compile(
 _RUN_WORDS = re.compile(r"跑|部署|架設|執行|本地|本機|離線|self[- ]host|run|deploy|locally|on[- ]prem", re.I)
 # Out of scope even though a model word may appear: other generative media, and buying advice.
 _OTHER_MEDIA = re.compile(
-    r"生圖|畫圖|繪圖|文生圖|產生圖片|生成圖片|圖片生成|圖像生成|影片生成|生成影片|做影片|剪影片|配樂|作曲|音樂生成"
+    r"生圖|畫圖|繪圖|文生圖|(?:產生|生成|畫|做)(?:一|幾)?(?:張|個|段|部)?.{0,6}(?:圖片|圖像|照片|插圖|影片|動畫)"
+    r"|(?:圖片|圖像|影片)生成|剪影片|配樂|作曲|音樂生成"
     r"|text[- ]to[- ](?:image|video)|image generat\w*|video generat\w*|generate (?:images|pictures|videos)|diffusion model|midjourney|stable diffusion",
     re.I,
 )
@@ -205,6 +206,7 @@ class Plan:
     inherited: list[str] = field(default_factory=list)
     hardware_stated: bool = False
     injection: bool = False
+    hardware_in_question: bool = False  # hardware stated in this question, not inherited
     reason: str = ""  # why this intent (one short phrase, for debugging)
     lookup: dict[str, Any] | None = None  # the best article sentence for a which-question
 
@@ -500,7 +502,7 @@ def make_plan(
     # A family named only through one of its models is not a separate subject.
     model_families = {catalog.by_id[s.id].family for s in plan.subjects if s.kind == "model"}
     plan.attributes = attributes_of(norm)
-    plan.hardware_stated = constraints.memory_gb is not None
+    plan.hardware_stated = plan.hardware_in_question = constraints.memory_gb is not None
     _resolve_references(plan, norm, catalog, state)
     claims = _claims(norm, plan.subjects, catalog, mentions)
     if any(c.attribute == "vendor" for c in claims):
@@ -547,6 +549,8 @@ def _strong_lookup(plan: Plan, norm: str, lookup: Callable[..., list[Hit]] | Non
         return None
     named_models = {s.id for s in plan.subjects if s.kind == "model"}
     named = named_models | {s.id for s in plan.subjects if s.kind == "family"}
+    if len(named) >= 2 and (_COMPARE.search(norm) or len(named_models) >= 2):
+        return None  # "Qwen3 or Llama 3, which is better?" compares what it names
     hits = lookup(plan.question, exclude=frozenset(named))
     if not hits or hits[0].score < STRONG_LOOKUP:
         return None
@@ -729,8 +733,11 @@ def _intent(plan: Plan, norm: str, catalog: Catalog, state: ConversationState | 
     if catalog_subjects and plan.hardware_stated and not models and (_YES_NO.search(norm) or _RUN_WORDS.search(norm)):
         return "fit", "named family and hardware"
     refit = plan.reference is not None and state is not None and state.intent == "fit"
+    # Hardware carried over from earlier turns makes a question about fit only when it asks
+    # about running ("第二個跑得動嗎？"), not about another attribute ("第二個可以商用嗎？").
+    asks_fit = plan.hardware_in_question or not (set(plan.attributes) - {"memory", "speed"})
     if models and (
-        plan.hardware_stated and (_YES_NO.search(norm) or _RUN_WORDS.search(norm) or "speed" in plan.attributes or refit)
+        asks_fit and plan.hardware_stated and (_YES_NO.search(norm) or _RUN_WORDS.search(norm) or refit)
         or "memory" in plan.attributes
         or "speed" in plan.attributes
     ):

@@ -475,7 +475,7 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
                 what = name if variant or len(model.sizes) == 1 else f"{model.name}（最小的 {target.name} 也）" if zh else f"{model.name} (even its smallest size, {target.name})"
                 params = format_params(target.params_total_b)
                 lines.append(
-                    f"跑不動：{what}在 {hw} 放不下（{params} 參數，Q4_K_M 約需 {need.required_gb:.0f}GB）。{cite}" if zh
+                    f"跑不動：{what} 在 {hw} 放不下（{params} 參數，Q4_K_M 約需 {need.required_gb:.0f}GB）。{cite}" if zh
                     else f"No: {what} does not fit in {hw} ({params} parameters; Q4_K_M needs ~{need.required_gb:.0f} GB).{cite}"
                 )
         elif storage:
