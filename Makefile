@@ -49,8 +49,9 @@ test-fast: install-test
 	$(PY) -m pytest -m "not slow and not browser"
 
 eval: install
-	$(PY) -m assistant eval --questions ../shared/eval/questions.jsonl --no-llm
-	$(PY) -m assistant eval --questions eval/questions.jsonl --no-llm
+	$(PY) -m assistant eval --no-llm --questions ../shared/eval/questions.jsonl --questions ../shared/eval/questions-conversation.jsonl
+	$(PY) -m assistant eval --no-llm --questions eval/questions.jsonl
+	$(PY) -m assistant eval --no-llm --questions eval/questions-holdout.jsonl
 
 bench: install
 	$(PY) -m assistant bench
