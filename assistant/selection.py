@@ -99,8 +99,30 @@ def _sizes_within(model: Model, c: Constraints) -> list[Variant]:
     return sizes
 
 
+_FIT_CACHE: dict[tuple, FitEstimate | None] = {}
+_FIT_CACHE_SIZE = 4096
+
+
 def _fit_for(model: Model, sizes: list[Variant], c: Constraints) -> FitEstimate | None:
-    """Best-fitting size under the memory budget (quant from the question or the best that fits)."""
+    """Best-fitting size under the memory budget (quant from the question or the best that fits).
+
+    Memoised on everything the estimate reads: the filter and the ranking ask the same
+    question for every model, and a web server asks it again for every user."""
+    assert c.memory_gb is not None
+    key = (
+        model.id, model.architecture,
+        tuple((v.name, v.params_total_b, v.params_active_b, v.n_layers, v.n_kv_heads, v.head_dim) for v in sizes),
+        c.memory_gb, c.memory_kind, c.quant, c.min_context_tokens, c.gpu_count, c.hardware_name, c.bandwidth_gbs, c.ram_gb,
+    )
+    if key in _FIT_CACHE:
+        return _FIT_CACHE[key]
+    if len(_FIT_CACHE) >= _FIT_CACHE_SIZE:
+        _FIT_CACHE.clear()
+    _FIT_CACHE[key] = result = _fit_uncached(model, sizes, c)
+    return result
+
+
+def _fit_uncached(model: Model, sizes: list[Variant], c: Constraints) -> FitEstimate | None:
     assert c.memory_gb is not None
     kind = c.memory_kind or "ram"
     context = max(c.min_context_tokens or DEFAULT_CONTEXT, DEFAULT_CONTEXT) if c.min_context_tokens and c.min_context_tokens <= 32768 else DEFAULT_CONTEXT

@@ -51,11 +51,11 @@ def test_two_hundred_sequential_questions_keep_memory_bounded(real_assistant):
         for n in range(1, QUESTIONS_TOTAL + 1):
             item = questions[(n - 1) % len(questions)]
             started = time.perf_counter()
-            reply = real_assistant.ask(item["q"], history, use_llm=False)
+            reply = real_assistant.ask(item.get("q") or item["turns"][-1], history, use_llm=False)
             timings.append(time.perf_counter() - started)
             assert reply.answer.strip(), item["id"]
             # Each question carries the previous turn as history (reset every fifth), as a chat would.
-            history = [{"role": "user", "content": item["q"]}, {"role": "assistant", "content": reply.answer}] if n % 5 else []
+            history = [{"role": "user", "content": item.get("q") or item["turns"][-1]}, {"role": "assistant", "content": reply.answer}] if n % 5 else []
             if n in (WARM_UP, QUESTIONS_TOTAL):
                 rss_at[n] = rss_mb()
                 heap_at[n] = tracemalloc.get_traced_memory()[0]

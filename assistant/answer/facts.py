@@ -157,6 +157,15 @@ def model_fact(model: Model, catalog: Catalog, aspects: set[str], cites: Citatio
             lead += f", a derivative fine-tuned from {base.name}"
         parts.append(lead + ".")
     if brief:
+        # The first sentence answered what was asked; add the key numbers it did not state.
+        extra = []
+        if not {"size", "experts", "memory"} & aspects:
+            extra.append(size_text(model, zh))
+        if not {"licence", "commercial"} & aspects:
+            extra.append(licence_text(model, zh))
+        if extra:
+            sentence = ("；" if zh else "; ").join(extra)
+            parts.append((sentence if zh else sentence[:1].upper() + sentence[1:]) + ("。" if zh else ".") + card)
         parts.append((f"原文認為：{model.verdict_reason}" if zh else f"The article's view ({model.verdict}): {model.verdict_reason_en or model.verdict_reason}") + article)
         return " ".join(p for p in parts if p)
     order = ["licence", "commercial", "size", "experts", "context", "vendor", "chinese", "weakness", "verdict", "released", "base"]

@@ -528,6 +528,9 @@ def make_plan(
             unknown = [slot]
     plan.subjects += [Subject("unknown", name, name) for name in unknown]
     plan.intent, plan.reason = _intent(plan, norm, catalog, state)
+    # Subjects resolved from the conversation count as mentioned (`ask --json`, the UI's cards).
+    plan.constraints.mentioned_models = list(dict.fromkeys(
+        [*constraints.mentioned_models, *(s.id for s in plan.subjects if s.kind == "model")]))
     if plan.intent == "recommend" and state is not None and not plan.subjects and _is_followup(norm, plan):
         _inherit_constraints(plan, state)
     if plan.intent == "rank":

@@ -985,11 +985,15 @@ def render_lookup(plan: Plan, ctx: Context) -> Rendered:
 def render_unknown(plan: Plan, ctx: Context) -> Rendered:
     catalog, zh = ctx.catalog, plan.zh
     names = [s.name for s in plan.subjects if s.kind == "unknown"]
-    shown = _join(names, zh)
+    # Only a known family's unknown version ("Qwen 7.5") is repeated back; any other word
+    # from the question is not echoed (a planted name must never reach an answer).
+    family_names = {f.name.lower() for f in catalog.families}
+    echo = [n for n in names if n.split(" ")[0].lower() in family_names]
+    shown = _join(echo, zh) if echo else ("你問的這個模型" if zh else "The model you asked about")
     families = [catalog.family_by_id[f].name for f in dict.fromkeys(
         f for n in names for f in [fam.id for fam in catalog.families if n.lower().startswith(fam.name.lower())])]
     if zh:
-        lines = [f"型錄沒有收錄 {shown}，所以無法回答這個問題；我不會拿別的模型代替。"]
+        lines = [f"型錄沒有收錄{' ' + shown if echo else shown}，所以無法回答這個問題；我不會拿別的模型代替。"]
         if families:
             members = "、".join(m.name for f in families for m in catalog.models_of(next(x.id for x in catalog.families if x.name == f)))
             lines.append(f"型錄中的 {'、'.join(families)} 有：{members}。")
