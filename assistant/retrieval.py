@@ -367,11 +367,16 @@ class HybridRetriever:
             links = self.linker(query)
             model_set, family_set, task_set = set(links.models), set(links.families), set(links.task_models)
             avoid_set = set(links.avoid_families)
+            # When a model is named, its family's article and family passages get the family
+            # boost, but its sibling models' catalog entries do not: "Phi 4" must not fill the
+            # sources with every Phi release and crowd out everything else.
+            named_families = {c.family for c in chunks if c.model_id and c.model_id in model_set}
             for i, chunk in enumerate(chunks):
                 boost = 0.0
                 if chunk.model_id and chunk.model_id in model_set:
                     boost += BOOST_MODEL
-                if chunk.family and chunk.family in family_set:
+                sibling = chunk.model_id and chunk.model_id not in model_set and chunk.family in named_families
+                if chunk.family and chunk.family in family_set and not sibling:
                     boost += BOOST_FAMILY
                 if chunk.model_id and chunk.model_id in task_set:
                     boost += BOOST_TASK

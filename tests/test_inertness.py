@@ -201,8 +201,7 @@ def test_catalog_table_and_entry_show_payloads_as_text(page):
     page.click("#tab-catalog-button")
     table = page.locator("#catalog-table")
     table.wait_for()
-    # The table only renders the rows in view: search narrows it to the poisoned entry.
-    table.locator("input").first.fill("Phi-4")
+    # The catalog is a plain HTML table: every row, the poisoned entry included, is rendered.
     page.wait_for_function("document.querySelector('#catalog-table').innerText.includes('Phi-4')")
     assert "window.__pwned='img'" in table.inner_text()  # the poisoned verdict, as text
     table.get_by_text("Phi-4", exact=True).filter(visible=True).first.click()
