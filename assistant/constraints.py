@@ -26,6 +26,7 @@ Design notes:
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -955,8 +956,17 @@ def parse_constraints(question: str, catalog: Catalog) -> Constraints:
     Returns:
         The `Constraints`, with `assumptions` (zh-TW) for every default taken.
     """
+    # The retriever's entity linker and the planner parse the same question: parse it once.
+    # Callers may change the result, so each gets its own copy.
+    if not isinstance(question, str):
+        question = normalize(question)  # None, bytes, numbers: never raises
+    return copy.deepcopy(_parse_cached(question, _ByIdentity(catalog)))
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(question: str, key: _ByIdentity) -> Constraints:
     try:
-        return _parse(normalize(question), catalog)
+        return _parse(normalize(question), key.catalog)
     except Exception:  # a parse must never break an answer; fall back to nothing known
         return Constraints(assumptions=["無法解析問題中的條件，未套用任何限制"])
 
