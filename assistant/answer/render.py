@@ -9,7 +9,7 @@ records what was shown (for follow-ups such as 「第二個」).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..constraints import Constraints, normalize
@@ -45,6 +45,10 @@ from .recommend import build_shortlist, check, fit_for_model, rank_position, req
 if TYPE_CHECKING:
     from .conversation import ConversationState
     from .lookup import SentenceIndex
+
+
+SPEED_NOTE_ZH = "（記憶體為含 KV 快取與執行負擔的估算；速度依已發表的 llama.cpp 實測校正，仍只是估計。）"
+SPEED_NOTE_EN = "(Memory includes the KV cache and runtime overhead; speed is calibrated against published llama.cpp runs and is still an estimate.)"
 
 
 @dataclass
@@ -478,6 +482,16 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
                     f"跑不動：{what} 在 {hw} 放不下（{params} 參數，Q4_K_M 約需 {need.required_gb:.0f}GB）。{cite}" if zh
                     else f"No: {what} does not fit in {hw} ({params} parameters; Q4_K_M needs ~{need.required_gb:.0f} GB).{cite}"
                 )
+                if not c.quant:
+                    # A lower quantisation may still fit, at a cost in quality: say so.
+                    for low in ("Q3_K_M", "Q2_K"):
+                        squeezed = fit_for_model(restricted, replace(c, quant=low))
+                        if squeezed:
+                            lines.append(
+                                f"若降到 {low}（約需 {squeezed.required_gb:.1f}GB{_speed(squeezed, True)}）可以勉強放進 {squeezed.variant}，但品質會明顯下降。" if zh
+                                else f"At {low} (~{squeezed.required_gb:.1f} GB{_speed(squeezed, False)}) {squeezed.variant} squeezes in, with a clear loss of quality."
+                            )
+                            break
         elif storage:
             target = variant or max(model.sizes, key=lambda v: v.params_total_b)
             full = estimate(target, 10_000, "F16", 4096, model_id=model.id)
@@ -512,8 +526,7 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
                     lines.append(f"原文寫「{claim.article_says}」。" if zh else f"The article says 「{claim.article_says}」.")
     if c.assumptions:
         lines.append(("假設：" if zh else "Assumptions: ") + ("；".join(c.assumptions) if zh else "; ".join(c.assumptions)))
-    lines.append("（記憶體為含 KV 快取與執行負擔的估算；速度只代表數量級。）" if zh
-                 else "(Memory includes the KV cache and runtime overhead; speed is an order-of-magnitude estimate.)")
+    lines.append(SPEED_NOTE_ZH if zh else SPEED_NOTE_EN)
     families = {catalog.by_id[m].family for m in shown}
     quote = "" if storage else quote_article(plan.question, ctx.retrieved, ctx.idf, families, ctx.cites, zh)
     if quote:
@@ -566,8 +579,7 @@ def render_recommend(plan: Plan, ctx: Context, family: str | None = None) -> Ren
     if c.assumptions:
         lines.append(("\n假設：" if zh else "\nAssumptions: ") + ("；".join(c.assumptions) if zh else "; ".join(c.assumptions)))
     if c.memory_gb is not None and recs:
-        lines.append("（記憶體為含 KV 快取與執行負擔的估算；速度只代表數量級。）" if zh
-                     else "(Memory includes the KV cache and runtime overhead; speed is an order-of-magnitude estimate.)")
+        lines.append(SPEED_NOTE_ZH if zh else SPEED_NOTE_EN)
     return Rendered(
         "\n".join(lines), recommendations=recs, excluded=result.excluded,
         shown=[r.model.id for r in recs], variants={r.model.id: r.variant.name for r in recs},
