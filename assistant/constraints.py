@@ -842,6 +842,9 @@ _COUNTRIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("GB", re.compile(rf"英國|{_B}(?:british|uk){_E}")),
     ("TW", re.compile(rf"台灣|臺灣|{_B}(?:taiwanese|taiwan){_E}")),
 )
+COUNTRY_PATTERNS = _COUNTRIES
+"""(ISO code, pattern) for the country words a question may use; shared with the planner."""
+
 _AVOID_TRIGGER = re.compile(
     r"不要用|不要|不想要|不想用|避開|避免|排除|別用|不用|不考慮|不能用|不能是|不接受|(?<!是)不是|拒用|除了|非(?!常)"
     rf"|{_B}(?:avoid(?:ing)?|no|not|exclude|excluding|without|except|don't want|do not want|don't use|do not use|"

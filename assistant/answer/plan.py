@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..chinese import to_traditional_query
-from ..constraints import Constraints, Mention, mention_spans, normalize, parse_constraints
+from ..constraints import COUNTRY_PATTERNS, Constraints, Mention, mention_spans, normalize, parse_constraints
 from ..knowledge import Catalog, Model, Variant
 
 if TYPE_CHECKING:
@@ -394,18 +394,8 @@ _LICENCE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![a-z])gpl"), "GPL"),
     (re.compile(r"llama (?:license|licence|授權)"), "Llama"),
 )
-_COUNTRY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"中國|大陸|china|chinese compan"), "CN"),
-    (re.compile(r"美國|american|(?<![a-z])us(?:a)?(?![a-z])|united states"), "US"),
-    (re.compile(r"法國|french|france"), "FR"),
-    (re.compile(r"加拿大|canad"), "CA"),
-    (re.compile(r"阿聯|uae|emirat"), "AE"),
-    (re.compile(r"台灣|臺灣|taiwan"), "TW"),
-    (re.compile(r"日本|japan"), "JP"),
-    (re.compile(r"韓國|korea"), "KR"),
-    (re.compile(r"德國|german"), "DE"),
-    (re.compile(r"英國|british|(?<![a-z])uk(?![a-z])"), "GB"),
-)
+# Country words: one table for the project (constraints.py), used here for claims and filters.
+_COUNTRY_WORDS = [(pattern, code) for code, pattern in COUNTRY_PATTERNS]
 _CLAIM_SIZE = re.compile(r"(?:只有|才|有|是|就|僅|only|is|has)\s?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
 _VENDOR_VERB = re.compile(r"做的|出的|推出|開發|研發|製作|家的|的模型|的嗎|公司|made by|developed by|built by|from|'s (?:model|llm|family)|by (?:meta|google|microsoft|openai)", re.I)
 _PRAISE = re.compile(r"超強|很強|最強|很好|超好|表現好|表現很好|厲害|無敵|直接用|就對了|(?<![a-z])(?:great|the best|amazing|excellent|strong|top)(?![a-z])", re.I)
