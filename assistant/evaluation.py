@@ -158,14 +158,12 @@ def run_eval(assistant: Any, questions: list[Question], use_llm: bool = False) -
         t1 = time.perf_counter()
         reply = assistant.ask(question.q, history=history, use_llm=use_llm)
         answer_ms = (time.perf_counter() - t1) * 1000
-        if history:
-            # A follow-up ("那它的授權呢？") is retrieved with the subjects it resolved to:
-            # score the passages the answer actually used.
-            sources = [p.to_dict() for p in reply.sources]
-        elif question.kind in ("rank", "list", "lookup"):
-            # A catalog query or a sentence lookup cites the passages of what it names,
-            # which a search for the question's words cannot know in advance.
-            sources = [p.to_dict() for p in reply.sources] or sources
+        used = [p.to_dict() for p in getattr(reply, "sources", None) or []]
+        if history or question.kind in ("rank", "list", "lookup"):
+            # A follow-up ("那它的授權呢？") is retrieved with the subjects it resolved to, and
+            # a catalog query or a sentence lookup cites the passages of what it names: score
+            # the passages the answer actually used.
+            sources = used or sources
         recs = reply.recommendations_dicts()
         names = [r["name"] for r in recs]
         zh = question.lang != "en"

@@ -292,7 +292,7 @@ def test_clicking_a_citation_opens_the_cited_passage_of_that_answer(page):
     pages_before = len(page.context.pages)
     url_before = page.url
     # [1] in the *first* answer still works after the second answer replaced the panel.
-    citation = bot_messages(page).first.locator("a[href='#src-a1-1']")
+    citation = bot_messages(page).first.locator("a[href='#src-a1-1']").first  # an answer may cite [1] more than once
     assert citation.inner_text() == "[1]"
     citation.click()
     page.wait_for_function("document.getElementById('src-a1-1') && document.getElementById('src-a1-1').open")
@@ -303,7 +303,7 @@ def test_clicking_a_citation_opens_the_cited_passage_of_that_answer(page):
     assert box and 0 <= box["y"] < page.viewport_size["height"]  # scrolled into view
     assert "cited" in page.get_attribute("#src-a1-1", "class")
     # The second answer's [1] opens its own passage.
-    bot_messages(page).last.locator("a[href='#src-a2-1']").click()
+    bot_messages(page).last.locator("a[href='#src-a2-1']").first.click()
     page.wait_for_function("document.getElementById('src-a2-1').open")
     assert "Gemma" in page.inner_text("#src-a2-1")
     assert len(page.context.pages) == pages_before and page.url == url_before  # no navigation, no new tab
