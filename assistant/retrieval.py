@@ -15,7 +15,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60
 # Boosts are in RRF units (1/(60+1) ≈ 0.016 is a first place in one channel).
+QUERY_CACHE_SIZE = 512
+"""Query embeddings kept per process (a few KB each)."""
 BOOST_MODEL = 0.05
 BOOST_FAMILY = 0.025
 
@@ -321,9 +323,23 @@ class HybridRetriever:
             self._load()
             return list(self._chunks)
 
+    def _query_vector(self, text: str) -> list[list[float]]:
+        """The query's embedding; popular questions repeat, so recent ones are kept (LRU)."""
+        cache = self.__dict__.setdefault("_query_cache", OrderedDict())
+        with self._lock:
+            if text in cache:
+                cache.move_to_end(text)
+                return cache[text]
+        vector = self.embedder.embed([text])
+        with self._lock:
+            cache[text] = vector
+            while len(cache) > QUERY_CACHE_SIZE:
+                cache.popitem(last=False)
+        return vector
+
     def _dense(self, query: str, depth: int, chunks: list[Chunk], matrix, collection) -> list[str]:
         """Chunk ids nearest the query, best first."""
-        vector = self.embedder.embed([normalise_text(query)])
+        vector = self._query_vector(normalise_text(query))
         if matrix is not None:
             import numpy as np  # noqa: PLC0415
 

@@ -1290,8 +1290,9 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
                     tags = gr.Dropdown(tag_choices, multiselect=True, label="強項標籤 Tags（全部符合）", elem_id="filter-tags")
                     vendor = gr.Dropdown(vendors, multiselect=True, label="廠商 Vendor", elem_id="filter-vendor")
                 catalog_count = gr.Markdown(f"共 {len(catalog.models)} 個模型（型錄截至 {catalog.as_of.isoformat()}）", elem_id="catalog-count")
-                table = gr.HTML(render_catalog_table(catalog.models, catalog, "zh-TW"), elem_id="catalog-table",
-                                js_on_load=CATALOG_JS)
+                # Filled when the page loads (demo.load below), not in the page config: the
+                # table is the config's largest part, and every API client fetches the config.
+                table = gr.HTML("", elem_id="catalog-table", js_on_load=CATALOG_JS)
                 entry = gr.HTML(render_entry(assistant, None), elem_id="catalog-entry", js_on_load=None)
 
             # ---------------------------------------------------------- compare
@@ -1426,6 +1427,7 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
         filters = [commercial, max_size, tags, vendor, language]
         for control in (commercial, max_size, tags, vendor, language):
             control.change(on_filter, filters, [table, catalog_count], api_visibility="private", concurrency_limit=4)
+        demo.load(on_filter, filters, [table, catalog_count], api_visibility="private", queue=False)
 
         def on_pick(language_value, evt: gr.EventData):
             data = getattr(evt, "_data", None)
