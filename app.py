@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.pop("GRADIO_SHARE", None)
+# Gradio asks matplotlib for its backend around every event; with none set, that imports
+# pyplot and probes for a GUI. The app draws its charts with Agg, headless.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 EXIT_REFUSED = 2
 

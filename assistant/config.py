@@ -77,6 +77,15 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body the web server accepts (413 beyond it)."
     )
+    login_backoff_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description=(
+            "After 3 failed sign-ins from one address, the wait before the next attempt (429 sooner); "
+            "it doubles with each further failure, up to 300 s."
+        ),
+    )
     chroma_url: str | None = Field(
         default=None,
         description=(

@@ -247,6 +247,7 @@ class HybridRetriever:
         self._matrix = None
         self._loaded_hash: object = None
         self._checked_at = 0.0
+        self._manifest_stat: tuple[int, int, int] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -278,6 +279,9 @@ class HybridRetriever:
             if now - self._checked_at < self.SERVER_CHECK_S:
                 return
             self._checked_at = now
+        stat = self._stat_manifest()
+        if self._bm25 is not None and stat is not None and stat == self._manifest_stat:
+            return  # the same manifest file as the one loaded: nothing to re-read
         manifest = read_manifest(self.settings)
         current = manifest.get("hash") if manifest and manifest.get("complete") else None
         present = self.settings.chroma_url or self.settings.data_dir.exists()
@@ -288,6 +292,7 @@ class HybridRetriever:
                 raise RuntimeError("index missing: run `python -m assistant index`")
             reset_client_cache()
             self.ensure_index()
+            stat = self._stat_manifest()
             manifest = read_manifest(self.settings)
             current = manifest.get("hash") if manifest else None
         try:
@@ -298,10 +303,23 @@ class HybridRetriever:
             log.warning("index unreadable (%s); rebuilding", exc)
             reset_client_cache()
             self.ensure_index(force=True)
+            stat = self._stat_manifest()
             manifest = read_manifest(self.settings)
             current = manifest.get("hash") if manifest else None
             self._read()
         self._loaded_hash = current
+        self._manifest_stat = stat  # taken before the manifest was read
+
+    def _stat_manifest(self) -> tuple[int, int, int] | None:
+        """The local manifest's (inode, size, mtime): a rebuild replaces the file, so a
+        changed stat means "read it again"; None on a Chroma server or when it is missing."""
+        if self.settings.chroma_url:
+            return None
+        try:
+            stat = self.settings.manifest_path.stat()
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
     def warm(self) -> None:
         """Load everything the first question needs: the index, the tokenizer and the embedder."""
@@ -324,18 +342,31 @@ class HybridRetriever:
             return list(self._chunks)
 
     def _query_vector(self, text: str) -> list[list[float]]:
-        """The query's embedding; popular questions repeat, so recent ones are kept (LRU)."""
+        """The query's embedding; popular questions repeat, so recent ones are kept (LRU).
+        Users asking the same question at the same moment wait for one embedding of it."""
         cache = self.__dict__.setdefault("_query_cache", OrderedDict())
-        with self._lock:
-            if text in cache:
-                cache.move_to_end(text)
-                return cache[text]
-        vector = self.embedder.embed([text])
-        with self._lock:
-            cache[text] = vector
-            while len(cache) > QUERY_CACHE_SIZE:
-                cache.popitem(last=False)
-        return vector
+        pending: dict[str, threading.Event] = self.__dict__.setdefault("_query_pending", {})
+        while True:
+            with self._lock:
+                if text in cache:
+                    cache.move_to_end(text)
+                    return cache[text]
+                running = pending.get(text)
+                if running is None:
+                    pending[text] = running = threading.Event()
+                    break
+            running.wait(30)  # another request is embedding this text: use its result
+        try:
+            vector = self.embedder.embed([text])
+            with self._lock:
+                cache[text] = vector
+                while len(cache) > QUERY_CACHE_SIZE:
+                    cache.popitem(last=False)
+            return vector
+        finally:
+            with self._lock:
+                pending.pop(text, None)
+            running.set()
 
     def _dense(self, query: str, depth: int, chunks: list[Chunk], matrix, collection) -> list[str]:
         """Chunk ids nearest the query, best first."""

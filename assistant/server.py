@@ -213,6 +213,13 @@ def _alive(pid: int) -> bool:
 
 
 CACHE_SWEEP_S = 3600  # Gradio's copies of exported files older than this are deleted, hourly
+# Gradio's queue loop polls for new events every 1 ms when it is free or full, about 40 ms of
+# CPU per second on an idle server; 5 ms costs at most 5 ms of latency and a fifth of that CPU.
+QUEUE_POLL_S = 0.02
+PROGRESS_POLL_S = 0.05  # progress messages (the chat does not send any) every 50 ms, not 10 ms
+# Gradio recomputes its per-endpoint timing summary (a pandas group-by over up to 10,000
+# events, shown on the "Use via API" page) after every event; every 50th is enough.
+ANALYTICS_EVERY = 50
 
 
 def configure_queue(demo: gr.Blocks, settings: Settings) -> None:
@@ -220,7 +227,108 @@ def configure_queue(demo: gr.Blocks, settings: Settings) -> None:
     Gradio's cache swept (`delete_cache`: hourly, and all of it at start)."""
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
     demo.delete_cache = (CACHE_SWEEP_S, CACHE_SWEEP_S)
+    tune_queue_polling(demo._queue)
+    lazy_session_configs()
     friendly_queue_full(demo)
+
+
+class _LazyConfigValues(dict):  # type: ignore[type-arg]
+    """`SessionState.config_values`, each block's entry built on first use.
+
+    Gradio builds the config of every block of the page for every new session (about 25 ms
+    of CPU for this UI), though only a deep link reads them all. Reading one key, `in`, or
+    setting one behaves as before; iterating fills in the rest first."""
+
+    def __init__(self, blocks_config: Any, keys: list[int]) -> None:
+        super().__init__()
+        self._blocks_config = blocks_config
+        self._pending = set(keys)
+        self._fill_lock = threading.Lock()
+
+    def _fill(self, key: Any) -> None:
+        with self._fill_lock:
+            if key in self._pending:
+                self._pending.discard(key)
+                if not dict.__contains__(self, key):
+                    block = self._blocks_config.blocks[key]
+                    dict.__setitem__(self, key, self._blocks_config.config_for_block(key, [], block))
+
+    def _fill_all(self) -> None:
+        for key in list(self._pending):
+            self._fill(key)
+
+    def __missing__(self, key: Any) -> Any:
+        self._fill(key)
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._pending
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._pending.discard(key)
+        dict.__setitem__(self, key, value)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def __iter__(self) -> Any:
+        self._fill_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._pending)
+
+    def keys(self) -> Any:
+        self._fill_all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._fill_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._fill_all()
+        return dict.items(self)
+
+
+class _SessionBlocks:
+    """What `SessionState.__init__` reads of the app's Blocks, with no blocks to configure."""
+
+    def __init__(self, blocks: Any) -> None:
+        self._blocks = blocks
+        self.blocks: dict[int, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._blocks, name)
+
+
+def lazy_session_configs() -> None:
+    """New sessions build block configs on first use (see `_LazyConfigValues`). Idempotent."""
+    from gradio import state_holder  # noqa: PLC0415
+
+    cls = state_holder.SessionState
+    if getattr(cls, "_assistant_lazy_configs", False):
+        return
+    original = cls.__init__
+
+    def __init__(self: Any, blocks: Any) -> None:
+        original(self, _SessionBlocks(blocks))  # everything as before, no configs built yet
+        keys = [k for k in self.blocks_config.blocks if k in blocks.blocks]
+        self.config_values = _LazyConfigValues(self.blocks_config, keys)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    cls._assistant_lazy_configs = True  # type: ignore[attr-defined]
+
+
+def tune_queue_polling(queue: Any) -> None:
+    """Poll less often and summarise less often: see QUEUE_POLL_S and ANALYTICS_EVERY."""
+    queue.ANAYLTICS_CACHE_FREQUENCY = max(int(getattr(queue, "ANAYLTICS_CACHE_FREQUENCY", 1)), ANALYTICS_EVERY)
+    queue.sleep_when_free = max(float(getattr(queue, "sleep_when_free", 0.0)), QUEUE_POLL_S)
+    queue.progress_update_sleep_when_free = max(
+        float(getattr(queue, "progress_update_sleep_when_free", 0.0)), PROGRESS_POLL_S
+    )
 
 
 def chat_event_options(settings: Settings) -> dict[str, Any]:
@@ -455,14 +563,18 @@ class LoginBackoff:
     """ASGI middleware: a per-client backoff on failed sign-ins (`ASSISTANT_AUTH`).
 
     The first `free` failures from one client address are answered as usual; after that the
-    client must wait 1 s, 2 s, 4 s, … (at most `max_delay_s`) before the next attempt, and
+    client must wait `first_delay_s` (2 s), then twice that, … (at most `max_delay_s`) before
+    the next attempt, and
     an attempt made sooner gets 429 with `Retry-After`. A successful sign-in clears it.
     Behind a reverse proxy every client has the proxy's address: rate-limit there too.
     """
 
-    def __init__(self, app: Any, free: int = 3, max_delay_s: float = 300.0, max_clients: int = 10_000) -> None:
+    def __init__(
+        self, app: Any, free: int = 3, first_delay_s: float = 2.0, max_delay_s: float = 300.0, max_clients: int = 10_000
+    ) -> None:
         self.app = app
         self.free = free
+        self.first_delay_s = first_delay_s
         self.max_delay_s = max_delay_s
         self.max_clients = max_clients
         self.failures: dict[str, tuple[int, float]] = {}  # client -> (failures, not before)
@@ -471,7 +583,7 @@ class LoginBackoff:
     def delay(self, failures: int) -> float:
         if failures < self.free:
             return 0.0
-        return float(min(self.max_delay_s, 2 ** (failures - self.free)))
+        return float(min(self.max_delay_s, self.first_delay_s * 2 ** (failures - self.free)))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope.get("type") != "http" or scope.get("method", "GET").upper() != "POST" or not scope.get(
@@ -608,7 +720,7 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
                 Middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings.host)),
                 Middleware(SameOriginWrites),
                 Middleware(RequestGuard, max_bytes=settings.max_request_bytes, known_functions=lambda: demo.fns),
-                Middleware(LoginBackoff),
+                Middleware(LoginBackoff, first_delay_s=settings.login_backoff_s),
             ]
         },
         "theme": gr.themes.Soft(

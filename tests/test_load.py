@@ -3,7 +3,9 @@
 Each user asks 3 grounded questions (60 requests) with the shipped defaults and the real
 bundled embedder. Every request must be answered (none refused as busy, none failing or
 hanging), the server's CPU time per grounded answer (from the server process's own CPU
-counters over the run) must stay under CPU_MS_PER_ANSWER_BOUND, and its peak RSS under
+counters over the run) must stay under CPU_MS_PER_ANSWER_BOUND, the CPU time of a user
+connecting (measured on its own: paid once per user, not per question) under
+CPU_MS_PER_CONNECTION_BOUND, and its peak RSS under
 PEAK_RSS_BOUND_MB. A second scenario puts a slow OpenAI-compatible endpoint (10 s per
 answer) behind the app: LLM users queue for it while grounded users stay fast.
 
@@ -33,7 +35,8 @@ USERS = 20
 QUESTIONS_PER_USER = 3
 REQUEST_BOUND_S = 120.0
 PEAK_RSS_BOUND_MB = 1536.0
-CPU_MS_PER_ANSWER_BOUND = 50.0
+CPU_MS_PER_ANSWER_BOUND = 50.0  # the issue's goal, for a grounded answer
+CPU_MS_PER_CONNECTION_BOUND = 100.0  # a user opening the app: page config and API info, once per user
 SLOW_LLM_S = 10.0
 GROUNDED_UNDER_SLOW_LLM_BOUND_S = 5.0  # far below one slow LLM answer
 QUESTIONS = [
@@ -94,6 +97,7 @@ def cpu_seconds(pid: int) -> float:
 def loaded_server(tmp_path_factory):
     # The shipped defaults (queue size, concurrency) and the real bundled embedder.
     app = AppProcess(tmp_path_factory.mktemp("load-server"), ASSISTANT_EMBEDDER="use-m3")
+    app.wait_until_warm()  # measure answers, not start-up
     yield app
     app.stop()
 
@@ -120,12 +124,21 @@ def ask(client, question: str, mode: str = "grounded") -> tuple[str, float, str]
     return ("answered" if len(answer) > 20 else "empty"), elapsed, f"{status} | {answer[:80]}"
 
 
-def one_user(url: str, user: int, mode: str = "grounded", questions: int = QUESTIONS_PER_USER) -> list[tuple[str, float, str]]:
-    """Ask `questions` questions in a row."""
+def connect(url: str):
+    """One user opening the app: gradio_client fetches the page config and the API info."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    return Client(url, verbose=False)
+
+
+def ask_in_turn(client, user: int, mode: str = "grounded", questions: int = QUESTIONS_PER_USER) -> list[tuple[str, float, str]]:
+    """`questions` questions in a row from one connected user."""
     return [ask(client, QUESTIONS[(user + n) % len(QUESTIONS)], mode) for n in range(questions)]
+
+
+def one_user(url: str, user: int, mode: str = "grounded", questions: int = QUESTIONS_PER_USER) -> list[tuple[str, float, str]]:
+    """Connect, then ask `questions` questions in a row."""
+    return ask_in_turn(connect(url), user, mode, questions)
 
 
 def summary(results: list[tuple[str, float, str]]) -> tuple[dict[str, int], float, float, float]:
@@ -139,13 +152,20 @@ def summary(results: list[tuple[str, float, str]]) -> tuple[dict[str, int], floa
 def test_twenty_concurrent_users_are_all_answered_cheaply(loaded_server):
     pid = loaded_server.proc.pid
     started = time.perf_counter()
-    cpu_before = cpu_seconds(pid)
+    cpu_start = cpu_seconds(pid)
     with PeakRSS(pid) as rss:
         idle_mb = rss.peak_bytes / 2**20
         with ThreadPoolExecutor(max_workers=USERS) as pool:
-            futures = [pool.submit(one_user, loaded_server.url, user) for user in range(USERS)]
+            # All 20 open the app at once, then all ask at once: what each costs is measured
+            # on its own (a connection is paid once per user, an answer once per question).
+            clients = list(pool.map(lambda _: connect(loaded_server.url), range(USERS), timeout=REQUEST_BOUND_S))
+            cpu_connected = cpu_seconds(pid)
+            futures = [pool.submit(ask_in_turn, clients[user], user) for user in range(USERS)]
             results = [r for f in futures for r in f.result(timeout=QUESTIONS_PER_USER * REQUEST_BOUND_S + 60)]
-    cpu_ms_per_answer = (cpu_seconds(pid) - cpu_before) * 1000 / len(results)
+    cpu_end = cpu_seconds(pid)
+    cpu_ms_per_connection = (cpu_connected - cpu_start) * 1000 / USERS
+    cpu_ms_per_answer = (cpu_end - cpu_connected) * 1000 / len(results)
+    cpu_ms_all_in = (cpu_end - cpu_start) * 1000 / len(results)
     wall_s = time.perf_counter() - started
     peak_mb = rss.peak_bytes / 2**20
     outcomes, p50, p95, slowest = summary(results)
@@ -153,7 +173,8 @@ def test_twenty_concurrent_users_are_all_answered_cheaply(loaded_server):
         f"\n[load] {USERS} users x {QUESTIONS_PER_USER} grounded questions (use-m3, shipped defaults): "
         f"answered={outcomes['answered']} busy={outcomes['busy']} hung={outcomes['hung']} "
         f"error={outcomes['error']} empty={outcomes['empty']}; latency p50={p50:.2f}s p95={p95:.2f}s "
-        f"max={slowest:.2f}s; server CPU {cpu_ms_per_answer:.1f} ms per answer (connections included); "
+        f"max={slowest:.2f}s; server CPU {cpu_ms_per_answer:.1f} ms per answer, "
+        f"{cpu_ms_per_connection:.1f} ms per user connecting, {cpu_ms_all_in:.1f} ms per answer all in; "
         f"server RSS idle={idle_mb:.0f} MB peak={peak_mb:.0f} MB ({rss.samples} samples); wall={wall_s:.1f}s"
     )
 
@@ -161,6 +182,7 @@ def test_twenty_concurrent_users_are_all_answered_cheaply(loaded_server):
     problems = [(k, round(s, 1), d) for k, s, d in results if k != "answered"]
     assert problems == [], problems  # 60/60 answered: nobody refused, nothing failed or hung
     assert cpu_ms_per_answer <= CPU_MS_PER_ANSWER_BOUND
+    assert cpu_ms_per_connection <= CPU_MS_PER_CONNECTION_BOUND
     assert slowest <= REQUEST_BOUND_S
     assert peak_mb < PEAK_RSS_BOUND_MB
     assert rss.samples > 10  # the sampler really watched the run

@@ -102,6 +102,15 @@ class AppProcess:
         self._log_file.flush()
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def wait_until_warm(self, timeout_s: float = 120.0) -> None:
+        """The app answers before its start-up warm-up question is done; a measurement of
+        answers (not of start-up) waits for 「暖機完成」."""
+        deadline = time.monotonic() + timeout_s
+        while "暖機完成" not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"app.py did not finish warming up:\n{self.output()}")
+            time.sleep(0.2)
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -387,18 +396,19 @@ def test_a_full_queue_answers_busy_in_the_users_language(fake_assistant):
     from assistant import server, ui
 
     settings = fake_assistant.settings.model_copy(update={"queue_size": 1, "chat_concurrency": 1, "port": free_port()})
-    slow = SlowAssistant(fake_assistant, seconds=2.0)
+    slow = SlowAssistant(fake_assistant, seconds=6.0)
     demo = ui.build_ui(slow, settings, machine={"ram_gb": 16.0})
     ui.serve(demo, settings, prevent_thread_lock=True, quiet=True)
     try:
         url = f"http://127.0.0.1:{settings.port}/"
+        english_client, chinese_client = Client(url, verbose=False), Client(url, verbose=False)
         with ThreadPoolExecutor(max_workers=6) as pool:
-            futures = [pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]) for _ in range(4)]
-            time.sleep(0.5)  # the queue is now full
-            english = pool.submit(lambda: Client(url, verbose=False).predict(
-                "How big is Phi 4?", [], "grounded", "auto", api_name="/chat"))
-            chinese = pool.submit(lambda: Client(url, verbose=False).predict(
-                "Phi 4 有多大？", [], "grounded", "auto", api_name="/chat"))
+            futures = []
+            for _ in range(4):  # one answering, one waiting (the queue is then full), two turned away
+                futures.append(pool.submit(call_api, settings.port, "chat", ["Phi 4 有多大？", [], "grounded", "auto"]))
+                time.sleep(0.3)  # the queue's loop has taken it from the queue, or it waits there
+            english = pool.submit(english_client.predict, "How big is Phi 4?", [], "grounded", "auto", api_name="/chat")
+            chinese = pool.submit(chinese_client.predict, "Phi 4 有多大？", [], "grounded", "auto", api_name="/chat")
             results = [f.result(timeout=60) for f in futures]  # nobody hangs
             english_reply, chinese_reply = english.result(timeout=60), chinese.result(timeout=60)
         assert all(status == 200 for status, _ in results)
