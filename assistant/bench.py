@@ -211,7 +211,8 @@ def laptop_estimate(fixed: float, per_question: float) -> dict[str, Any]:
     }
 
 
-def _cold_start_ms(settings: Settings) -> float | None:
+def _process_env(settings: Settings) -> dict[str, str]:
+    """The environment for a new `python -m assistant` process with exactly these settings."""
     env = dict(os.environ)
     for name in Settings.model_fields:
         env.pop("ASSISTANT_" + name.upper(), None)
@@ -219,6 +220,11 @@ def _cold_start_ms(settings: Settings) -> float | None:
         if value is not None:
             env["ASSISTANT_" + name.upper()] = str(value)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _cold_start_ms(settings: Settings) -> float | None:
+    env = _process_env(settings)
     command = [sys.executable, "-m", "assistant", "ask", QUESTION_FIRST, "--no-llm", "--json"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -234,13 +240,7 @@ def _cold_start_ms(settings: Settings) -> float | None:
 
 def cli_cold_ms(settings: Settings, runs: int = 3, question: str = "Phi 4 有多大？") -> float | None:
     """Best wall time of `runs` new `python -m assistant ask QUESTION --no-llm` processes (ms)."""
-    env = dict(os.environ)
-    for name in Settings.model_fields:
-        env.pop("ASSISTANT_" + name.upper(), None)
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env["ASSISTANT_" + name.upper()] = str(value)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    env = _process_env(settings)
     best: float | None = None
     for _ in range(runs):
         start = time.perf_counter()

@@ -8,9 +8,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -182,3 +188,51 @@ def write_gguf(
 def make_gguf():
     """Factory: `make_gguf(path, chat_template=..., ...)` writes a small valid GGUF."""
     return write_gguf
+
+
+# ---------------------------------------------------------------- servers the tests start
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def llama_cpp_server(model: Path, log_dir: Path, *args: str, start_timeout_s: float = 90) -> Iterator[str]:
+    """`python -m llama_cpp.server` for `model` on a free loopback port; yields its URL.
+
+    Logs go to a file, not a pipe: llama.cpp logs enough to fill a pipe and block the server."""
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+               "--port", str(port), *args, "--verbose", "False"]  # fmt: skip
+    log_path = log_dir / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + start_timeout_s
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text(errors='replace')[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"llama_cpp.server did not start in {start_timeout_s:.0f} s: "
+                        f"{log_path.read_text(errors='replace')[-2000:]}"
+                    )
+                try:
+                    with urllib.request.urlopen(url + "/v1/models", timeout=1) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.3)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

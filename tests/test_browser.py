@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +31,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 README_SCREENSHOT = ROOT / "docs" / "screenshot-chat.png"
 ANSWER_TIMEOUT_MS = 60_000
 MACHINE = {"ram_gb": 16.0, "vram_gb": None, "gpus_vram_gb": [], "ram_source": "test"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(assistant, machine=MACHINE):

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -27,6 +22,8 @@ from assistant.generation import (
     normalize_messages,
     render_raw,
 )
+
+from .conftest import free_port, llama_cpp_server
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES = [
@@ -168,12 +165,6 @@ def stub_server():
     server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_http_adapter_streams_chat_sse(stub_server):
     server, handler = stub_server
     url = f"http://127.0.0.1:{server.server_port}"
@@ -190,7 +181,7 @@ def test_http_adapter_streams_chat_sse(stub_server):
 
 
 def test_http_adapter_closed_port_is_a_clear_message():
-    port = _free_port()
+    port = free_port()
     generator = OpenAICompatibleGenerator(f"http://127.0.0.1:{port}", model="m", timeout_s=2)
     with pytest.raises(BackendUnavailable) as caught:
         list(generator.stream(MESSAGES, 8))
@@ -284,7 +275,7 @@ def test_estimate_is_not_low_for_an_english_centric_tokenizer():
 
 
 def test_assistant_with_endpoint_down_stays_grounded(settings, fake_assistant):
-    fake_assistant.settings.llm_url = f"http://127.0.0.1:{_free_port()}"
+    fake_assistant.settings.llm_url = f"http://127.0.0.1:{free_port()}"
     fake_assistant._llm_manager().invalidate()
     status = fake_assistant.llm_status()
     assert status["available"] is False and status["backend"] == "openai"
@@ -409,36 +400,9 @@ def test_prefix_cache_makes_the_second_question_start_faster(raw_llama):
 @pytest.fixture(scope="module")
 def llama_server(bundled_gguf, tmp_path_factory):
     pytest.importorskip("sse_starlette", reason="llama_cpp.server needs llama-cpp-python[server]")
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf), "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", "1024", "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "False",
-    ]  # fmt: skip
-    # A file, not a pipe: llama.cpp logs enough to fill a pipe and block the server.
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = open(log_path, "wb")  # noqa: SIM115
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "/v1/models", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        raise RuntimeError(f"llama_cpp.server did not start in 90 s: {log_path.read_text(errors='replace')[-2000:]}")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with llama_cpp_server(bundled_gguf, tmp_path_factory.mktemp("llama-server"), "--n_ctx", "1024",
+                          "--n_threads", "1", "--n_threads_batch", "1") as url:
+        yield url
 
 
 @pytest.mark.slow

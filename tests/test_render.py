@@ -72,6 +72,23 @@ def test_en_commercial_question_starts_with_yes_or_no(assistant, question, start
     assert carries in sentence
 
 
+@pytest.mark.parametrize(
+    ("question", "starts", "carries"),
+    [
+        ("Llama 可以商用嗎？", "有條件可以", ["Llama 3", "條件"]),  # every member: conditional
+        ("GPT-OSS 可以商用嗎？", "可以", ["gpt-oss-20b", "都可商用"]),  # every member: yes
+        ("Mistral 可以商用嗎？", "看型號", ["可商用：", "不可商用："]),  # mixed: which is which
+        ("Can I use Gemma commercially?", "Yes, with conditions", ["every Gemma model", "Gemma 3"]),
+        ("Can Mistral models be used commercially?", "It depends on the model", ["non-commercial:"]),
+    ],
+)
+def test_a_family_commercial_question_gives_one_verdict_when_its_members_agree(assistant, question, starts, carries):
+    sentence = lead(assistant, question, "fact")
+    assert sentence.startswith(starts), sentence
+    for text in carries:
+        assert text in sentence, sentence
+
+
 def test_licence_question_names_the_licence(assistant):
     sentence = lead(assistant, "What licence does Phi-4 use?", "fact")
     assert sentence.startswith("Phi-4")

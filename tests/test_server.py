@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,17 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import KNOWLEDGE, ROOT
+from .conftest import KNOWLEDGE, ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
 STARTUP_TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def app_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-
 # ------------------------------------------------------------------ per-session block configs
 
 

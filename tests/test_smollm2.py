@@ -10,12 +10,6 @@ context budget and token counts.
 from __future__ import annotations
 
 import importlib.util
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,7 +19,7 @@ from assistant.config import Settings
 from assistant.generation import LlamaCppGenerator, Sampling, TemplateTokenizer
 from assistant.llm import LLMManager, LLMRun, build_prompt, validate_answer
 
-from .conftest import KNOWLEDGE
+from .conftest import KNOWLEDGE, llama_cpp_server
 
 pytestmark = pytest.mark.slow
 
@@ -144,45 +138,13 @@ def test_real_answers_stream_converted_and_the_validator_decides(smol_assistant,
 # ------------------------------------------------------------------ python -m llama_cpp.server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def smol_server(tmp_path_factory):
     pytest.importorskip("sse_starlette", reason="llama_cpp.server needs llama-cpp-python[server]")
-    port = _free_port()
     # No --n_ctx: the server's default (2048) is what a user who just starts it gets.
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1",
-        "--port", str(port), "--n_threads", "2", "--n_threads_batch", "2", "--verbose", "False",
-    ]  # fmt: skip
-    log_path = tmp_path_factory.mktemp("smol-server") / "server.log"
-    log = open(log_path, "wb")  # noqa: SIM115
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "/v1/models", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        raise RuntimeError(f"llama_cpp.server did not start: {log_path.read_text(errors='replace')[-2000:]}")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with llama_cpp_server(smollm2_path(), tmp_path_factory.mktemp("smol-server"), "--n_threads", "2",
+                          "--n_threads_batch", "2", start_timeout_s=120) as url:
+        yield url
 
 
 def test_llama_cpp_server_budget_fits_its_default_context(assistant_module, smol_server):

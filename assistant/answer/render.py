@@ -264,28 +264,26 @@ def _family_lead(plan: Plan, family_id: str, catalog: Catalog) -> str:
         head = "Yes: " if drift and re.search(r"simplified|簡體", plan.question, re.I) else ""
         return f"{head}{family.name} in Chinese: {'; '.join(notes[:2])}"
     if {"commercial", "licence"} & set(plan.attributes) and members:
-        usable = [m.name for m in members if m.commercial_use == "yes"]
-        conditional = [m.name for m in members if m.commercial_use == "conditional"]
-        blocked = [m.name for m in members if m.commercial_use == "no"]
+        labels = (("yes", "可商用：", "commercial OK: "), ("conditional", "有條件：", "with conditions: "),
+                  ("no", "不可商用：", "non-commercial: "))  # fmt: skip
+        groups = [(zh_label if zh else en_label, [m.name for m in members if m.commercial_use == value])
+                  for value, zh_label, en_label in labels]  # fmt: skip
+        parts = [label + ("、" if zh else ", ").join(names) for label, names in groups if names]
+        present = tuple(bool(names) for _, names in groups)  # (yes, conditional, no)
+        verdicts = {(True, False, False): ("可以", "Yes"), (False, True, False): ("有條件可以", "Yes, with conditions"),
+                    (False, False, True): ("不行", "No")}  # fmt: skip
+        verdict_zh, verdict_en = verdicts.get(present, ("看型號", "It depends on the model"))
+        if sum(present) == 1:  # one verdict for the whole family: say it once
+            names = next(names for _, names in groups if names)
+            every_zh = {0: "都可商用", 1: "都可商用，但要遵守各自授權的條件", 2: "都不可商用"}[present.index(True)]
+            every_en = {0: "may be used commercially", 1: "may be used commercially under its licence's conditions",
+                        2: "may not be used commercially"}[present.index(True)]  # fmt: skip
+            if zh:
+                return f"{verdict_zh}：{family.name} 系列（{'、'.join(names)}）{every_zh}。"
+            return f"{verdict_en}: every {family.name} model ({', '.join(names)}) {every_en}."
         if zh:
-            parts = []
-            if usable:
-                parts.append(f"可商用：{'、'.join(usable)}")
-            if conditional:
-                parts.append(f"有條件：{'、'.join(conditional)}")
-            if blocked:
-                parts.append(f"不可商用：{'、'.join(blocked)}")
-            verdict = "看型號" if blocked or conditional else "可以"
-            return f"{verdict}：{family.name} 系列{'；'.join(parts)}。"
-        parts = []
-        if usable:
-            parts.append(f"commercial OK: {', '.join(usable)}")
-        if conditional:
-            parts.append(f"with conditions: {', '.join(conditional)}")
-        if blocked:
-            parts.append(f"non-commercial: {', '.join(blocked)}")
-        verdict = "It depends on the model" if blocked or conditional else "Yes"
-        return f"{verdict}: in the {family.name} family, {'; '.join(parts)}."
+            return f"{verdict_zh}：{family.name} 系列{'；'.join(parts)}。"
+        return f"{verdict_en}: in the {family.name} family, {'; '.join(parts)}."
     if {"vendor", "country"} & set(plan.attributes):
         country = COUNTRY_ZH.get(family.country, family.country)
         return (f"{family.name} 是{country}的 {family.vendor_zh} 推出的模型家族。" if zh
