@@ -339,6 +339,11 @@ def find_variant_mentions(text: str, catalog: Catalog) -> dict[str, str]:
 
 _B = r"(?<![a-z0-9])"  # ASCII word start (CJK neighbours count as boundaries)
 _E = r"(?![a-z0-9])"
+# After "chinese", the words that make it a model's origin, not a language ("Chinese labs").
+_CHINESE_ORIGIN_NOUNS = (
+    r"(?:models?|vendors?|compan\w{0,5}|labs?|firms?|providers?|makers?|developers?|ai|llms?|origin|ones?"
+    r"|made|built|based|government|governments|regulations?|law|laws)(?![a-z0-9])"
+)
 _NUM = r"(?<![0-9.])(\d{1,5}(?:\.\d{1,3})?)"
 _PUNCT = ",.;!?。;:，、？！；：\n"
 
@@ -736,6 +741,9 @@ _TASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"中文|繁體|繁中|正體|台灣|臺灣|國語|華語|漢語|簡體"
             rf"|{_B}(?:in|into|to|speaks?|writes?|reads?|understands?|traditional|simplified|good|strong|native|fluent) chinese{_E}"
             rf"|{_B}chinese[ -](?:language|text|writing|output|support|ability|quality|answers?|repl(?:y|ies)|documents?){_E}"
+            # "Chinese news articles", "Chinese customers", "Chinese-speaking users": the language,
+            # unless the next word makes it the origin ("Chinese models", "Chinese labs", below).
+            rf"|{_B}chinese(?=[ -][a-z])(?![ -]{_CHINESE_ORIGIN_NOUNS})"
             rf"|{_B}(?:mandarin|cantonese){_E}"
         ),
     ),
@@ -822,8 +830,7 @@ _COUNTRIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "CN",
         re.compile(
             rf"中國|大陸|中資|陸資|中共|國產|{_B}(?:china|prc){_E}"
-            rf"|{_B}chinese(?=[ -](?:models?|vendors?|compan\w{{0,5}}|labs?|firms?|providers?|makers?|developers?|ai|llms?|origin|ones?|made|built|based)"
-            rf"{_E}|$|[{re.escape(_PUNCT)}])"
+            rf"|{_B}chinese(?=[ -]{_CHINESE_ORIGIN_NOUNS}|$|[{re.escape(_PUNCT)}])"
         ),
     ),
     (
@@ -857,6 +864,8 @@ _AVOID_SUFFIX = re.compile(
     r"^.{0,10}?(?:以外|之外|除外|(?:不要|不行|不考慮|免談|排除)(?=\s?(?:[,.;!?。、]|$|的?(?:喔|哦|啦|了))))"
 )
 _NOT_AN_AVOIDANCE = re.compile(r"^\s?(?:要)?(?:審查|拒答|拒絕|censor)")
+# "why not Qwen?", 「為什麼不用 Qwen」: a question about a model, not a wish to avoid it.
+_WHY_BEFORE = re.compile(rf"(?:為什麼|為何|怎麼|幹嘛|{_B}why|{_B}how come)\s?$")
 _PREFER_TRIGGER = re.compile(
     r"最好是|最好用|最好|偏好|優先|比較想用|喜歡|希望是|傾向|想用"
     rf"|{_B}(?:prefer(?:ably|red|s)?|ideally|i like|favou?r(?:ing)?){_E}"
@@ -877,6 +886,8 @@ def _avoid_and_prefer(
     families: list[tuple[int, str]] = []
     for trigger in _AVOID_TRIGGER.finditer(text):
         if _NOT_AN_AVOIDANCE.search(text[trigger.end() : trigger.end() + 6]):
+            continue
+        if _WHY_BEFORE.search(text[max(0, trigger.start() - 10) : trigger.start()]):
             continue
         start, end = _clause_after(text, trigger.end())
         clause = text[start:end]

@@ -155,3 +155,41 @@ def test_turn_that_raises_is_skipped(cat, chunks, monkeypatch):
 def test_only_recent_user_turns_are_replayed():
     history = user(*[f"q{n}" for n in range(10)]) + [{"role": "assistant", "content": "a"}]
     assert user_turns(history) == [f"q{n}" for n in range(10 - MAX_REPLAYED_TURNS, 10)]
+
+
+# ---------------------------------------------------------------- fresh held-out misses (eval/questions-fresh.jsonl)
+
+CHATBOT_24GB = "recommend a model for a commercial Traditional Chinese chatbot that runs on one 24GB GPU"
+
+
+@pytest.mark.parametrize("question", ["why not Qwen?", "為什麼不用 Qwen？", "why not Qwen? isn't it apache?"])
+def test_why_not_x_asks_about_x_and_does_not_avoid_it(cat, chunks, question):
+    reply = ask(question, cat, chunks, user(CHATBOT_24GB))
+    assert reply.route == "why_not"
+    assert "qwen" not in reply.plan.constraints.avoid_families
+    assert "Qwen" in first_sentence(reply.answer)
+
+
+def test_a_licence_the_user_says_a_model_has_is_checked_not_added_to_the_conditions(cat, chunks):
+    reply = ask("why not Qwen? isn't it apache?", cat, chunks, user(CHATBOT_24GB))
+    lead = first_sentence(reply.answer)
+    assert lead.startswith("Qwen is indeed Apache-2.0")
+    assert "licence Apache-2.0" not in lead  # the conditions are the earlier request's
+    reply = ask("為什麼沒推 Gemma 3？它不是 MIT 嗎", cat, chunks, user(CHATBOT_24GB))
+    assert first_sentence(reply.answer).startswith("Gemma 3 不是 MIT 授權")
+
+
+def test_a_family_left_out_names_each_reason_once_with_its_members(cat, chunks):
+    answer = ask("為什麼不用 Qwen？", cat, chunks, user(CHATBOT_24GB)).answer
+    lead = first_sentence(answer)
+    assert lead.count("簡體") == 1  # three members, one reason, said once
+    assert "QwQ-32B：" in lead  # the member left out for another reason is named with it
+
+
+def test_chinese_as_the_texts_language_rules_out_english_only_models(cat, chunks):
+    question = "I want a model on my laptop to summarize Chinese news articles, what do you suggest?"
+    reply = ask(question, cat, chunks, None)
+    assert "chinese" in reply.plan.constraints.tasks
+    assert "smollm2" not in [r.model.id for r in reply.recommendations]
+    why = ask("why didn't you recommend SmolLM?", cat, chunks, user(question))
+    assert "English" in first_sentence(why.answer)

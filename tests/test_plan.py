@@ -182,3 +182,50 @@ def test_plan_to_dict_is_json_serialisable(question, cat):
 def test_make_plan_without_lookup_matches_plan_question(cat):
     p = make_plan("Gemma 3 用什麼授權？", cat, None, "zh-TW", False, None)
     assert (p.intent, model_ids(p), p.attributes) == ("fact", ["gemma-3"], ["licence"])
+
+
+# ---------------------------------------------------------------- fresh held-out misses (eval/questions-fresh.jsonl)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Gemma 2 不是超強嗎 大家都說它屌打同級", "Llama 4 不是很好用嗎？", "Isn't Llama 4 great?"],
+)
+def test_praise_taken_for_granted_is_a_claim_to_check(cat, question):
+    p = plan(question, cat)
+    assert p.intent == "false_premise"
+    assert [c.attribute for c in p.claims] == ["verdict"]
+
+
+def test_a_plain_question_about_quality_is_not_a_claim(cat):
+    p = plan("Gemma 2 好用嗎？", cat)
+    assert p.intent == "fact" and p.claims == []
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [("百川 Baichuan2 13B 一張 3090 跑得動嗎", "Baichuan2"), ("thoughts on OLMo 2 from AI2? it's fully open, right?", "OLMo")],
+)
+def test_a_model_name_followed_by_its_size_or_maker_is_an_unknown_model(cat, question, name):
+    p = plan(question, cat)
+    assert p.intent == "unknown_model"
+    assert [s.name for s in p.subjects if s.kind == "unknown"] == [name]
+
+
+def test_a_name_in_passing_is_still_not_a_model(cat):
+    assert plan("用 Commodore 64 跑 LLM 可以嗎", cat).intent != "unknown_model"
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "origin"),
+    [
+        ("summarize Chinese news articles on my laptop", True, False),
+        ("a chatbot for Chinese customers", True, False),
+        ("no Chinese models please", False, True),
+        ("avoid Chinese labs, need vision", False, True),
+    ],
+)
+def test_chinese_before_a_noun_is_the_language_unless_the_noun_is_a_maker(cat, question, language, origin):
+    c = plan(question, cat).constraints
+    assert ("chinese" in c.tasks) is language
+    assert ("CN" in c.avoid_countries) is origin

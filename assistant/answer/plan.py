@@ -70,7 +70,12 @@ _YES_NO = re.compile(
     r"|^(?:and |so |but |then )?(?:can|could|does|do|is|are|will|would|has|have|may)\b|, right\??$|isn't it|is that right|correct\??$",
     re.I,
 )
-_CONFIRM = re.compile(r"對吧|對嗎|沒錯吧|是吧|吧[?？]?$|right\??$|isn't it|is that right|correct\??$|i heard|聽說|據說|應該是", re.I)
+_CONFIRM = re.compile(
+    r"對吧|對嗎|沒錯吧|是吧|吧[?？]?$|right\??$|isn't it|is that right|correct\??$|i heard|聽說|據說|應該是"
+    # rhetorical questions and hearsay take the point for granted too: 「X 不是超強嗎」, "isn't X great?"
+    r"|不是.{0,12}嗎|大家都說|都說|網路上說|everyone says|people say|^(?:isn't|aren't|wasn't)(?![a-z])",
+    re.I,
+)
 _WHICH = re.compile(
     r"哪(?:個|一個|款|家|間|些|位|種|一款|一家|個模型|個系列|隻)|什麼模型|叫什麼|叫啥|啥模型|什麼名字|名稱是|誰|有沒有(?:什麼|哪)"
     r"|(?<![a-z])(?:which|who|what)(?![a-z])|is there (?:a|an|any)\b|are there any\b",
@@ -354,11 +359,13 @@ def series_members(name: str, catalog: Catalog) -> list[Model]:
 
 
 _LEADING_FILLER = re.compile(
-    r"\s*(?:請問|想問|問一下|我想知道|聽說|據說|那|那麼|所以|and|so|is|are|does|do|can|could|what about|how about|how does|how is|tell me about|what is|what's)?\s*",
+    r"\s*(?:請問|想問|問一下|我想知道|聽說|據說|那|那麼|所以|and|so|is|are|does|do|can|could|what about|how about|how does|how is|tell me about|what is|what's"
+    r"|(?:any |your )?thoughts on|opinions? (?:on|of)|what do you think (?:of|about)|have you heard of|do you know)?\s*",
     re.I,
 )
 _ABOUT_AFTER = re.compile(
-    r"\s*(?:[\d.]+\s*)?(?:可以|能|是|有|的|支援|採|多大|授權|商用|開源|模型|怎麼樣|如何|好用|開源|is|are|has|have|license|licence|under|open|commercial|good|better|vs|or|和|跟|還是)",
+    r"\s*(?:[\d.]+\s*[bmk]?\s*)?(?:可以|能|是|有|的|支援|採|多大|授權|商用|開源|模型|怎麼樣|如何|好用|開源|一張|要多少|需要"
+    r"|is|are|has|have|license|licence|under|open|commercial|good|better|vs|or|from|by|和|跟|還是)",
     re.I,
 )
 
@@ -398,7 +405,11 @@ _LICENCE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
 _COUNTRY_WORDS = [(pattern, code) for code, pattern in COUNTRY_PATTERNS]
 _CLAIM_SIZE = re.compile(r"(?:只有|才|有|是|就|僅|only|is|has)\s?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
 _VENDOR_VERB = re.compile(r"做的|出的|推出|開發|研發|製作|家的|的模型|的嗎|公司|made by|developed by|built by|from|'s (?:model|llm|family)|by (?:meta|google|microsoft|openai)", re.I)
-_PRAISE = re.compile(r"超強|很強|最強|很好|超好|表現好|表現很好|厲害|無敵|直接用|就對了|(?<![a-z])(?:great|the best|amazing|excellent|strong|top)(?![a-z])", re.I)
+_PRAISE = re.compile(
+    r"超強|很強|最強|很好|超好|表現好|表現很好|厲害|無敵|直接用|就對了|屌打|吊打|碾壓|秒殺|好用|很神|超神|頂尖"
+    r"|(?<![a-z])(?:great|the best|amazing|excellent|strong|top|awesome|crush(?:es)?|beats)(?![a-z])",
+    re.I,
+)
 _COMMERCIAL_NO = re.compile(r"不能商用|不可商用|不可以商用|不准商用|禁止商用|非商用|non[- ]?commercial|can't be used commercially|cannot be used commercially|not for commercial", re.I)
 _COMMERCIAL_YES = re.compile(r"可以商用|能商用|可商用|允許商用|free for commercial|can be used commercially|commercial use is (?:ok|allowed|fine)", re.I)
 

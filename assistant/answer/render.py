@@ -318,7 +318,10 @@ def render_fact(plan: Plan, ctx: Context) -> Rendered:
     for subject in families:
         leads.append(_family_lead(plan, subject.id, catalog) + cites.cite(f"catalog:family:{subject.id}"))
     if confirmed and leads:
-        leads[0] = ("是的。" if zh else "Yes. ") + leads[0]
+        if leads[0].startswith(("不行", "No:")):  # 「Codestral 不是不能商用嗎？」: right, it cannot
+            leads[0] = "沒錯，" + leads[0] if zh else "Right, no:" + leads[0][3:]
+        else:
+            leads[0] = ("是的。" if zh else "Yes. ") + leads[0]
     paragraphs.append(" ".join(leads))
     covered = {"commercial", "licence", "size", "memory", "experts", "context", "modalities", "vendor", "country", "released", "base"}
     for subject in models:
@@ -598,7 +601,29 @@ def _state_constraints(plan: Plan, ctx: Context) -> Constraints:
             continue
         setattr(merged, key, value)
     merged.mentioned_models, merged.mentioned_families = c.mentioned_models, c.mentioned_families
+    # "Why not Qwen? Isn't it Apache?": a licence the question says a model has is a claim
+    # to check, not a new condition on the earlier request.
+    claimed = {cl.value.lower() for cl in plan.claims if cl.attribute == "licence"}
+    if claimed and merged.licence_ids:
+        asked_before = {x.lower() for x in (prior.licence_ids or [])}
+        merged.licence_ids = [x for x in merged.licence_ids if x.lower() in asked_before or x.lower() not in claimed]
     return merged
+
+
+def _member_reasons(models: list[Model], reasons: list[str | None], family: bool, zh: bool) -> str:
+    """Why each model was left out, each reason once; in a family, the members it applies
+    to are named ("Qwen3、Qwen3-Coder：中文容易跳成簡體；QwQ-32B：24GB 放不下")."""
+    grouped: dict[str, list[str]] = {}
+    for model, reason in zip(models, reasons, strict=True):
+        if reason:
+            text = reason.split("：", 1)[-1] if zh else reason.split(": ", 1)[-1]
+            grouped.setdefault(text, []).append(model.name)
+    items = list(grouped.items())[:3]
+    if not family or len(items) == 1:
+        return ("；" if zh else "; ").join(text for text, _ in items)
+    if zh:
+        return "；".join(f"{'、'.join(names)}：{text}" for text, names in items)
+    return "; ".join(f"{', '.join(names)}: {text}" for text, names in items)
 
 
 def _why_ranked_low(model: Model, c: Constraints, zh: bool) -> list[str]:
@@ -630,18 +655,17 @@ def render_why_not(plan: Plan, ctx: Context) -> Rendered:
         if subject.kind == "model" and subject.variant:
             # "為什麼不推薦 Qwen3 Coder 480B？" asks about that size, not the family's smallest.
             models = [facts_model(catalog, subject)]
-        reasons = []
+        reasons: list[str | None] = []
         passing = []
         for model in models:
             broken = check(model, c, requests, catalog, zh)
-            if broken:
-                reasons.append(broken[1])
-            else:
+            reasons.append(broken[1] if broken else None)
+            if not broken:
                 passing.append(model)
             shown.append(model.id)
         cite = ctx.cites.cite(f"catalog:{models[0].id}" if subject.kind == "model" else f"catalog:family:{subject.id}")
-        if reasons and not passing:
-            because = "；".join(r.split("：", 1)[-1] for r in reasons[:3]) if zh else "; ".join(r.split(": ", 1)[-1] for r in reasons[:3])
+        if any(reasons) and not passing:
+            because = _member_reasons(models, reasons, subject.kind == "family", zh)
             if zh:
                 lines.append(f"{subject.name} 沒有被推薦，因為{because}" + (f"（你的條件：{summary}）" if summary else "") + f"。{cite}")
             else:
@@ -676,6 +700,19 @@ def render_why_not(plan: Plan, ctx: Context) -> Rendered:
             art = ctx.cites.cite(ctx.cites.article_for(model.family))
             lines.append(f"原文認為 {model.name}：{model.verdict_reason}{art}" if zh
                          else f"The article on {model.name}: {model.verdict_reason_en or model.verdict_reason}{art}")
+    licence_claims = [cl for cl in plan.claims if cl.attribute == "licence" and cl.subject in {s.id for s in subjects}]
+    if lines and licence_claims:  # "why not Qwen? isn't it Apache?": answer that part too, first
+        claim = licence_claims[0]
+        name = next(s.name for s in subjects if s.id == claim.subject)
+        members = [catalog.by_id[claim.subject]] if claim.subject in catalog.by_id else catalog.models_of(claim.subject)
+        held = [m.name for m in members if m.licence.id.lower().startswith(claim.value.lower())]
+        if held:
+            lines[0] = (f"{name} 的確有 {claim.value} 授權（{'、'.join(held[:4])}），但" if zh
+                        else f"{name} is indeed {claim.value}-licensed ({', '.join(held[:4])}), but ") + lines[0]
+        else:
+            licences = "、".join(dict.fromkeys(m.licence.id for m in members)) if zh else ", ".join(dict.fromkeys(m.licence.id for m in members))
+            lines[0] = (f"{name} 不是 {claim.value} 授權（是 {licences}）；" if zh
+                        else f"{name} is not {claim.value}-licensed ({licences}); ") + lines[0]
     return Rendered("\n".join(lines), shown=shown)
 
 
