@@ -103,3 +103,32 @@ def test_real_embedder_finds_the_privacy_sentence(real_assistant):
 @pytest.mark.slow
 def test_real_embedder_keeps_off_topic_below_threshold(real_assistant):
     assert real_assistant.sentences.search("What's the weather in Paris tomorrow?") == []
+
+
+def test_a_hyphenated_word_counts_once_not_once_per_piece():
+    from assistant.answer.lookup import _word_groups
+
+    groups = _word_groups({"fine-tune", "fine", "tune", "finetune", "perplexity", "qwen2.5", "qwen2", "5", "qwen25"})
+    assert sorted(sorted(g) for g in groups) == [
+        ["5", "qwen2", "qwen2.5", "qwen25"], ["fine", "fine-tune", "finetune", "tune"], ["perplexity"],
+    ]
+
+
+def test_a_rare_name_outweighs_a_common_hyphenated_word(index):
+    # "fine-tune" used to count four times (fine-tune, fine, tune, finetune) and beat "Perplexity".
+    hits = index.search("which open model did Perplexity fine-tune to strip out the censorship?")
+    assert hits and "Perplexity" in hits[0].text
+
+
+def test_words_no_sentence_has_do_not_drown_the_ones_that_match(index, monkeypatch):
+    from assistant.answer import lookup
+
+    question = "欸 哪家模型是那種不用越獄、什麼都直接回的？（幫朋友問的）"  # casual filler no sentence has
+    share = {}
+    for weight in (1.0, lookup.UNSEEN_WEIGHT):
+        monkeypatch.setattr(lookup, "UNSEEN_WEIGHT", weight)
+        monkeypatch.setattr(lookup, "MIN_LEXICAL", 0.0)  # compare the shares, whatever they are
+        hits = index.search(question, min_score=0.0)
+        assert hits and "越獄" in hits[0].text  # the same sentence either way
+        share[weight] = hits[0].lexical
+    assert lookup.UNSEEN_WEIGHT < 1.0 and share[lookup.UNSEEN_WEIGHT] > share[1.0]
