@@ -52,6 +52,7 @@ eval: install
 	$(PY) -m assistant eval --no-llm --questions ../shared/eval/questions.jsonl --questions ../shared/eval/questions-conversation.jsonl
 	$(PY) -m assistant eval --no-llm --questions eval/questions.jsonl
 	$(PY) -m assistant eval --no-llm --questions eval/questions-holdout.jsonl
+	$(PY) -m assistant eval --no-llm --questions eval/questions-fresh.jsonl
 
 bench: install
 	$(PY) -m assistant bench
