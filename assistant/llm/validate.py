@@ -134,6 +134,18 @@ def _brand_pattern(catalog: Catalog) -> re.Pattern[str]:
     )
 
 
+def _nearest_owner(inside: list[Any], start: int, end: int, after_limit: int = 12) -> Any | None:
+    """The name a claim at [start, end) belongs to: the nearest one before it, or one at
+    most `after_limit` characters after it; None when the sentence names none."""
+    nearby = [(start - m.end, m) for m in inside if m.end <= start]
+    nearby += [(m.start - end, m) for m in inside if m.start >= end and m.start - end <= after_limit]
+    return min(nearby, key=lambda pair: pair[0])[1] if nearby else None
+
+
+def _owner_name(catalog: Catalog, owner: Any) -> str:
+    return catalog.by_id[owner.target].name if owner.kind == "model" else catalog.family_by_id[owner.target].name
+
+
 def _family_models(catalog: Catalog, target: str, kind: str) -> list[Model]:
     if kind == "model":
         return [catalog.by_id[target]] if target in catalog.by_id else []
@@ -475,17 +487,13 @@ def _claims_problems(normalised: str, mentions: list[Any], catalog: Catalog, com
                     continue  # "Llama 3" the model, not the Llama-3 licence
                 claims.append((match.start(), match.end(), "licence", licence))
         for start, end, kind, value in claims:
-            nearby = [(start - m.end, m) for m in inside if m.end <= start]
-            nearby += [(m.start - end, m) for m in inside if m.start >= end and m.start - end <= 12]
-            if not nearby:
+            owner = _nearest_owner(inside, start, end)
+            if owner is None:
                 continue
-            owner = min(nearby, key=lambda pair: pair[0])[1]
             owned = _family_models(catalog, owner.target, owner.kind)
             if not owned:
                 continue
-            label = (
-                catalog.by_id[owner.target].name if owner.kind == "model" else catalog.family_by_id[owner.target].name
-            )
+            label = _owner_name(catalog, owner)
             shown = normalised[start:end]
             if _copied(normalised[max(s_start, start - 8) : end], compact_facts):
                 continue
@@ -601,18 +609,12 @@ def validate_answer(text: str, reply: Reply, prompt: Prompt, catalog: Catalog) -
             if any(m.start <= start < m.end for m in inside):
                 continue  # part of a name, like the 20b in gpt-oss-20b
             # The nearest name owns the number: "355B 參數量，略勝 1T 的 Kimi K2".
-            nearby = [(start - m.end, m) for m in inside if m.end <= start]
-            nearby += [(m.start - end, m) for m in inside if m.start >= end and m.start - end <= 12]
-            if not nearby:
+            owner = _nearest_owner(inside, start, end)
+            if owner is None:
                 continue
-            owner = min(nearby, key=lambda pair: pair[0])[1]
             owned = _family_models(catalog, owner.target, owner.kind)
             others = [x for m in inside if m is not owner for x in _family_models(catalog, m.target, m.kind)]
-            label = (
-                catalog.by_id[owner.target].name
-                if owner.kind == "model"
-                else catalog.family_by_id[owner.target].name
-            )
+            label = _owner_name(catalog, owner)
             shown = normalised[start:end]
             in_facts = _number(shown) in fact_numbers
             if _copied(normalised[max(s_start, start - 8) : end], compact_facts):
