@@ -38,7 +38,7 @@ from pathlib import Path
 
 from .config import Settings
 from .embeddings import ChromaEmbeddingFunction, Embedder
-from .knowledge import Catalog, Model, load_article, load_catalog, parse_markdown
+from .knowledge import Catalog, Model, catalog_files, load_article, load_catalog, parse_markdown
 
 # Bump when chunking or metadata change shape: an index from an older schema is rebuilt.
 INDEX_SCHEMA = 5
@@ -326,7 +326,7 @@ def build_chunks(settings: Settings, catalog: Catalog) -> list[Chunk]:
 def content_hash(settings: Settings, embedder_name: str) -> str:
     digest = hashlib.sha256()
     digest.update(f"schema={INDEX_SCHEMA};embedder={embedder_name};chunk={settings.chunk_chars}".encode())
-    files = [settings.article_path, settings.catalog_path, *user_documents(settings.knowledge_dir)]
+    files = [settings.article_path, *catalog_files(settings.catalog_path), *user_documents(settings.knowledge_dir)]
     for path in files:
         digest.update(path.relative_to(settings.knowledge_dir).as_posix().encode())
         try:

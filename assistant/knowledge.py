@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Commercial = Literal["yes", "conditional", "no"]
 Verdict = Literal["recommended", "neutral", "not-recommended"]
-Architecture = Literal["dense", "moe", "hybrid"]
+Architecture = Literal["dense", "moe", "hybrid", "ssm"]
+"""dense transformer; mixture of experts; hybrid (attention mixed with state-space or linear-attention
+layers, MoE or not: see `architecture_note`); a pure state-space model (Mamba)."""
 
 # Tags a model may carry in `strengths`. Kept closed so the selection engine and the
 # catalog cannot drift apart silently.
@@ -81,7 +83,10 @@ class Variant(_Strict):
         default=None, description="Only when this size differs from the model (e.g. a text-only small size)"
     )
     architecture: Architecture | None = Field(default=None, description="When this size differs (a dense size of a MoE series)")
+    architecture_note: str | None = Field(default=None, description="Layer mix when it matters (e.g. 3 Gated DeltaNet : 1 attention)")
     experts: int | None = Field(default=None, gt=0)
+    languages: Languages | None = Field(default=None, description="Only when this size's languages differ from the model's")
+    repo: str | None = Field(default=None, description="The Hugging Face repo id of this size's weights (owner/name)")
     context_native: int | None = Field(default=None, gt=0, description="Tokens without any RoPE scaling")
     context_extended: int | None = Field(default=None, gt=0, description="Tokens with the method below")
     context_extended_method: str | None = None
@@ -158,7 +163,9 @@ class Model(_Strict):
     params_total_b: float = Field(gt=0, description="Headline size; for a series, its flagship")
     params_active_b: float | None = Field(default=None, gt=0)
     architecture: Architecture
+    architecture_note: str = Field(default="", description="Layer mix when it matters (e.g. 3 Gated DeltaNet : 1 attention)")
     experts: int | None = Field(default=None, gt=0)
+    repo: str | None = Field(default=None, description="The Hugging Face repo id of the weights (owner/name), single-size models")
     context_native: int | None = Field(default=None, gt=0, description="Tokens without any RoPE scaling")
     context_extended: int | None = Field(
         default=None, gt=0, description="Tokens reachable with context_extended_method (e.g. YaRN)"
@@ -183,8 +190,13 @@ class Model(_Strict):
     summary_en: str = Field(description="One or two English sentences for answers")
     released: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2})?(-\d{2})?$")
     status: Literal["released", "preview", "announced"] = "released"
-    article_section: str
+    article_section: str | None = Field(default=None, description="The article's section on it; None for releases the article predates")
     aliases: list[str] = Field(default_factory=list)
+    supersedes: list[str] = Field(
+        default_factory=list,
+        description="Ids of older catalog entries whose generic name now usually means this release "
+        "(Ministral 3 8B supersedes Ministral-8B-2410 for 'Ministral 8B')",
+    )
     article_claims: list[ArticleClaim] = Field(default_factory=list)
     sources: dict[str, str] = Field(
         description="fact group -> source: 'article' or a named public model card/licence page"
@@ -288,6 +300,12 @@ class Model(_Strict):
             data["experts"] = variant.experts
         elif data["architecture"] != "moe" or variant.params_total_b != self.params_total_b:
             data["experts"] = None
+        if variant.overrides("architecture_note") and variant.architecture_note is not None:
+            data["architecture_note"] = variant.architecture_note
+        if variant.languages is not None:
+            data["languages"] = variant.languages.model_dump()
+        if variant.repo:
+            data["repo"] = variant.repo
         for field_name in ("modalities", "released", "status", "summary_zh", "summary_en"):
             value = getattr(variant, field_name)
             if variant.overrides(field_name) and value is not None:
@@ -340,7 +358,7 @@ class Family(_Strict):
     vendor: str
     vendor_zh: str
     country: str
-    article_section: str
+    article_section: str | None = Field(default=None, description="The article's section; None for makers the article does not cover")
     aliases: list[str] = Field(default_factory=list)
     summary_zh: str
     summary_en: str
@@ -391,6 +409,9 @@ class Catalog(_Strict):
                 raise ValueError(f"{model.id}: unknown family {model.family!r}")
             if model.base_model and model.base_model not in model_ids:
                 raise ValueError(f"{model.id}: unknown base_model {model.base_model!r}")
+            unknown = [old for old in model.supersedes if old not in model_ids or old == model.id]
+            if unknown:
+                raise ValueError(f"{model.id}: supersedes unknown or itself {unknown}")
             unknown_tags = set(model.weakness_tags) - set(self.weakness_labels)
             if unknown_tags:
                 raise ValueError(f"{model.id}: weakness_tags {sorted(unknown_tags)} have no weakness_labels entry")
@@ -478,22 +499,51 @@ class CatalogError(ValueError):
     """The catalog file is missing or does not validate."""
 
 
-def load_catalog(path: Path) -> Catalog:
-    """Read and validate a catalog YAML file.
+def catalog_files(path: Path) -> list[Path]:
+    """The catalog's files: the root `catalog.yaml` and every part in the `catalog/` folder beside it.
 
-    Raises:
-        CatalogError: with the file name and the first validation problems.
+    The root holds the schema version, the check date, the labels, rules and closed models, and
+    the article's families; each part (one maker or one release wave per file, sorted by name)
+    adds `families` and `models`. Parts keep additions reviewable and out of each other's way.
     """
+    parts = path.parent / "catalog"
+    return [path, *sorted(parts.glob("*.yaml"))] if parts.is_dir() else [path]
+
+
+def _read_yaml(path: Path) -> object:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser: 10x faster
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser: 10x faster
     except FileNotFoundError as exc:
         raise CatalogError(f"catalog not found: {path}") from exc
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read, merge and validate the catalog: `path` and the parts in the `catalog/` folder beside it.
+
+    Raises:
+        CatalogError: with the file name and the first validation problems.
+    """
+    raw = _read_yaml(path)
+    files = catalog_files(path)
+    if isinstance(raw, dict) and len(files) > 1:
+        raw = dict(raw)
+        raw["families"] = list(raw.get("families") or [])
+        raw["models"] = list(raw.get("models") or [])
+        for part in files[1:]:
+            data = _read_yaml(part)
+            if data is None:
+                continue
+            if not isinstance(data, dict) or set(data) - {"families", "models"}:
+                raise CatalogError(f"{part}: a catalog part holds only `families` and `models` lists")
+            raw["families"] += list(data.get("families") or [])
+            raw["models"] += list(data.get("models") or [])
     try:
         return Catalog.model_validate(raw)
     except Exception as exc:  # pydantic.ValidationError, with the field path in its text
-        raise CatalogError(f"{path}: {exc}") from exc
+        where = path if len(files) == 1 else f"{path} (+ {len(files) - 1} parts in {path.parent / 'catalog'})"
+        raise CatalogError(f"{where}: {exc}") from exc
 
 
 # ---------------------------------------------------------------- article

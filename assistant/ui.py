@@ -890,7 +890,7 @@ def render_entry(assistant: Assistant, model: Model | None, language: str | None
     return (
         f'<div class="entry cmp"><h3>{_e(model.name)} {commercial_badge(model, language)}</h3>'
         f"<p>{_e(summary)}</p><table>{table}</table>"
-        f'<h4>{"原文段落" if zh else "Article passage (Chinese)"}{"：" if zh else ": "}{_e(family.article_section)}</h4>{passage_html}'
+        f'<h4>{"原文段落" if zh else "Article passage (Chinese)"}{"：" if zh else ": "}{_e(family.article_section or ("原文未提及" if zh else "not in the article"))}</h4>{passage_html}'
         f'<h4>{"資料來源" if zh else "Sources"}</h4><ul>{sources}</ul></div>'
     )
 
@@ -989,7 +989,7 @@ def compare_markdown(catalog: Catalog, names: list[str] | None, memory_gb: float
         lines.append(f"- **{model.name}**（as of {model.as_of.isoformat()}）")
         for group, source in model.sources.items():
             lines.append(f"  - {group}: {source}")
-        lines.append(f"  - {'原文章節' if zh else 'article section'}: {catalog.family_by_id[model.family].article_section}")
+        lines.append(f"  - {'原文章節' if zh else 'article section'}: {catalog.family_by_id[model.family].article_section or ('原文未提及' if zh else 'not in the article')}")
     lines.append("")
     return "\n".join(lines)
 
