@@ -40,6 +40,9 @@ def test_every_article_family_section_has_catalog_entries(catalog):
 def test_every_model_points_at_a_real_section(catalog):
     titles = {s.title for s in load_article(KNOWLEDGE / "article.md").sections}
     for model in catalog.models:
+        if model.article_section is None:  # a release the article predates (catalog parts)
+            assert model.verdict == "neutral", model.id
+            continue
         assert model.article_section in titles, (model.id, model.article_section)
 
 
