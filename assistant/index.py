@@ -136,7 +136,7 @@ def article_chunks(path: Path, catalog: Catalog, target_chars: int) -> list[Chun
 
 _COMMERCIAL_ZH = {"yes": "可商用", "conditional": "有條件商用", "no": "不可商用"}
 _VERDICT_ZH = {"recommended": "推薦", "neutral": "中立", "not-recommended": "不推薦"}
-_ARCH_ZH = {"dense": "稠密 (dense)", "moe": "混合專家 (MoE)", "hybrid": "混合架構"}
+_ARCH_ZH = {"dense": "稠密 (dense)", "moe": "混合專家 (MoE)", "hybrid": "混合架構", "ssm": "狀態空間模型 (SSM)"}
 
 
 def format_params(billions: float) -> str:

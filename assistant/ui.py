@@ -97,7 +97,7 @@ VERDICT_TEXT = {
     "zh-TW": {"recommended": "推薦", "neutral": "中立", "not-recommended": "不推薦"},
     "en": {"recommended": "recommended", "neutral": "neutral", "not-recommended": "not recommended"},
 }
-ARCH_TEXT = {"dense": "dense", "moe": "MoE", "hybrid": "hybrid"}
+ARCH_TEXT = {"dense": "dense", "moe": "MoE", "hybrid": "hybrid", "ssm": "SSM"}
 MEMORY_KINDS = [("RAM（CPU）", "ram"), ("VRAM（NVIDIA 等獨立顯卡）", "vram"), ("統一記憶體（Apple M 系列）", "unified")]
 CONTEXT_CHOICES = [2048, 4096, 8192, 16384, 32768, 65536, 131072]
 

@@ -287,7 +287,7 @@ _VERDICT = {
     "zh-TW": {"recommended": "推薦", "neutral": "中立", "not-recommended": "不推薦"},
     "en": {"recommended": "recommended", "neutral": "neutral", "not-recommended": "not recommended"},
 }
-_ARCH = {"dense": "dense", "moe": "MoE", "hybrid": "hybrid"}
+_ARCH = {"dense": "dense", "moe": "MoE", "hybrid": "hybrid", "ssm": "SSM"}
 
 
 def size_range(model: Model) -> str:
