@@ -320,10 +320,13 @@ class Capability:
 
     @property
     def best_figure(self) -> Figure:
-        """The figure to quote: the task's most weighted benchmark, own publication first, newest."""
+        """The figure to quote: the task's most weighted benchmark; own publication, maker sources, newest first."""
         task = self.fell_back_to or self.task
         weights = TASK_WEIGHTS[task]
-        return max(self.figures, key=lambda f: (weights.get(f.benchmark, 0.0), f.own, f.date, f.value))
+        return max(
+            self.figures,
+            key=lambda f: (weights.get(f.benchmark, 0.0), f.own, -KIND_RANK[f.kind], f.date, f.value),
+        )
 
     @property
     def quote(self) -> str:
@@ -671,7 +674,7 @@ def _fit_benchmarks(
         var_t = sum((t - mean_t) ** 2 for t in thetas) / n
         own = spread[bench] or typical
         if n >= MIN_FIT and var_t > 1e-9:
-            cov = sum((t - mean_t) * (x - mean_x) for t, x in zip(thetas, xs)) / n
+            cov = sum((t - mean_t) * (x - mean_x) for t, x in zip(thetas, xs, strict=True)) / n
             c = min(max(cov / var_t, SLOPE_BOUNDS[0] * own), SLOPE_BOUNDS[1] * own)
             fitted[bench] = True
         else:
