@@ -100,6 +100,7 @@ TASK_WEIGHTS: dict[str, dict[str, float]] = {
         "mmlu-pro": 1.0,
         "gpqa-diamond": 1.0,
         "aa-index-v2": 1.0,
+        "aa-index-v4": 1.0,
         "lmarena-text": 1.0,
         "mmlu-redux": 0.5,
         "mmlu": 0.5,
