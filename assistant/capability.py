@@ -15,15 +15,17 @@ File shape (validated by :class:`CapabilityFile`)::
     sources:                        # every figure points at one of these
       qwen3-report:
         cite: "tech report: Qwen3 Technical Report, arXiv:2505.09388 (tables 11-20)"
+        short: "Qwen3 tech report"  # optional: the name used when quoting (derived from cite otherwise)
         mirror: "..."               # optional: a copy of the official text on another host
         date: 2025-05-14            # YYYY-MM-DD or YYYY-MM: when the source was published / read
         kind: tech-report           # model-card | tech-report | release-post | leaderboard | community | aggregator
     scores:
-      - variant: Qwen/Qwen3-8B      # Hugging Face repo id of the weights measured (or an exact name)
+      - variant: Qwen/Qwen3-8B      # Hugging Face repo id of the weights measured; a plain name
+                                    # (no owner) when the repo id was not verified
         mode: thinking              # thinking | non-thinking | default (what the source reports)
         source: qwen3-report
         column: "Qwen3-8B (Table 17)"   # set when the figure is a column of a table about several models
-        figures: {gpqa-diamond: 62.0, aime-2025: 67.3}
+        figures: {gpqa-diamond: 62.0, livecodebench: 57.5}
         notes: {livecodebench: "v5"}    # optional per-figure notes (version, harness)
 
 Normalisation (why and how):
