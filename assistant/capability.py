@@ -323,12 +323,12 @@ class Capability:
 
     @property
     def best_figure(self) -> Figure:
-        """The figure to quote: the task's most weighted benchmark; own publication, maker sources, newest first."""
+        """The figure to quote: the task's most weighted benchmark; maker sources, own publication, newest first."""
         task = self.fell_back_to or self.task
         weights = TASK_WEIGHTS[task]
         return max(
             self.figures,
-            key=lambda f: (weights.get(f.benchmark, 0.0), f.own, -KIND_RANK[f.kind], f.date, f.value),
+            key=lambda f: (weights.get(f.benchmark, 0.0), -KIND_RANK[f.kind], f.own, f.date, f.value),
         )
 
     @property
