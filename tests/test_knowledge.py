@@ -23,7 +23,8 @@ LINK_LABELS = ["Englishversion:", "Llama4introductioninEnglish:"]
 
 
 def test_catalog_validates(catalog):
-    assert len(catalog.families) == 16
+    # The article's 16 families; catalog parts may add makers the article does not cover.
+    assert len([f for f in catalog.families if f.article_section]) == 16
     assert len(catalog.models) >= 45
 
 
@@ -40,6 +41,9 @@ def test_every_article_family_section_has_catalog_entries(catalog):
 def test_every_model_points_at_a_real_section(catalog):
     titles = {s.title for s in load_article(KNOWLEDGE / "article.md").sections}
     for model in catalog.models:
+        if model.article_section is None:  # a release the article predates says so
+            assert model.verdict_reason.startswith("原文未提及"), model.id
+            continue
         assert model.article_section in titles, (model.id, model.article_section)
 
 
