@@ -204,7 +204,7 @@ def test_a_plain_question_about_quality_is_not_a_claim(cat):
 
 @pytest.mark.parametrize(
     ("question", "name"),
-    [("百川 Baichuan2 13B 一張 3090 跑得動嗎", "Baichuan2"), ("thoughts on OLMo 2 from AI2? it's fully open, right?", "OLMo")],
+    [("百川 Baichuan2 13B 一張 3090 跑得動嗎", "Baichuan2"), ("thoughts on OLMo 2 from AI2? it's fully open, right?", "Olmo 2")],
 )
 def test_a_model_name_followed_by_its_size_or_maker_is_an_unknown_model(cat, question, name):
     p = plan(question, cat)
