@@ -38,8 +38,12 @@ def test_every_article_family_section_has_catalog_entries(catalog):
 
 
 def test_every_model_points_at_a_real_section(catalog):
+    """A model the article covers names a real section; releases the article predates name none."""
     titles = {s.title for s in load_article(KNOWLEDGE / "article.md").sections}
     for model in catalog.models:
+        if model.article_section is None:
+            assert model.verdict == "neutral", model.id
+            continue
         assert model.article_section in titles, (model.id, model.article_section)
 
 
