@@ -23,7 +23,7 @@ LINK_LABELS = ["Englishversion:", "Llama4introductioninEnglish:"]
 
 
 def test_catalog_validates(catalog):
-    assert len(catalog.families) == 16
+    assert len([f for f in catalog.families if f.article_section]) == 16  # the article's; parts add makers it predates
     assert len(catalog.models) >= 45
 
 
