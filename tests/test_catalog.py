@@ -202,7 +202,7 @@ def test_realistic_questions_find_the_release_they_name(cat, question, models, v
         ("microsoft/Phi-4-mini-instruct", ("phi-4-mini", None)),
         ("bartowski/microsoft_Phi-4-mini-instruct-GGUF", ("phi-4-mini", None)),
         ("Qwen2.5-3B-Instruct-GGUF", ("qwen2.5", "Qwen2.5-3B")),
-        ("deepseek-ai/DeepSeek-V3.1-Terminus", ("deepseek-v3.1", None)),
+        ("deepseek-ai/DeepSeek-V3.1-Terminus", ("deepseek-v3.1-terminus", None)),
     ],
 )
 def test_resolve_reads_repository_and_file_style_names(cat, name, expected):
@@ -313,7 +313,7 @@ def test_variant_overrides_release_date_and_licence(cat):
         ("Qwen3-235B-A22B", 32768, 131072, "YaRN"),
         ("Qwen3-0.6B", 32768, None, None),
         ("Qwen3-1.7B", 32768, None, None),
-        ("QwQ-32B", 8192, 131072, "YaRN"),
+        ("QwQ-32B", 32768, 131072, "YaRN"),
         ("Qwen2.5-72B", 32768, 131072, "YaRN"),
         ("Qwen2.5-3B", 32768, None, None),
         ("Gemma 3 27B", 131072, None, None),
