@@ -72,6 +72,7 @@ class BenchmarkRow:
     hw_class: str = "nvidia-consumer"
     platform: str = "discrete"
     memory_kind: str = "vram"
+    memory_stated: bool = True
 
     @property
     def backend_class(self) -> str:
@@ -154,6 +155,7 @@ def load_benchmarks(path: Path | None = None) -> list[BenchmarkRow]:
                 hw_class=preset.hw_class,
                 platform=preset.platform,
                 memory_kind=preset.memory_kind,
+                memory_stated=bool(raw.get("memory_gb")) or len(preset.variants) <= 1,
             )
         )
     return rows

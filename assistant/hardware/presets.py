@@ -169,7 +169,10 @@ def load_presets(path: Path | None = None, *, variants: bool = False) -> list[Pr
     out: list[Preset] = []
     for preset in presets:
         if len(preset.variants) > 1:
-            out.extend(preset.variant(v.memory_gb) for v in preset.variants)
+            for v in preset.variants:
+                sized = preset.variant(v.memory_gb)
+                out.append(sized if sized.base_name else replace(sized, name=f"{preset.name} {v.memory_gb:g}GB",
+                                                                 base_name=preset.name))
         else:
             out.append(preset)
     return out
