@@ -520,3 +520,15 @@ def run_bench(settings: Settings, as_json: bool = False, params: BenchParams | N
     else:
         print(format_table(result))
     return 0
+
+
+def speed_errors_by_class() -> list[dict[str, Any]]:
+    """Held-back errors of the calibrated speed model per hardware class (issue 19), for bench and the README.
+
+    Each dict: class, rows, within_25 (share of rows within +-25 %), median_abs.
+    """
+    from . import calibration  # noqa: PLC0415
+    from .hardware import FITTED  # noqa: PLC0415
+
+    held = [r for r in calibration.load_benchmarks() if r.split == "holdout"]
+    return calibration.class_table(held, FITTED)
