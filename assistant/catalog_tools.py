@@ -63,6 +63,9 @@ GROUP_NAMES = ("cohere command", "command 系列")
 """Names that deliberately mean a group of models, so several models may carry them
 (the same list as FAMILY_WORDS in tests/test_catalog.py)."""
 
+SIZE_TOKEN = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?[BM](?:-A\d+(?:\.\d+)?B)?)(?![\w.])", re.I)
+"""A size in a name: 8B, 0.6B, 270M, 30B-A3B."""
+
 SERIES_WIDE = re.compile(r"…|\.\.\.|\beach\b|\bevery\b|\ball (?:sizes|models|variants)\b", re.I)
 """A model-level source written for the whole series ("model cards: Qwen/Qwen3-0.6B … Qwen3-235B",
 "config.json of each Qwen3 model") covers every variant."""
@@ -851,15 +854,26 @@ def variant_groups(variant: Any) -> set[str]:
 
 def covers(source: str, model: Any, variant: Any, key) -> bool:  # type: ignore[no-untyped-def]
     """Whether the model-level source text `source` covers `variant`: it names the variant (its name,
-    an alias or its repo, compared by name_key), or it is written for the whole series (`SERIES_WIDE`),
-    or the variant is the model's only size."""
+    an alias or its repo, compared by name_key, or the size part of its name after the model's name as
+    a word: "Qwen3.5 0.8B, 2B, 4B" covers Qwen3.5-2B), or it is written for the whole series
+    (`SERIES_WIDE`), or the variant is the model's only size."""
     if len(model.variants) == 1 and variant.params_total_b == model.params_total_b:
         return True
     if SERIES_WIDE.search(source):
         return True
     text = key(source)
-    names = [variant.name, *variant.aliases, *( [variant.repo] if variant.repo else [])]
-    return any(key(n) and key(n) in text for n in names)
+    names = [variant.name, *variant.aliases, *([variant.repo] if variant.repo else [])]
+    if any(key(n) and key(n) in text for n in names):
+        return True
+    # The size as the source lists it: "Qwen3.5 0.8B, 2B, 4B" names Qwen3.5-2B; "235B-A22B, 30B-A3B and 4B"
+    # names Qwen3-4B-2507. A size is the part after the model's name, or a size token of the variant's name.
+    parts = set(SIZE_TOKEN.findall(variant.name))
+    for prefix in (model.name, model.id):
+        flexible = "".join(r"[\s\-_]*" if ch in " -_" else re.escape(ch) for ch in prefix)
+        head = re.match(flexible, variant.name, re.I)
+        if head and variant.name[head.end():].strip(" -_"):
+            parts.add(variant.name[head.end():].strip(" -_"))
+    return any(re.search(r"(?<![\w.])" + re.escape(p) + r"(?![\w])", source, re.I) for p in parts)
 
 
 def _raw_models(files: list[Path]) -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -875,8 +889,9 @@ def _raw_models(files: list[Path]) -> dict[str, tuple[Path, dict[str, Any]]]:
     return out
 
 
-def check_catalog(path: Path, today: date | None = None) -> CheckReport:
-    """Every check `catalog check` runs, as findings (nothing printed)."""
+def check_catalog(path: Path, today: date | None = None, strict_from: date = SOURCE_RULE_FROM) -> CheckReport:
+    """Every check `catalog check` runs, as findings (nothing printed). The source rule fails entries
+    whose `as_of` is on or after `strict_from` and warns on older ones."""
     from .knowledge import CatalogError, catalog_files, load_catalog, name_key  # noqa: PLC0415
 
     today = today or date.today()
@@ -905,7 +920,7 @@ def check_catalog(path: Path, today: date | None = None) -> CheckReport:
     for model in catalog.models:
         file = raw.get(model.id, (path, {}))[0]
         where = f"{model.id} ({file.name})"
-        strict = model.as_of >= SOURCE_RULE_FROM
+        strict = model.as_of >= strict_from
         severity = "error" if strict else "warning"
         if model.as_of < stale_before:
             report.findings.append(Finding("error", where, f"as_of {model.as_of} is more than {STALE_AFTER_DAYS} days "
@@ -945,14 +960,14 @@ def check_catalog(path: Path, today: date | None = None) -> CheckReport:
     return report
 
 
-def render_report(report: CheckReport, today: date, verbose: bool = True) -> str:
+def render_report(report: CheckReport, today: date, verbose: bool = True, strict_from: date = SOURCE_RULE_FROM) -> str:
     parts = "" if len(report.files) == 1 else f" + {len(report.files) - 1} parts"
     lines = [f"catalog check: {report.files[0]}{parts}: {report.models} models, {report.variants} variants (today {today})"]
     lines += [str(f) for f in report.errors]
     warnings = report.warnings
     if warnings:
         models = len({f.where.split(" (")[0] for f in warnings})
-        lines.append(f"{len(warnings)} warnings on {models} entries dated before {SOURCE_RULE_FROM} (the source rule "
+        lines.append(f"{len(warnings)} warnings on {models} entries dated before {strict_from} (the source rule "
                      "fails only entries from that date on)" + (":" if verbose else "; --quiet: not listed"))
         if verbose:
             lines += ["  " + str(f) for f in warnings]
@@ -974,13 +989,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c = sub.add_parser("check", help="validate the whole catalog: schema, sources, names, variants, age")
     c.add_argument("--today", type=date.fromisoformat, default=None, help="check as of this date (YYYY-MM-DD)")
     c.add_argument("--quiet", action="store_true", help="count the warnings instead of listing them")
+    c.add_argument("--strict-from", type=date.fromisoformat, default=SOURCE_RULE_FROM, metavar="YYYY-MM-DD",
+                   help=f"fail unsourced fact groups of entries checked on or after this date (default {SOURCE_RULE_FROM}); "
+                        "older entries get a warning")
 
 
 def run(args: argparse.Namespace, catalog_path: Path) -> int:
     today = args.today or date.today()
     if args.catalog_command == "check":
-        report = check_catalog(catalog_path, today)
-        print(render_report(report, today, verbose=not args.quiet))
+        report = check_catalog(catalog_path, today, args.strict_from)
+        print(render_report(report, today, verbose=not args.quiet, strict_from=args.strict_from))
         return EXIT_ERROR if report.errors else EXIT_OK
     try:
         hub: Hub = RecordedHub(Path(args.recorded)) if args.recorded else HfHub()

@@ -369,6 +369,11 @@ def test_a_variant_is_covered_by_its_own_source_a_named_one_or_a_series_wide_one
     assert not ct.check_catalog(_catalog(tmp_path / "b", [model]), TODAY).errors
     model["sources"]["architecture"] = "config.json of Testmodel-X-1B … -7B"
     assert not ct.check_catalog(_catalog(tmp_path / "c", [model]), TODAY).errors
+    # A source that lists the sizes ("1B and 7B") names them; "11B" or "0.1B" would not.
+    model["sources"]["architecture"] = "tech report table (1B and 7B: layers 16 and 28)"
+    assert not ct.check_catalog(_catalog(tmp_path / "d", [model]), TODAY).errors
+    model["sources"]["architecture"] = "tech report table (11B and 7B)"
+    assert ct.check_catalog(_catalog(tmp_path / "e", [model]), TODAY).errors
 
 
 def test_a_moe_size_must_state_its_active_parameters(tmp_path):
@@ -412,6 +417,17 @@ def test_cli_check_passes_on_the_catalog():
     result = _cli("catalog", "check", "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok: no errors" in result.stdout
+
+
+def test_cli_check_fails_on_errors_and_strict_from_moves_the_source_rule(tmp_path):
+    model = _model(as_of="2026-11-30")
+    del model["sources"]["modalities"]
+    knowledge = _catalog(tmp_path, [model]).parent
+    ok = _cli("--knowledge-dir", str(knowledge), "catalog", "check", "--quiet")
+    assert ok.returncode == 0 and "1 warnings" in ok.stdout
+    strict = _cli("--knowledge-dir", str(knowledge), "catalog", "check", "--strict-from", "2026-11-01")
+    assert strict.returncode == 1
+    assert "error: test-model (test.yaml): no source for modalities" in strict.stdout
 
 
 @pytest.mark.parametrize("env", [{"HF_HUB_OFFLINE": "1"}, {"HF_ENDPOINT": "http://127.0.0.1:9"}],
