@@ -43,6 +43,7 @@ run: install
 
 test: install-test browser
 	$(PY) tools/audit.py
+	$(PY) -m assistant catalog check
 	$(PY) -m pytest
 
 test-fast: install-test

@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant {index,search,ask,chat,eval,bench,models,estimate}`.
+"""Command line: `python -m assistant {index,search,ask,chat,eval,bench,models,estimate,catalog}`.
 
 Every `Settings` field is also a global flag (`--data-dir`, `--embedder`, …), so the
 environment and the command line configure the same object. Heavy modules are imported
@@ -371,6 +371,12 @@ def cmd_estimate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_catalog(args: argparse.Namespace, settings: Settings) -> int:
+    from . import catalog_tools  # noqa: PLC0415
+
+    return catalog_tools.run(args, settings.catalog_path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant", description="選型助手: choose an open-weight LLM, grounded in a knowledge base."
@@ -433,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(p)
     p.set_defaults(func=cmd_estimate)
+
+    p = sub.add_parser("catalog", help="draft a catalog entry from the Hugging Face Hub, or check the catalog")
+    from .catalog_tools import add_arguments as add_catalog_arguments  # noqa: PLC0415
+
+    add_catalog_arguments(p)
+    p.set_defaults(func=cmd_catalog)
     return parser
 
 
