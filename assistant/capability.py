@@ -75,6 +75,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .text import name_key
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "capabilities.yaml"
 
 Mode = Literal["thinking", "non-thinking", "default"]
@@ -340,8 +342,6 @@ def _key_form(text: str) -> str:
     """The comparison form of a name: assistant.knowledge.name_key, without OpenCC for ASCII text."""
     if text.isascii():
         return re.sub(r"[\s\-_.]+", "", unicodedata.normalize("NFKC", text).lower())
-    from .knowledge import name_key  # noqa: PLC0415  (OpenCC only for non-ASCII names)
-
     return name_key(text)
 
 

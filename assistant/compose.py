@@ -1,47 +1,51 @@
 """Grounded answers (no language model needed): the one entry point, `compose()`.
 
-`compose` plans the question in the context of the conversation
-(`assistant.answer.plan.make_plan`), then renders the answer for the plan's intent
-(`assistant.answer.render`): the first sentence answers the question, reasons follow,
-and a shortlist appears only for recommendations. The service, the CLI (`ask`,
-`--history`, `chat`) and the web UI all call this function, so follow-ups resolve the
-same way everywhere.
+`compose` plans the question in the context of the conversation (`answer.plan.make_plan`),
+then renders the answer for the plan's intent (`answer.render`): the first sentence answers
+the question, reasons follow, and a shortlist appears only for recommendations. The service,
+the CLI (`ask`, `--history`, `chat`), the web UI and the API all call it, so follow-ups
+resolve the same way everywhere.
 
-Every number comes from the catalog; every model name comes from the catalog; the
-article's opinions are attributed to the article (「原文認為…」); catalog facts carry the
-catalog's as-of date; citations `[n]` index into `Reply.sources`.
+Every number and model name comes from the catalog; the article's opinions are attributed to
+the article; citations `[n]` index into `Reply.sources`; the footer states the newest release
+the catalog holds and the date it was last checked.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .answer.citations import Citations
+from .answer.context import Context
 from .answer.conversation import ConversationState, replay
-from .answer.facts import EXAMPLES_EN, EXAMPLES_ZH, Citations
-from .answer.plan import Plan, make_plan
-from .answer.render import Context, Rendered, render
+from .answer.lookup import SentenceIndex
+from .answer.plan import make_plan
+from .answer.ranking import CapabilitySource, default_capabilities
+from .answer.render import render
+from .answer.render_lists import newest_release
+from .answer.types import Exclusion, Plan, Recommendation, Rendered
 from .chinese import detect_language
 from .constraints import Constraints
 from .index import Chunk
 from .knowledge import Catalog
+from .messages import messages, say
 from .retrieval import Passage
-from .selection import Exclusion, Recommendation
+from .text import normalize
+from .vocabulary import vocabulary
 
-if TYPE_CHECKING:
-    from .answer.lookup import SentenceIndex
+__all__ = ["EXAMPLES_EN", "EXAMPLES_ZH", "Reply", "answer_language", "compose", "conversation_state", "has_injection", "plan_question"]
 
-__all__ = [
-    "EXAMPLES_EN", "EXAMPLES_ZH", "Reply", "answer_language", "compose", "conversation_state", "has_injection", "plan_question",
-]
+_LETTERS = re.compile(r"[A-Za-z\u3400-\u9fff]")
 
-_INJECTION = re.compile(
-    r"忽略.{0,12}(指示|指令|規則|設定|提示)|無視.{0,8}(指示|規則)|ignore (?:all |any |the )?(?:previous |prior |above )?(?:instructions|rules|prompts?)|"
-    r"disregard .{0,20}instructions|system prompt|系統提示|提示詞|你的規則|your (?:rules|instructions)|reveal|越獄|jailbreak|"
-    r"(?:用|以|請用)?(?:简体|簡體)(?:中文)?(?:回答|回覆|輸出)|(?:answer|reply|respond) in simplified",
-    re.I,
-)
+
+def _examples(language: str) -> list[str]:
+    return [say(f"scope.example_{n}", language) for n in range(1, 7) if messages().has(f"scope.example_{n}")]
+
+
+EXAMPLES_ZH = _examples("zh-TW")
+EXAMPLES_EN = _examples("en")
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Reply:
     plan: Plan | None = None
     shown: list[str] = field(default_factory=list)
     llm: dict[str, Any] | None = None  # what the local model did (outcome, finish reason, rejected text …)
+    lead: dict[str, Any] | None = None  # the first sentence's template key and slots
 
     def recommendations_dicts(self) -> list[dict[str, Any]]:
         return [r.to_dict() for r in self.recommendations]
@@ -81,6 +86,7 @@ class Reply:
             "notices": self.notices,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "plan": self.plan.to_dict() if self.plan is not None else None,
+            "lead": self.lead,
         }
         if self.llm is not None:
             data["llm"] = self.llm
@@ -89,59 +95,36 @@ class Reply:
         return data
 
 
-def answer_language(question: str) -> str:
-    """zh-TW when the question reads as Chinese (function words decide mixed cases)."""
-    if re.search(r"[的嗎呢哪什麼怎是有要我你可能會跑用比較推薦哪个什么吗]", question):
+def answer_language(question: str, history: list[dict[str, str]] | None = None) -> str:
+    """zh-TW when the question reads as Chinese; for text with no letters at all (emoji,
+    symbols), the conversation's language, else zh-TW."""
+    if not _LETTERS.search(question or ""):
+        for turn in reversed(history or []):
+            content = turn.get("content") if isinstance(turn, dict) else None
+            if isinstance(content, str) and turn.get("role") == "user" and _LETTERS.search(content):
+                return answer_language(content)
+        return "zh-TW"
+    if re.search(r"[\u3400-\u9fff]", question):
         return "zh-TW"
     return detect_language(question)
 
 
 def has_injection(question: str) -> bool:
-    return bool(_INJECTION.search(question))
-
-
-
-_NO_CONTEXT_PRONOUN = re.compile(r"它|牠|這個模型|那個模型|這款|那款|第[一二三四五12345]個|前者|後者|\bit\b|\bthat one\b|\bthe (?:first|second|third) one\b", re.I)
-_CONTENT_INTENTS = ("fact", "false_premise", "fit", "why_not", "compare", "rank", "list", "lookup", "recommend")
-
-
-def without_injection(question: str) -> str:
-    """The question with instruction-override phrases removed, so 「用简体中文回答：Qwen 用什麼授權？」
-    is planned as 「Qwen 用什麼授權？」 (the override itself is refused by a notice)."""
-    stripped = _INJECTION.sub(" ", question).strip(" ：:，,。")
-    return stripped or question
+    """Whether the question tries to change the assistant's rules (it is answered all the same,
+    with a notice; the words are not removed from the question)."""
+    return vocabulary().cues("scope.injection")(normalize(question))
 
 
 def plan_in_state(
     question: str, catalog: Catalog, state: ConversationState | None, zh_lang: str, sentences: SentenceIndex | None
 ) -> Plan:
-    """The plan for a cleaned question in a conversation state (injection phrases set aside)."""
-    return make_plan(
-        without_injection(question), catalog, state, zh_lang, has_injection(question), sentences.search if sentences else None
-    )
+    """The plan for a question in a conversation state."""
+    return make_plan(question, catalog, state, zh_lang, None, sentences.search if sentences else None)
 
 
-def _answer_turn(
-    question: str,
-    catalog: Catalog,
-    state: ConversationState | None,
-    zh_lang: str,
-    cites: Citations,
-    retrieved: list[Passage],
-    idf: dict[str, float],
-    sentences: SentenceIndex | None,
-    plan: Plan | None = None,
-) -> tuple[Plan, Rendered]:
-    plan = plan or plan_in_state(question, catalog, state, zh_lang, sentences)
-    rendered = render(plan, Context(catalog, cites, retrieved, idf, sentences, state))
-    return plan, rendered
-
-
-def plan_question(
-    question: str, catalog: Catalog, history: list[dict[str, str]] | None = None, language: str | None = None
-) -> Plan:
+def plan_question(question: str, catalog: Catalog, history: list[dict[str, str]] | None = None, language: str | None = None) -> Plan:
     """The plan for a question in a conversation, without rendering its answer."""
-    zh_lang = language or answer_language(question)
+    zh_lang = language or answer_language(question, history)
     state = conversation_state(catalog, history, zh_lang, {}, None)
     return plan_in_state(question, catalog, state, zh_lang, None)
 
@@ -152,11 +135,20 @@ def conversation_state(
     zh_lang: str,
     chunks: dict[str, Chunk],
     sentences: SentenceIndex | None,
+    capabilities: CapabilitySource | None = None,
 ) -> ConversationState:
+    source = capabilities or default_capabilities()
+
     def answer_turn(question: str, state: ConversationState) -> tuple[Plan, Rendered]:
-        return _answer_turn(question, catalog, state, zh_lang, Citations(chunks, []), [], {}, sentences)
+        plan = plan_in_state(question, catalog, state, answer_language(question) if _LETTERS.search(question) else zh_lang, sentences)
+        return plan, render(plan, Context(catalog, Citations(chunks, []), [], {}, sentences, state, source))
 
     return replay(history, answer_turn)
+
+
+def footer(catalog: Catalog, language: str) -> str:
+    newest = newest_release(catalog) or ""
+    return say("catalog.footer", language, month=newest[:7], checked=catalog.as_of.isoformat())
 
 
 def compose(
@@ -171,42 +163,38 @@ def compose(
     sentences: SentenceIndex | None = None,
     state: ConversationState | None = None,
     plan: Plan | None = None,
+    capabilities: CapabilitySource | None = None,
 ) -> Reply:
     """Build the grounded reply for a cleaned question.
 
     Args:
-        history: earlier `{role, content}` turns; user turns are replayed into the
-            conversation state that pronouns, ordinals and why-not questions resolve against.
+        history: earlier `{role, content}` turns; user turns are replayed into the conversation
+            state that pronouns, ordinals and follow-ups resolve against.
         idf: the lexical index's IDF table, used to pick the article sentence to quote.
         sentences: the article's sentence index, for "which model has P?" lookups.
         state: the conversation state when the caller already replayed `history`.
         plan: the plan when the caller already made it (with the same state and language).
+        capabilities: where capability figures come from (default: knowledge/capabilities.yaml).
     """
-    zh_lang = language or answer_language(question)
-    zh = zh_lang != "en"
-    notices: list[str] = []
-    if has_injection(question):
-        notices.append(
-            "已忽略要求更改規則或改用簡體的指示；本助手一律依知識庫以繁體中文回答。" if zh
-            else "Instructions to change my rules were ignored; answers stay grounded in the knowledge base."
-        )
+    zh_lang = language or answer_language(question, history)
+    source = capabilities or default_capabilities()
     if state is None and history:
-        state = conversation_state(catalog, history, zh_lang, chunks, sentences)
+        state = conversation_state(catalog, history, zh_lang, chunks, sentences, source)
+    plan = plan or plan_in_state(question, catalog, state, zh_lang, sentences)
     cites = Citations(chunks, retrieved)
-    plan, rendered = _answer_turn(question, catalog, state, zh_lang, cites, retrieved, idf or {}, sentences, plan)
-    if (state is None or not state.turns) and _NO_CONTEXT_PRONOUN.search(question) and not plan.subjects:
-        notices.append(
-            "沒有上文可判斷「它」指哪個模型；可以直接寫出模型名稱再問一次。" if zh
-            else "There is no earlier question to tell which model “it” means; ask again with the model's name."
-        )
+    rendered = render(plan, Context(catalog, cites, retrieved, idf or {}, sentences, state, source))
+    notices: list[str] = []
+    if plan.injection:
+        notices.append(say("notice.injection", plan.lang))
+    if (state is None or not state.turns) and plan.reference is None and not plan.subjects and plan.intent in ("fact", "fit") and not plan.attributes:
+        notices.append(say("notice.no_context", plan.lang))
     text = rendered.text
-    if plan.intent in _CONTENT_INTENTS:
-        text += (f"\n\n（型錄資料截至 {catalog.as_of.isoformat()}；「原文」指知識庫收錄的評比文章。）" if zh
-                 else f"\n\n(Catalog facts as of {catalog.as_of.isoformat()}; “the article” is the comparison article in the knowledge base.)")
+    if rendered.footer:
+        text += "\n\n" + footer(catalog, plan.lang)
         cites.fill(k)
     return Reply(
         question=question,
-        language="zh-TW" if zh else "en",
+        language=plan.lang,
         answer=text,
         route=plan.intent,
         constraints=plan.constraints,
@@ -214,9 +202,9 @@ def compose(
         excluded=rendered.excluded,
         sources=cites.sources,
         notices=notices + rendered.notices,
-        # Models the answer is about (named, or listed by a list/rank/lookup answer) for the UI's cards.
         mentioned=list(dict.fromkeys([*(s.id for s in plan.subjects if s.kind == "model"), *rendered.shown])),
         grounded_answer=text,
         plan=plan,
         shown=rendered.shown,
+        lead={"key": rendered.lead.key, "slots": rendered.lead.slots} if rendered.lead else None,
     )

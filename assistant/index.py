@@ -39,6 +39,7 @@ from pathlib import Path
 from .config import Settings
 from .embeddings import ChromaEmbeddingFunction, Embedder
 from .knowledge import Catalog, Model, catalog_files, load_article, load_catalog, parse_markdown
+from .text import sentences
 
 # Bump when chunking or metadata change shape: an index from an older schema is rebuilt.
 INDEX_SCHEMA = 5
@@ -618,13 +619,10 @@ def build_index(
 def sentence_tokens(chunks: list[Chunk]) -> dict[str, list[str]]:
     """Tokens of the article sentences the answer composer scores for quoting, computed
     once at build time so a new process does not tokenize them again for its first answer."""
-    from .answer.facts import article_sentences  # noqa: PLC0415
-    from .answer.lookup import split_sentences  # noqa: PLC0415
     from .retrieval import tokenize  # noqa: PLC0415
 
-    sentences = {sentence for _chunk, sentence in article_sentences(chunks)}  # type: ignore[arg-type]
-    sentences |= {s for chunk in chunks if chunk.source == "article" for s in split_sentences(chunk.text)}
-    return {sentence: tokenize(sentence, full_dictionary=True) for sentence in sorted(sentences)}
+    found = {s for chunk in chunks if chunk.source == "article" for s in sentences(chunk.text, min_chars=6, max_chars=240)}
+    return {sentence: tokenize(sentence, full_dictionary=True) for sentence in sorted(found)}
 
 
 def load_search_data(settings: Settings) -> tuple[list[Chunk], list[list[str]], object, dict[str, list[str]]]:

@@ -8,7 +8,6 @@ wrong recommendation later.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -18,34 +17,23 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .mentions import AliasIndex, Mention, alias_key
+from .text import name_key, normalize
+from .vocabulary import vocabulary
+
 Commercial = Literal["yes", "conditional", "no"]
 Verdict = Literal["recommended", "neutral", "not-recommended"]
 Architecture = Literal["dense", "moe", "hybrid", "ssm"]
 """dense transformer; mixture of experts; hybrid (attention mixed with state-space or linear-attention
 layers, MoE or not: see `architecture_note`); a pure state-space model (Mamba)."""
 
-# Tags a model may carry in `strengths`. Kept closed so the selection engine and the
-# catalog cannot drift apart silently.
-STRENGTH_TAGS = frozenset(
-    {
-        "coding",
-        "reasoning",
-        "vision",
-        "long-context",
-        "multilingual",
-        "chinese",
-        "edge",
-        "tool-use",
-        "low-refusal",
-        "uncensored-history",
-        "general",
-        "efficiency",
-        "fine-tuning-base",
-        "rag",
-        "speech",
-        "math",
-    }
-)
+def _strength_tags() -> frozenset[str]:
+    """Tags a model may carry in `strengths`: the task ids of the vocabulary (one task list
+    for the catalog, the parser and the ranking)."""
+    return frozenset(t.id for t in vocabulary().terms("tasks")) | {"general"}
+
+
+STRENGTH_TAGS = _strength_tags()
 
 
 class _Strict(BaseModel):
@@ -131,17 +119,6 @@ def _check_context(owner: str, native: int | None, extended: int | None, method:
             raise ValueError(f"{owner}: context_extended needs context_extended_method (YaRN, RoPE scaling, ...)")
     elif method:
         raise ValueError(f"{owner}: context_extended_method without context_extended")
-
-
-def name_key(name: str) -> str:
-    """The form names are compared in: NFKC, Traditional, lower case, no spaces, '-', '_' or '.'.
-
-    "Phi-4-mini", "phi 4 mini" and "PHI4MINI" share one key.
-    """
-    from .chinese import to_traditional_query  # noqa: PLC0415
-
-    text = to_traditional_query(unicodedata.normalize("NFKC", str(name))).lower()
-    return re.sub(r"[\s\-_.]+", "", text)
 
 
 class ArticleClaim(_Strict):
@@ -381,11 +358,12 @@ class WeaknessLabel(_Strict):
 
 
 class RequestRule(_Strict):
-    """A request (a task tag, or traditional-chinese / low-latency) and the tagged
-    weaknesses that disqualify a model for it."""
+    """A request (a task tag, chinese or traditional-chinese) and the tagged weaknesses that
+    disqualify a model for it (`excludes`) or only rank it lower with a caveat (`cautions`)."""
 
     request: str
-    excludes: list[str]
+    excludes: list[str] = Field(default_factory=list)
+    cautions: list[str] = Field(default_factory=list)
 
 
 class Catalog(_Strict):
@@ -416,7 +394,7 @@ class Catalog(_Strict):
             if unknown_tags:
                 raise ValueError(f"{model.id}: weakness_tags {sorted(unknown_tags)} have no weakness_labels entry")
         for rule in self.request_rules:
-            unknown_tags = set(rule.excludes) - set(self.weakness_labels)
+            unknown_tags = set(rule.excludes + rule.cautions) - set(self.weakness_labels)
             if unknown_tags:
                 raise ValueError(f"request rule {rule.request}: unknown weakness tags {sorted(unknown_tags)}")
         return self
@@ -479,12 +457,40 @@ class Catalog(_Strict):
         if found:
             return next(iter(found)) if len(found) == 1 else None
         # Not a catalog name as written ("Mamba-Codestral-7B-v0.1", "Qwen/Qwen3-8B-GGUF"):
-        # fall back to the mention finder, which matches names on word boundaries inside
-        # longer text. Imported here because constraints builds on this module.
-        from .constraints import mention_spans, normalize  # noqa: PLC0415
-
-        hits = {(m.target, m.variant) for m in mention_spans(normalize(name), self) if m.kind == "model"}
+        # look for names inside the text, on word boundaries, the way questions are read.
+        hits = {(m.target, m.variant) for m in self.mentions(normalize(name)) if m.kind == "model"}
         return next(iter(hits)) if len(hits) == 1 else None
+
+    @cached_property
+    def alias_index(self) -> AliasIndex:
+        """Every name of every model, variant, family and closed model, for finding them in text."""
+        entries: list[tuple[str, str, str, str | None]] = []
+        for family in self.families:
+            entries += [(n, "family", family.id, None) for n in (family.id, family.name, family.vendor, family.vendor_zh, *family.aliases)]
+        variant_names = {(m.id, v.name) for m in self.models for v in m.variants}
+        for name, model_id, variant in self.names():
+            # "8B" alone must not become an alias; "Qwen3-8B" may.
+            if (model_id, name) in variant_names and sum(c.isascii() and c.isalpha() for c in alias_key(name)) < 3:
+                continue
+            entries.append((name, "model", model_id, variant))
+        for closed in self.closed_models:
+            entries += [(n, "closed", closed.name, None) for n in (closed.name, *closed.aliases)]
+        return AliasIndex(entries)  # type: ignore[arg-type]
+
+    def mentions(self, normalised: str) -> list[Mention]:
+        """Every catalog name in already-normalised text, with its position (longest match wins)."""
+        return self.alias_index.find(normalised)
+
+    def by_repo(self, repo: str) -> tuple[str, str | None] | None:
+        """(model id, variant name or None) for a Hugging Face repo id the catalog records."""
+        key = repo.lower()
+        for model in self.models:
+            if model.repo and model.repo.lower() == key:
+                return model.id, None
+            for variant in model.variants:
+                if variant.repo and variant.repo.lower() == key:
+                    return model.id, (variant.name if len(model.variants) > 1 else None)
+        return None
 
     def model_for(self, name: str) -> Model | None:
         """The Model a name means, with its variant's facts when it names a variant."""

@@ -1,22 +1,25 @@
 """Conversation state, rebuilt from the history every client already sends.
 
-The CLI (`--history`, `chat`) and the web UI send the earlier turns as `{role, content}`
-messages. `replay` re-plans the earlier *user* turns in order with the same planner and
-selection engine, so the state (subjects, shortlist, constraints, attribute) is exactly
-what the user saw, whichever client asked, and nothing is stored server-side.
+The CLI (`--history`, `chat`), the web UI and the API send the earlier turns as
+`{role, content}` messages. `replay` plans and answers the earlier *user* turns in order with
+the same engine, so the state is exactly what the user was shown, whichever client asked,
+and nothing is stored server-side.
+
+What a follow-up resolves against:
+* `shown` — the ordered list of models the last list-like answer showed (ordinals pick from it);
+* `subjects` — what the conversation is about (pronouns pick it);
+* `constraints` — the request so far (task, hardware, licence, language …), which a follow-up
+  changes one part of and keeps the rest;
+* `intent`, `attributes` — what was asked, for 「那 Qwen3 呢？」 (same question, new subject).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..constraints import Constraints
-
-if TYPE_CHECKING:
-    from .plan import Plan, Subject
-    from .render import Rendered
+from .types import Plan, Rendered, Subject
 
 MAX_REPLAYED_TURNS = 6
 
@@ -27,33 +30,44 @@ class ConversationState:
     intent: str | None = None
     subjects: list[Subject] = field(default_factory=list)
     attributes: list[str] = field(default_factory=list)
-    shortlist: list[str] = field(default_factory=list)  # model ids, in the order last shown
+    shown: list[str] = field(default_factory=list)  # model ids in the order last shown
     variants: dict[str, str] = field(default_factory=dict)
-    constraints: Constraints | None = None  # the constraints of the last recommendation or fit
+    constraints: Constraints | None = None  # the request so far (recommend, fit, list, rank)
     questions: list[str] = field(default_factory=list)
+    language: str | None = None  # the language of the last answer
+    last_plan: Plan | None = None
+
+    @property
+    def shortlist(self) -> list[str]:
+        return self.shown
 
     def update(self, plan: Plan, rendered: Rendered) -> None:
         """Fold one answered turn into the state."""
         self.turns += 1
         self.questions.append(plan.question)
+        if plan.intent in ("nonsense", "scope", "no_change", "out_of_scope"):
+            return  # nothing in it to refer back to
+        self.language = plan.language
         self.intent = plan.intent
+        self.last_plan = plan
         catalog_subjects = [s for s in plan.subjects if s.kind in ("model", "family")]
-        if catalog_subjects:
+        if catalog_subjects and plan.intent not in ("recommend", "list", "rank", "newest"):
             self.subjects = catalog_subjects
-        elif rendered.shown and plan.intent in ("lookup", "rank"):
-            from .plan import Subject  # noqa: PLC0415
-
-            self.subjects = []
-            self.subjects = [Subject("model", rendered.shown[0], rendered.shown[0], rendered.variants.get(rendered.shown[0]))]
-        elif plan.intent in ("recommend", "list"):
-            self.subjects = []
+        elif rendered.shown and plan.intent in ("lookup", "rank", "recommend", "newest", "list"):
+            first = rendered.shown[0]
+            self.subjects = [Subject("model", first, first, rendered.variants.get(first))]
         if plan.attributes:
             self.attributes = list(plan.attributes)
-        if rendered.shown and plan.intent in ("recommend", "list", "rank", "compare"):
-            self.shortlist = list(rendered.shown)
-            self.variants = dict(rendered.variants)
-        if plan.intent in ("recommend", "fit", "list", "rank") and (plan.constraints.hard or plan.constraints.tasks):
-            self.constraints = plan.constraints
+        elif plan.intent in ("recommend", "list", "rank", "newest"):
+            self.attributes = []
+        if rendered.shown and plan.intent in ("recommend", "list", "rank", "compare", "newest", "why_not", "fit", "fact"):
+            if plan.intent in ("recommend", "list", "rank", "compare", "newest") or not self.shown:
+                self.shown = list(rendered.shown)
+                self.variants = dict(rendered.variants)
+        if plan.intent in ("recommend", "fit", "list", "rank", "compare", "newest", "why_not") and (
+            plan.constraints.stated or self.constraints is None
+        ):
+            self.constraints = plan.constraints.copy()
 
 
 def user_turns(history: list[dict[str, str]] | None) -> list[str]:
@@ -68,8 +82,8 @@ def replay(history: list[dict[str, str]] | None, answer_turn: Callable[[str, Con
     """Re-plan the earlier user turns, oldest first, into a `ConversationState`.
 
     Args:
-        answer_turn: plans and renders one question in the given state (the same code
-            path that answers the current question).
+        answer_turn: plans and renders one question in the given state (the same code path
+            that answers the current question).
     """
     state = ConversationState()
     for question in user_turns(history):

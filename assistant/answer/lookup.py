@@ -24,14 +24,13 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from ..constraints import mention_spans, normalize
+from ..embeddings import Embedder
+from ..index import Chunk
 from ..knowledge import Catalog
-
-if TYPE_CHECKING:
-    from ..embeddings import Embedder
-    from ..index import Chunk
+from ..retrieval import tokenize
+from ..text import normalize, sentences
+from ..vocabulary import vocabulary
 
 MIN_SCORE = 0.30
 """Combined score a sentence needs before it is quoted as the answer."""
@@ -62,16 +61,6 @@ def _word_groups(query: set[str]) -> list[set[str]]:
                 grouped |= group
     return groups + [{t} for t in query if t not in grouped]
 
-_QUESTION_WORDS = frozenset(
-    """哪 哪個 哪一個 哪家 哪間 哪款 哪些 哪種 什麼 誰 是 的 了 嗎 呢 有 個 一個 模型 模型家族 家族 系列 語言 語言模型 開源
-    公司 被 在 用 會 要 先 那 這 和 與 跟 及 或 也 都 就 還 很 最 呀 吧 啊 請問 知道 想 問 聽說 據說 號稱 哪一 一家 家 款 種
-    which what who whose model models family families company companies is are was were the a an of to in on for with
-    by that this it its has have had do does did be been said says known called named one ones open llm llms
-    like about from into than then just also very more most some any there here when where how why can could
-    would should will your you me my i we our they their them as at so if or and but not no yes s tomorrow today""".split()
-)
-
-
 @dataclass(frozen=True)
 class Sentence:
     text: str  # the text that is scored
@@ -101,12 +90,7 @@ class Hit:
 
 
 def split_sentences(text: str) -> list[str]:
-    out = []
-    for piece in re.split(r"(?<=[。！？!?])|\n+", text):
-        piece = piece.strip().lstrip("-> ").strip()
-        if 6 <= len(piece) <= 240:
-            out.append(piece)
-    return out
+    return sentences(text, min_chars=6, max_chars=240)
 
 
 class SentenceIndex:
@@ -123,8 +107,6 @@ class SentenceIndex:
         self._lock = threading.Lock()
 
     def _build(self) -> None:
-        from ..retrieval import tokenize  # noqa: PLC0415
-
         with self._lock:
             if self._built:
                 return
@@ -157,7 +139,7 @@ class SentenceIndex:
             self._built = True
 
     def _models(self, text: str) -> tuple[tuple[int, str], ...]:
-        return tuple((m.start, m.target) for m in mention_spans(normalize(text), self._catalog) if m.kind == "model")
+        return tuple((m.start, m.target) for m in self._catalog.mentions(normalize(text)) if m.kind == "model")
 
     def _nearest_model(self, sentence: Sentence, query: set[str], exclude: frozenset[str]) -> str | None:
         """Of the models a sentence names (less those the question itself names), the one
@@ -172,7 +154,7 @@ class SentenceIndex:
             return candidates[0][1]
         norm = normalize(sentence.text)
         # Words inside a name (the family, a model) say nothing about which model has the trait.
-        names = [(m.start, m.end) for m in mention_spans(norm, self._catalog)]
+        names = [(m.start, m.end) for m in self._catalog.mentions(norm)]
         spots = [
             norm.find(t) for t in query
             if len(t) >= 2 and norm.find(t) >= 0 and not any(a <= norm.find(t) < b for a, b in names)
@@ -182,12 +164,13 @@ class SentenceIndex:
         return min(candidates, key=lambda m: min(abs(m[0] - spot) for spot in spots))[1]
 
     def _first_model(self, text: str) -> str | None:
-        mentions = [m for m in mention_spans(normalize(text), self._catalog) if m.kind == "model"]
+        mentions = [m for m in self._catalog.mentions(normalize(text)) if m.kind == "model"]
         return mentions[0].target if mentions else None
 
     @staticmethod
     def _content(tokens: list[str]) -> list[str]:
-        return [t for t in tokens if t not in _QUESTION_WORDS and not (len(t) == 1 and not t.isalnum())]
+        stop = vocabulary().words("stopwords.lookup_question")
+        return [t for t in tokens if t not in stop and not (len(t) == 1 and not t.isalnum())]
 
     def _dense(self, question: str) -> list[float]:
         """Cosine similarity of the question to every sentence (one matrix product)."""
@@ -216,7 +199,7 @@ class SentenceIndex:
         if model_id:
             return self._catalog.by_id[model_id].family
         others = [
-            m.target for m in mention_spans(normalize(sentence.text), self._catalog)
+            m.target for m in self._catalog.mentions(normalize(sentence.text))
             if m.kind == "family" and m.target not in exclude and m.target != sentence.family
         ]
         if others and sentence.family in exclude:
@@ -225,7 +208,7 @@ class SentenceIndex:
 
     def _names(self, text: str) -> frozenset[str]:
         found = set()
-        for m in mention_spans(normalize(text), self._catalog):
+        for m in self._catalog.mentions(normalize(text)):
             if m.kind == "model":
                 found |= {m.target, self._catalog.by_id[m.target].family}
             elif m.kind == "family":

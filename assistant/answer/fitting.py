@@ -1,0 +1,71 @@
+"""A model on the user's stated hardware: the question's `Constraints` as a `Machine`, and the
+best way a size runs there (`hardware.estimate_fit`), for the ranking and the fit answers."""
+
+from __future__ import annotations
+
+from ..constraints import Constraints
+from ..hardware import DEFAULT_BANDWIDTH_GB_S, Machine, estimate_fit, preset_named
+from ..hardware.fit import FitResult
+from ..knowledge import Model, Variant
+
+DEFAULT_CONTEXT = 4096
+QUALITY_ORDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M")
+"""Quantisations tried, best first; a recommendation never assumes less than Q4_K_M."""
+COMFORTABLE = ("fits", "tight", "os_limit")
+"""Placements that count as "fits the stated hardware"."""
+
+_CACHE: dict[tuple, FitResult | None] = {}
+
+
+def machine_for(c: Constraints) -> Machine | None:
+    """The machine a question states, or None when it states no memory."""
+    if c.memory_gb is None:
+        return None
+    kind = c.memory_kind or "ram"
+    count = (c.gpu_count or 1) if kind == "vram" else 1
+    per_card = c.memory_gb / count
+    preset = preset_named(c.hardware_name) if c.hardware_name else None
+    if preset is not None:
+        variant = preset.variant(per_card)
+        return Machine(per_card, kind, c.bandwidth_gbs or variant.bandwidth_gbs, count, variant.platform, variant.speed_class,
+                       variant.name, c.ram_gb, None)
+    platform = "cpu" if c.cpu_only else ""
+    return Machine(per_card, "ram" if c.cpu_only else kind, c.bandwidth_gbs or DEFAULT_BANDWIDTH_GB_S["ram" if c.cpu_only else kind],
+                   count, platform, "cpu" if c.cpu_only else "", None, c.ram_gb, None)
+
+
+def _context(c: Constraints) -> int | None:
+    return c.min_context_tokens if c.min_context_tokens and c.min_context_tokens <= 131072 else None
+
+
+def run_at(model: Model, variant: Variant, c: Constraints, quant: str) -> FitResult | None:
+    """How `variant` runs at `quant` on the stated hardware (memoised), or None with no hardware."""
+    machine = machine_for(c)
+    if machine is None:
+        return None
+    key = (model.id, variant.name, variant.params_total_b, variant.params_active_b, variant.n_layers, machine, quant, _context(c))
+    if key not in _CACHE:
+        if len(_CACHE) > 8192:
+            _CACHE.clear()
+        facts = model.with_variant(variant.name) if len(model.sizes) > 1 and model.variant(variant.name) else model
+        target = facts.sizes[0] if len(model.sizes) > 1 else variant
+        _CACHE[key] = estimate_fit(target, machine, quant, _context(c), model_id=model.id)
+    return _CACHE[key]
+
+
+def best_fit(model: Model, variant: Variant, c: Constraints) -> FitResult | None:
+    """The best-quality quantisation at which `variant` fits, preferring a roomy fit at a lower
+    quantisation (down to Q4_K_M) over a tight one at a higher one, else None."""
+    quants = (c.quant,) if c.quant else QUALITY_ORDER
+    results = [r for r in (run_at(model, variant, c, q) for q in quants) if r is not None]
+    for placement in COMFORTABLE:
+        for result in results:
+            if result.placement == placement:
+                return result
+    return None
+
+
+def report_fit(model: Model, variant: Variant, c: Constraints) -> FitResult | None:
+    """The fit to report for a size: the best comfortable one, else how it runs (or not) at the
+    stated quantisation or Q4_K_M (offload, no fit, with a lower-quant suggestion)."""
+    return best_fit(model, variant, c) or run_at(model, variant, c, c.quant or "Q4_K_M")

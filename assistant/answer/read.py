@@ -1,0 +1,408 @@
+"""Reading a question once: names, constraints, attributes and the cues that shape the answer.
+
+`read_question` is the only place a question's text is matched against vocabulary. It
+returns a `Reading`; the planner (`plan.py`), the follow-up resolution (`references.py`)
+and the intent rules (`rules.py`) work on that, and renderers work on the `Plan` built from
+it. The cue groups a flag comes from are listed in `FLAG_CUES`, so a new wording is a line
+in `knowledge/vocabulary/*.yaml`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..constraints import Constraints, parse_normalised
+from ..knowledge import Catalog, Model, Variant
+from ..mentions import Mention
+from ..text import has_cjk, normalize
+from ..vocabulary import Vocabulary, vocabulary
+from .types import Claim, Subject
+
+# flag name -> vocabulary cue group
+FLAG_CUES: dict[str, str] = {
+    "yes_no": "intent.yes_no",
+    "confirm": "intent.confirm",
+    "rhetorical": "intent.rhetorical",
+    "which": "intent.which",
+    "plural": "intent.plural",
+    "recommend": "intent.recommend",
+    "compare": "intent.compare",
+    "why_not": "intent.why_not",
+    "superlative": "intent.superlative",
+    "strongest": "intent.strongest",
+    "just_one": "intent.just_one",
+    "lookup_verbs": "intent.lookup_verbs",
+    "company_asked": "intent.company_asked",
+    "naming": "intent.naming",
+    "newest": "intent.newest",
+    "llm_words": "scope.llm_words",
+    "run_words": "scope.run_words",
+    "other_media": "scope.other_media",
+    "chat_words": "scope.chat_words",
+    "buy_hardware": "scope.buy_hardware",
+    "injection": "scope.injection",
+    "greeting": "scope.greeting",
+    "pronoun": "conversation.pronoun",
+    "followup": "conversation.followup",
+    "replace": "conversation.replace",
+    "smaller": "conversation.smaller",
+    "larger": "conversation.larger",
+    "more": "conversation.more",
+    "acknowledge": "conversation.acknowledge",
+    "storage": "attributes.storage",
+    "full_size": "attributes.full_size",
+    "audio": "attributes.audio",
+    "video": "attributes.video",
+    "owned": "devices.owned",
+    "moe_only": "rank.moe_only",
+    "dense_only": "rank.dense_only",
+    "ascending": "rank.ascending",
+}
+ATTRIBUTE_ORDER = ("commercial", "licence", "memory", "speed", "size", "experts", "context", "modalities", "languages",
+                   "vendor", "country", "released", "base", "chinese", "weakness", "verdict")
+
+_SIZE_AFTER = re.compile(r"\s?[-_ ]?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
+_SIBLING_SIZE = re.compile(r"(?:跟|和|與|還是|或是|或|(?<![a-z])or|(?<![a-z])vs\.?|versus|(?<![a-z])and)\s?(?:the\s)?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z0-9])")
+_VERSION_AFTER = re.compile(r"\s?[-_ ]?(v?\d{1,2}(?:\.\d{1,2})?)(?![0-9.]*\s?(?:b|m|k|gb|g|t|位元|bit)(?![a-z]))")
+_NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*|[A-Za-z]{2,}[- ]?\d+(?:\.\d+)?[A-Za-z]?|[A-Z][a-z]{2,})(?![A-Za-z0-9])")
+_NOT_NAME_SHAPE = re.compile(r"(?:rtx|gtx|rx|m|a|h|l|t|v|b|mi|gb)\s?-?\d+\w*|\d+\s?gb|i?q\d\w*|ddr\d|lpddr\d\w*|\d+k|gpt[- ]?\d.*|cc.*|apache.*|mit|bsd.*")
+_CJK_SUBJECT = re.compile(r"^(?:請問|想問|問一下|我想知道|聽說|那)?\s?([\u4e00-\u9fff]{2,4})\s?(?:模型)?(?:可以|能不能|能|是|有|的|支援|跑|多大|採用|用)")
+_YEAR = re.compile(r"(?<!\d)(20[12]\d)(?!\d)")
+_CLAIM_SIZE_NUMBER = re.compile(r"\s?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
+_WORDS = re.compile(r"[a-z]+")
+
+
+@dataclass
+class Reading:
+    """Everything the vocabulary says about one question."""
+
+    text: str  # as asked
+    norm: str  # normalised: the one reading every matcher uses
+    mentions: list[Mention]
+    subjects: list[Subject]
+    constraints: Constraints
+    attributes: list[str]
+    flags: dict[str, bool]
+    ordinal: int | None = None  # 1-based; -1 = the last one
+    claims: list[Claim] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    rank_field: str | None = None
+    rank_position: int = 1
+    nonsense: bool = False
+
+    def flag(self, name: str) -> bool:
+        return self.flags.get(name, False)
+
+    @property
+    def short(self) -> bool:
+        return len(self.norm) <= 18
+
+
+def read_question(question: str, catalog: Catalog) -> Reading:
+    """Read `question` once against the vocabulary and the catalog."""
+    v = vocabulary()
+    norm = normalize(question)
+    try:
+        mentions = catalog.mentions(norm)
+    except Exception:
+        mentions = []
+    constraints = parse_normalised(norm, catalog, mentions)
+    flags = {name: v.cues(group)(norm) for name, group in FLAG_CUES.items()}
+    attributes = _attributes(norm, v)
+    hub = [(m.start(), m.end()) for m in v.cues("scope.hub_reference").finditer(norm)]
+    if hub:  # "on Hugging Face" names a place, not a maker
+        mentions = [m for m in mentions if not (m.kind == "family" and any(s <= m.start < e for s, e in hub))]
+    subjects = _subjects(norm, mentions, catalog)
+    # An avoided family ("不要 Qwen") is a constraint, not a subject.
+    subjects = [s for s in subjects if not (s.kind == "family" and s.id in constraints.avoid_families)]
+    reading = Reading(question, norm, mentions, subjects, constraints, attributes, flags)
+    reading.ordinal = _ordinal(norm, v)
+    reading.rank_field, reading.rank_position = _rank_field(norm, v)
+    reading.nonsense = _nonsense(question, norm, reading)
+    reading.claims = claims_about(reading, reading.subjects, catalog)
+    if any(c.attribute == "vendor" for c in reading.claims):
+        claimed = {c.value for c in reading.claims if c.attribute == "vendor"}
+        reading.subjects = [s for s in reading.subjects if not (s.kind == "family" and s.id in claimed)]
+    # A family named only through one of its models is not a second subject.
+    model_families = {catalog.by_id[s.id].family for s in reading.subjects if s.kind == "model"}
+    if len(reading.subjects) > 1:
+        reading.subjects = [s for s in reading.subjects if not (s.kind == "family" and s.id in model_families)]
+    if not flags["injection"]:
+        reading.unknown = unknown_names(question, reading, catalog, v)
+    return reading
+
+
+# ---------------------------------------------------------------- attributes, ordinals, rank fields
+
+
+def _attributes(norm: str, v: Vocabulary) -> list[str]:
+    """The attributes asked, in the order the question names them (licence and commercial count once)."""
+    found = []
+    for name in ATTRIBUTE_ORDER:
+        match = v.cues(f"attributes.{name}").search(norm)
+        if match:
+            found.append((match.start(), name))
+    ordered = [name for _, name in sorted(found)]
+    if "commercial" in ordered and "licence" in ordered:
+        ordered.remove("licence")
+    return ordered
+
+
+def _ordinal(norm: str, v: Vocabulary) -> int | None:
+    match = v.cues("conversation.ordinal").search(norm)
+    if not match:
+        return None
+    values = v.table("conversation.ordinal_values")
+    word = match.group(0)
+    for key in sorted(values, key=lambda k: -len(str(k))):
+        if str(key) in word:
+            return int(values[key])
+    digits = re.search(r"\d", word)
+    return int(digits.group(0)) if digits else None
+
+
+def _rank_field(norm: str, v: Vocabulary) -> tuple[str | None, int]:
+    superlative = v.cues("intent.superlative").search(norm)
+    if not superlative:
+        return None, 1
+    window = norm[max(0, superlative.start() - 12) : superlative.end() + 16]
+    chosen = next((t.id for t in v.terms("rank_fields") if t.cues(window)), None)
+    chosen = chosen or next((t.id for t in v.terms("rank_fields") if t.cues(norm)), None)
+    position = 1
+    match = v.cues("rank.position").search(norm)
+    if match:
+        digit = re.search(r"[二三四五2-5]", match.group(0))
+        position = int(v.table("conversation.ordinal_values").get(digit.group(0), 1)) if digit else 1
+    return chosen, position
+
+
+def _nonsense(question: str, norm: str, reading: Reading) -> bool:
+    """Emoji or symbols only, markup only, or letters that make no word the assistant knows."""
+    stripped = _MARKUP.sub(" ", question or "")
+    letters = [c for c in stripped if c.isalnum()]
+    if not letters:
+        return True
+    if has_cjk(stripped) or reading.mentions or re.search(r"\d", stripped):
+        return False
+    if any(reading.flags.values()) or reading.attributes or reading.constraints.stated:
+        return False
+    words = _WORDS.findall(normalize(stripped))
+    known = vocabulary().words("stopwords.not_a_model") | vocabulary().words("stopwords.leading_filler")
+    return not any(w in known for w in words)
+
+
+# ---------------------------------------------------------------- subjects
+
+
+def variant_named(model: Model, text_after: str) -> Variant | None:
+    """The size named right after a model's name ("Gemma 3 27B", "qwen3 30b-a3b")."""
+    match = _SIZE_AFTER.match(text_after)
+    if not match or len(model.sizes) < 2:
+        return None
+    value = float(match.group(1)) / (1000 if match.group(2) == "m" else 1)
+    best = min(model.sizes, key=lambda x: abs(x.params_total_b - value))
+    return best if abs(best.params_total_b - value) <= max(0.15 * value, 0.06) else None
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"[\s\-_.]", "", text.lower())
+
+
+def _variant_in_span(model: Model, span: str) -> Variant | None:
+    key = _squeeze(span)
+    for variant in model.variants:
+        if _squeeze(variant.name) == key:
+            return variant
+    size = re.search(r"(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])", span.lower())
+    return variant_named(model, size.group(0)) if size and model.variants else None
+
+
+def series_members(name: str, catalog: Catalog) -> list[Model]:
+    """Catalog models whose names start with a family name plus version ("Llama 4" → Maverick, Scout …)."""
+    key = _squeeze(name)
+    return [m for m in catalog.models if _squeeze(m.name).startswith(key) and m.status == "released"] or [
+        m for m in catalog.models if _squeeze(m.name).startswith(key)
+    ]
+
+
+def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subject]:
+    subjects: list[Subject] = []
+    seen: set[tuple[str, str]] = set()
+    for mention in mentions:
+        key = (mention.kind, mention.target)
+        if key in seen:
+            continue
+        seen.add(key)
+        if mention.kind == "model":
+            model = catalog.by_id[mention.target]
+            named = model.variant(mention.variant) if mention.variant else None
+            variant = named or _variant_in_span(model, norm[mention.start : mention.end]) or variant_named(
+                model, norm[mention.end : mention.end + 12])
+            subjects.append(Subject("model", model.id, model.name, variant.name if variant and len(model.sizes) > 1 else None))
+        elif mention.kind == "family":
+            family = catalog.family_by_id[mention.target]
+            version = _VERSION_AFTER.match(norm[mention.end : mention.end + 8])
+            members = series_members(f"{family.name} {version.group(1)}", catalog) if version else []
+            if members:
+                # "Llama 4" is a generation: its released members are the subjects.
+                subjects += [Subject("model", m.id, m.name) for m in members if ("model", m.id) not in seen]
+                seen |= {("model", m.id) for m in members}
+            else:
+                subjects.append(Subject("family", mention.target, family.name))
+        else:
+            subjects.append(Subject("closed", mention.target, mention.target))
+    # "GPT-OSS 20B 跟 120B": a bare size joined to a named model is its sibling of that size.
+    for match in _SIBLING_SIZE.finditer(norm):
+        named = [s for s in subjects if s.kind == "model"]
+        if not named:
+            break
+        value = float(match.group(1)) / (1000 if match.group(2) == "m" else 1)
+        family = catalog.by_id[named[0].id].family
+        for model in catalog.models_of(family):
+            variant = next((x for x in model.sizes if abs(x.params_total_b - value) <= max(0.15 * value, 0.06)), None)
+            label = variant.name if variant and len(model.sizes) > 1 else None
+            if variant and not any(s.id == model.id and s.variant == label for s in subjects):
+                subjects.append(Subject("model", model.id, model.name, label))
+                break
+    return subjects
+
+
+def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabulary) -> list[str]:
+    """Model-shaped names in the question that the catalog does not hold.
+
+    A known family followed by a version the catalog lacks ("Qwen 7.5", "Llama 5") counts,
+    and so does a name-shaped token ("InternLM", "Yi-34B") outside every catalog name when
+    the question is about it (it leads the question, is followed by a question about it, or
+    is compared). A CJK name in the subject slot of a short fact question counts too
+    ("百川可以商用嗎？"), unless it is made of the vocabulary's own words.
+    """
+    norm = reading.norm
+    found: list[str] = []
+    covered = [(m.start, m.end) for m in reading.mentions]
+    for mention in reading.mentions:
+        if mention.kind != "family":
+            continue
+        version = _VERSION_AFTER.match(norm[mention.end : mention.end + 10])
+        if version and re.search(r"\d", version.group(1)):
+            name = f"{catalog.family_by_id[mention.target].name} {version.group(1)}"
+            if not series_members(name, catalog):
+                found.append(name)
+    stop = v.words("stopwords.not_a_model")
+    for match in _NAME_TOKEN.finditer(question[:400]):
+        token = match.group(1)
+        low = token.lower()
+        if low in stop or (re.fullmatch(r"[a-z]+\d*", low) and low in stop):
+            continue
+        if _NOT_NAME_SHAPE.fullmatch(low) or (low.endswith("s") and not low.endswith("ss") and re.fullmatch(r"[a-z]+", low)):
+            continue
+        position = norm.find(low)
+        if position >= 0 and any(s <= position < e for s, e in covered):
+            continue
+        if any(_squeeze(token) in _squeeze(norm[s:e]) or _squeeze(norm[s:e]) in _squeeze(token) for s, e in covered):
+            continue
+        if re.fullmatch(r"[A-Z][a-z]{2,}", token) and (match.start() == 0 or not has_cjk(question)):
+            continue  # a sentence's first word, or a capitalised word in English prose
+        before = normalize(question[: match.start()])
+        after = normalize(question[match.end() : match.end() + 12])
+        leading = bool(v.cues("stopwords.leading_filler").search(before)) and v.cues("stopwords.leading_filler").search(before).start() == 0
+        asked_about = bool(v.cues("stopwords.about_after").search(after))
+        if not (leading or asked_about or reading.flag("compare")):
+            continue  # a name in passing ("用 Commodore 64 跑 LLM") is not the subject
+        found.append(token)
+    if not found and not reading.subjects and (reading.flag("yes_no") or reading.attributes) and not (
+        reading.flag("superlative") or reading.flag("which") or reading.flag("plural") or reading.flag("recommend")
+    ):
+        slot = _cjk_subject(norm, v)
+        if slot:
+            found.append(slot)
+    return list(dict.fromkeys(found))
+
+
+def _cjk_subject(norm: str, v: Vocabulary) -> str | None:
+    match = _CJK_SUBJECT.search(norm)
+    if not match or len(norm) > 30:
+        return None
+    name = match.group(1)
+    generic = v.words("stopwords.generic_subjects")
+    if name in generic or name[:2] in generic:
+        return None
+    if re.search(r"[我你妳他她它這那哪誰什怎要想用跑做買選找請幫]", name):
+        return None
+    # Made of the vocabulary's own words (「推薦一個」, 「寫程式」): not a name.
+    for group in ("intent.recommend", "intent.which", "intent.just_one", "attributes.licence", "attributes.size", "commercial.need"):
+        if v.cues(group)(name):
+            return None
+    if any(t.cues(name) for t in v.terms("tasks")) or any(t.cues(name) for t in v.terms("languages")):
+        return None
+    return name
+
+
+# ---------------------------------------------------------------- claims
+
+
+def claims_about(reading: Reading, subjects: list[Subject], catalog: Catalog) -> list[Claim]:
+    """What a yes/no question asserts about its first subject (named, or resolved from the conversation)."""
+    v = vocabulary()
+    norm = reading.norm
+    if not subjects or subjects[0].kind not in ("model", "family"):
+        return []
+    confirm = reading.flag("confirm") or reading.flag("rhetorical")
+    if not (confirm or reading.flag("yes_no")):
+        return []
+    subject = subjects[0]
+    claims: list[Claim] = []
+    if "licence" in reading.attributes or v.cues("attributes.licence")(norm):
+        licence = next((t.id for t in v.terms("licences") if t.cues(norm)), None)
+        if licence and reading.constraints.licence_ids and not reading.flag("recommend"):
+            claims.append(Claim("licence", licence, subject.id))
+    own_family = catalog.by_id[subject.id].family if subject.kind == "model" else subject.id
+    for mention in reading.mentions:
+        if mention.kind == "family" and mention.target != own_family and v.cues("claims.vendor_verb")(norm):
+            claims.append(Claim("vendor", mention.target, subject.id))
+            break
+    for term in v.terms("countries"):
+        if term.cues(norm) and v.cues("claims.country_verb")(norm) and not reading.constraints.avoid_countries:
+            claims.append(Claim("country", term.id, subject.id))
+            break
+    if subject.kind == "model" and not subject.variant:
+        for match in v.cues("claims.size_before").finditer(norm):
+            size = _CLAIM_SIZE_NUMBER.match(norm[match.end() : match.end() + 10])
+            if size and not re.search(r"gb|記憶體|vram|ram", norm[match.end() + size.end() : match.end() + size.end() + 6]):
+                value = float(size.group(1)) / (1000 if size.group(2) == "m" else 1)
+                claims.append(Claim("size", f"{value:g}", subject.id))
+                break
+    if v.cues("claims.praise")(norm) and confirm:
+        claims.append(Claim("verdict", "good", subject.id))
+    year = _YEAR.search(norm)
+    if year and ("released" in reading.attributes or v.cues("claims.released_verb")(norm)):
+        claims.append(Claim("released", year.group(1), subject.id))
+    if v.cues("commercial.claim_no")(norm) and confirm:
+        claims.append(Claim("commercial", "no", subject.id))
+    elif v.cues("commercial.claim_yes")(norm) and confirm:
+        claims.append(Claim("commercial", "yes", subject.id))
+    return claims
+
+
+def claim_holds(claim: Claim, catalog: Catalog) -> bool:
+    """Whether the catalog agrees with a claim about a model or family."""
+    models = [catalog.by_id[claim.subject]] if claim.subject in catalog.by_id else catalog.models_of(claim.subject)
+    if not models:
+        return True
+    if claim.attribute == "licence":
+        return any(m.licence.id.lower().startswith(claim.value.lower()) or claim.value.lower() in m.licence.id.lower() for m in models)
+    if claim.attribute == "vendor":
+        return all(m.family == claim.value for m in models)
+    if claim.attribute == "country":
+        return all(m.country == claim.value for m in models)
+    if claim.attribute == "commercial":
+        return all((m.commercial_use != "no") == (claim.value == "yes") for m in models)
+    if claim.attribute == "verdict":
+        return all(m.verdict != "not-recommended" for m in models)
+    if claim.attribute == "released":
+        return any((m.released or "").startswith(claim.value) for m in models)
+    if claim.attribute == "size":
+        value = float(claim.value)
+        return any(abs(x.params_total_b - value) <= max(0.1 * value, 0.05) for m in models for x in m.sizes)
+    return True

@@ -1,0 +1,223 @@
+"""Follow-ups: what a turn refers back to, and what it changes.
+
+A follow-up resolves against what the user was shown (`ConversationState`):
+
+* an ordinal (第二個, "the second one") picks from the ordered list last shown;
+* a pronoun (它, "that one") picks the conversation's subject, else the first model shown;
+* part of a name or a relative size (「那 Air 版呢」, 「小一點的」) picks within the subject's family;
+* 「那 X 呢」 with a new model replaces the subject and keeps the question and the request;
+* a new constraint (「換成可以商用的呢」, 「那 Mac 呢」, "with 8GB?") changes that part of the
+  request and keeps the rest — the task, the hardware, the licence, the language;
+* a new attribute (「那它可以商用嗎」, 「需要什麼硬體」) asks that attribute of the subject;
+* a turn that changes nothing is said to change nothing (it never repeats the last answer).
+
+`resolve` returns what to plan with; the intent rules then decide the kind of answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..constraints import Constraints
+from ..knowledge import Catalog
+from ..messages import Message
+from ..vocabulary import vocabulary
+from .conversation import ConversationState
+from .read import Reading, _squeeze
+from .types import Subject
+
+LIST_INTENTS = ("recommend", "list", "rank", "newest")
+_FRAGMENT = re.compile(r"[a-z][a-z0-9.]*|\d+(?:\.\d+)?\s?[bm](?![a-z])")
+# Constraint fields grouped by what a user changes at once.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "hardware": Constraints.HARDWARE_FIELDS,
+    "commercial": ("commercial_required", "noncommercial_ok"),
+    "licence": ("licence_ids", "open_source_only"),
+    "size": ("max_params_b", "min_params_b"),
+    "context": ("min_context_tokens", "longest_context"),
+    "tasks": ("tasks",),
+    "languages": ("languages", "traditional"),
+    "avoid": ("avoid_countries", "avoid_families"),
+    "prefer": ("prefer_families",),
+    "quant": ("quant",),
+}
+
+
+@dataclass
+class Resolution:
+    subjects: list[Subject]
+    constraints: Constraints
+    attributes: list[str]
+    reference: str | None = None
+    changes: list[str] = field(default_factory=list)
+    inherited: list[str] = field(default_factory=list)
+    intent: str | None = None  # an intent the follow-up implies (re-run the last request …)
+    note: Message | None = None
+
+
+def _stated_groups(c: Constraints) -> list[str]:
+    empty = Constraints()
+    stated = []
+    for group, names in _GROUPS.items():
+        if any(getattr(c, n) != getattr(empty, n) for n in names):
+            stated.append(group)
+    return stated
+
+
+def merge(prior: Constraints, new: Constraints, also: bool = False) -> tuple[Constraints, list[str]]:
+    """The request `prior` with the parts `new` states replaced (a group at a time).
+
+    Tasks stated again replace the earlier ones, unless the turn adds to them ("也要看圖").
+    Commercial use not needed clears an earlier requirement, and the reverse.
+    """
+    merged = prior.copy()
+    changed = _stated_groups(new)
+    for group in changed:
+        for name in _GROUPS[group]:
+            value = getattr(new, name)
+            if group == "tasks" and also:
+                value = list(dict.fromkeys([*getattr(prior, name), *value]))
+            setattr(merged, name, value)
+    if "hardware" in changed:
+        merged.assumptions = [a for a in merged.assumptions if not a.key.startswith(("assume.device", "assume.size_is", "assume.gpus", "assume.laptop", "assume.chip", "assume.cards", "assume.multi"))]
+    merged.assumptions += [a for a in new.assumptions if a not in merged.assumptions]
+    merged.mentioned_models, merged.mentioned_families, merged.mentioned_closed = (
+        new.mentioned_models, new.mentioned_families, new.mentioned_closed)
+    # Languages imply the Chinese task; keep them consistent after a change.
+    if "languages" in changed and "zh" not in merged.languages and "chinese" in merged.tasks and "tasks" not in changed:
+        merged.tasks = [t for t in merged.tasks if t != "chinese"]
+    return merged, changed
+
+
+def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog) -> Resolution:
+    """What the turn is about once earlier turns are taken into account."""
+    result = Resolution(list(reading.subjects), reading.constraints.copy(), list(reading.attributes))
+    if state is None or not state.turns or state.intent is None:
+        return result
+    v = vocabulary()
+    named = [s for s in reading.subjects if s.kind in ("model", "family")]
+    followup = (reading.flag("followup") or reading.flag("pronoun") or reading.ordinal is not None or reading.short
+                or reading.flag("replace") or reading.flag("why_not"))
+    if not followup and (named or reading.flag("which") and not reading.attributes):
+        return result  # a new question that stands on its own
+    also = v.cues("conversation.also")(reading.norm) and not v.cues("conversation.replace")(reading.norm)
+
+    picked = _pick(reading, state, catalog) if not named else None
+    if picked is not None:
+        subjects, how, label = picked
+        result.subjects = subjects + [s for s in reading.subjects if s.kind not in ("model", "family")]
+        result.reference = how
+        result.inherited.append(label)
+    elif named and followup and not (reading.flag("which") or reading.flag("plural")):
+        result.reference = "replace"
+        result.changes.append("subject")
+
+    stated = _stated_groups(reading.constraints)
+    prior = state.constraints
+    if prior is not None and (result.reference or stated or followup):
+        merged, changed = merge(prior, reading.constraints, also)
+        result.constraints = merged
+        result.changes += [f"constraint:{g}" for g in changed]
+        if not changed and result.reference:
+            result.inherited.append("request")
+        elif changed:
+            result.inherited.append("request (" + ", ".join(changed) + " changed)")
+
+    new_attributes = [a for a in reading.attributes if a not in state.attributes]
+    if result.reference and not reading.attributes:
+        # 「那第二個呢？」 after a fact question: the same attribute, for the new subject.
+        if state.intent in ("fact", "fit", "false_premise", "why_not"):
+            result.attributes = list(state.attributes)
+            if state.attributes:
+                result.inherited.append("attribute: " + ", ".join(state.attributes))
+    elif new_attributes:
+        result.changes.append("attribute")
+
+    if picked is None and not named and followup:
+        if reading.attributes and (state.subjects or state.shown) and not stated:
+            # 「需要什麼硬體」, "and its licence?": a new attribute of the subject in play.
+            result.subjects = _current_subjects(state, catalog)
+            result.reference = "implicit"
+            result.inherited.append("subject → " + ", ".join(s.name for s in result.subjects))
+        elif stated and state.intent in (*LIST_INTENTS, "compare", "why_not"):
+            result.intent = "recommend" if state.intent in ("compare", "why_not") else state.intent
+            result.reference = "constraints"
+        elif stated and state.intent == "fit":
+            result.subjects = [s for s in state.subjects if s.kind in ("model", "family")][:3]
+            result.reference = "implicit"
+            result.intent = "fit"
+            result.attributes = result.attributes or list(state.attributes)
+        elif reading.flag("more") and state.intent in LIST_INTENTS:
+            result.intent = state.intent
+            result.reference = "more"
+        elif not stated and not reading.attributes and not reading.flag("which") and not reading.unknown:
+            result.intent = "no_change"
+            result.reference = "none"
+    if result.reference == "replace" and state.intent in ("fit",) and not reading.constraints.has_hardware():
+        result.intent = "fit"
+    if result.reference == "replace" and not reading.attributes and state.intent in ("fact", "false_premise"):
+        result.attributes = list(state.attributes)
+    return result
+
+
+def _current_subjects(state: ConversationState, catalog: Catalog) -> list[Subject]:
+    subjects = [s for s in state.subjects if s.kind in ("model", "family")]
+    if subjects:
+        return subjects[:3]
+    if state.shown:
+        model = catalog.by_id[state.shown[0]]
+        return [Subject("model", model.id, model.name, state.variants.get(model.id))]
+    return []
+
+
+def _pick(reading: Reading, state: ConversationState, catalog: Catalog) -> tuple[list[Subject], str, str] | None:
+    """The subject an ordinal, a pronoun, a name fragment or a relative size points at."""
+    if reading.ordinal is not None and state.shown:
+        index = reading.ordinal - 1 if reading.ordinal > 0 else len(state.shown) - 1
+        if 0 <= index < len(state.shown):
+            model = catalog.by_id[state.shown[index]]
+            label = f"#{reading.ordinal if reading.ordinal > 0 else len(state.shown)} → {model.name}"
+            return [Subject("model", model.id, model.name, state.variants.get(model.id))], f"ordinal:{index + 1}", label
+    partial = _partial(reading, state, catalog)
+    if partial is not None:
+        return partial
+    if reading.flag("pronoun"):
+        subjects = _current_subjects(state, catalog)
+        if subjects:
+            return subjects, "pronoun", "→ " + ", ".join(s.name for s in subjects)
+    return None
+
+
+def _partial(reading: Reading, state: ConversationState, catalog: Catalog) -> tuple[list[Subject], str, str] | None:
+    """「那 Air 版呢？」, 「比較小的那個」, "the 8B one": within the previous subjects' family."""
+    previous = [s for s in state.subjects if s.kind in ("model", "family")]
+    if not previous and state.shown:
+        previous = [Subject("model", state.shown[0], state.shown[0])]
+    if not previous:
+        return None
+    families = {catalog.by_id[s.id].family if s.kind == "model" else s.id for s in previous}
+    candidates = []
+    for model in catalog.models:
+        if model.family in families:
+            candidates.append((model, None))
+            candidates += [(model, x) for x in model.variants]
+    stop = vocabulary().words("stopwords.followup_fragment")
+    tokens = [t.replace(" ", "") for t in _FRAGMENT.findall(reading.norm) if t not in stop and len(t) >= 2]
+    for token in tokens:
+        matched = [(m, x) for m, x in candidates if token in _squeeze(x.name if x else m.name)
+                   and token not in _squeeze(catalog.family_by_id[m.family].name)]
+        if len({m.id for m, _ in matched}) == 1:
+            model, variant = matched[0] if len(matched) == 1 else next(((m, x) for m, x in matched if x is None), matched[0])
+            label = variant.name if variant else model.name
+            return [Subject("model", model.id, model.name, variant.name if variant and len(model.sizes) > 1 else None)], "partial-name", f"{token} → {label}"
+    smaller, larger = reading.flag("smaller"), reading.flag("larger")
+    if smaller == larger or not (reading.flag("pronoun") or reading.flag("followup") or reading.short):
+        return None
+    before = [catalog.by_id[s.id] for s in previous if s.kind == "model"]
+    pool = before or [m for m in catalog.models if m.family in families]
+    sized = [(m, x) for m in pool for x in m.sizes]
+    pick = min(sized, key=lambda mv: mv[1].params_total_b) if smaller else max(sized, key=lambda mv: mv[1].params_total_b)
+    model, variant = pick
+    return ([Subject("model", model.id, model.name, variant.name if len(model.sizes) > 1 else None)], "relative-size",
+            ("smallest → " if smaller else "largest → ") + variant.name)

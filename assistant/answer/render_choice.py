@@ -1,0 +1,311 @@
+"""Choosing: recommendations, "why not X", and comparisons that end with a verdict.
+
+All three rank with `ranking.shortlist`, so they agree with each other: a model a
+recommendation left out is explained by the constraint it failed or by the signal it ranked
+lower on, with the figure.
+"""
+
+from __future__ import annotations
+
+from ..hardware import estimate
+from ..labels import commercial_label, format_context, format_params, task_label
+from ..messages import Message, join
+from .context import Context, Writer, facts_model
+from .describe import conditions, constraint_summary, display_name
+from .render_facts import superseded_note
+from .ranking import Shortlist, article_specialists, check, shortlist
+from .types import Exclusion, Plan, Recommendation, Rendered
+
+LIST_LIMIT = 5
+ONE_AND_ALTERNATES = 2
+
+
+def capability_text(w: Writer, rec: Recommendation) -> str:
+    cap = rec.capability
+    if not cap:
+        return w.say("capability.not_measured")
+    figure = cap.get("figure") or ""
+    fallback = cap.get("fallback")
+    if fallback:
+        return w.say("capability.fallback", figure=figure, task=task_label(cap.get("task", ""), w.language), basis=task_label(fallback, w.language))
+    return w.say("capability.figure", figure=figure)
+
+
+def rec_reason(w: Writer, rec: Recommendation, plan: Plan) -> str:
+    """One line per recommendation: size, licence, fit on the stated hardware, capability."""
+    model, variant, lang = rec.model, rec.variant, w.language
+    parts = [format_params(variant.params_total_b) + (w.say("describe.active", active=format_params(variant.params_active_b)) if variant.params_active_b else ""),
+             w.say("describe.licence_short", id=model.licence.id, badge=commercial_label(model.commercial_use, lang))]
+    if rec.fit is not None:
+        parts.append(w.say("fit.short", quant=rec.fit.quant, need=f"{rec.fit.required_gb:.1f}",
+                           speed=w.say("fit.speed_short", speed=f"{rec.fit.tokens_per_s:g}") if rec.fit.tokens_per_s else ""))
+    parts.append(capability_text(w, rec))
+    if model.released:
+        parts.append(w.say("describe.released_short", date=model.released[:7]))
+    return w.say("list.clauses").join(p for p in parts if p)
+
+
+def why_first(w: Writer, top: Recommendation, runner: Recommendation | None, task: str) -> str:
+    """Why the first pick beats the runner-up, with the figures and their sources."""
+    lang = w.language
+    if runner is None:
+        return ""
+    if top.capability and runner.capability:
+        top_figures, runner_figures = top.capability.get("figures", {}), runner.capability.get("figures", {})
+        shared = [b for b in top_figures if b in runner_figures]
+        top_figure, runner_figure = top.capability.get("figure", ""), runner.capability.get("figure", "")
+        if shared:
+            top_figure, runner_figure = top_figures[shared[0]], runner_figures[shared[0]]
+        return w.say("recommend.beats", top=top.model.name, runner=runner.model.name, task=task_label(task, lang),
+                     top_figure=top_figure, runner_figure=runner_figure)
+    if top.capability and not runner.capability:
+        return w.say("recommend.beats_unmeasured", top=top.model.name, runner=runner.model.name, figure=top.capability.get("figure", ""))
+    if top.fit and runner.fit and (top.fit.tokens_per_s or 0) > (runner.fit.tokens_per_s or 0):
+        return w.say("recommend.beats_speed", top=top.model.name, runner=runner.model.name, top_speed=f"{top.fit.tokens_per_s:g}",
+                     runner_speed=f"{runner.fit.tokens_per_s:g}")
+    return w.say("recommend.beats_unknown", top=top.model.name, runner=runner.model.name)
+
+
+def _needs_line(w: Writer, rec: Recommendation) -> str:
+    """What a model needs to run (Q4_K_M with a 4k context), for answers without hardware."""
+    est = estimate(rec.variant, 10_000, "Q4_K_M", 4096, model_id=rec.model.id)
+    return w.say("recommend.needs", need=f"{est.required_gb:.0f}")
+
+
+def _rec_name(rec: Recommendation) -> str:
+    """The model, and its size when the model comes in several."""
+    if rec.variant.name == rec.model.name or len(rec.model.sizes) <= 1:
+        return rec.model.name
+    return f"{rec.model.name} · {rec.variant.name}"
+
+
+def render_recommend(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    c = plan.constraints
+    families = [s.id for s in plan.families()]
+    only = [s.id for s in plan.models()] if plan.intent == "recommend" and len(plan.models()) >= 2 else None
+    result = shortlist(catalog, c, ctx.capabilities, family=families[0] if len(families) == 1 else None, only=only,
+                       mentioned=c.mentioned_models, limit=LIST_LIMIT)
+    recs = result.recommendations
+    if plan.more and ctx.state is not None and ctx.state.shown:
+        recs = [r for r in result.ranked if r.model.id not in ctx.state.shown][:LIST_LIMIT]
+    summary = constraint_summary(plan, w.language)
+    if not recs:
+        w.add("recommend.none", summary=summary or w.say("summary.none"))
+        w.raw(w.say("recommend.relax"))
+    else:
+        top = recs[0]
+        runner = recs[1] if len(recs) > 1 else None
+        name = top.model.name if top.variant.name == top.model.name else f"{top.model.name}（{top.variant.name}）" if w.language != "en" else f"{top.model.name} ({top.variant.name})"
+        key = "recommend.strongest" if plan.strongest and not c.hard else "recommend.top"
+        w.add(key, cite=ctx.cites.model(top.model.id), name=name, why=why_first(w, top, runner, result.task), summary=summary)
+        shown_recs = recs[: 1 + ONE_AND_ALTERNATES] if plan.just_one else recs
+        count = result.count
+        if plan.just_one and len(shown_recs) > 1:
+            w.raw(w.say("recommend.alternates", count=count))
+        elif count == 1:
+            w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
+        elif count <= LIST_LIMIT:
+            w.raw(w.say("recommend.only_n", count=count, summary=summary or w.say("summary.none")))
+        else:
+            w.raw(w.say("recommend.top_n", count=count, shown=len(shown_recs), summary=summary or w.say("summary.none"),
+                        task=task_label(result.task, w.language)))
+        for n, rec in enumerate(shown_recs, 1):
+            line = w.say("recommend.item", n=n, name=_rec_name(rec),
+                         reason=rec_reason(w, rec, plan))
+            if c.memory_gb is None:
+                line += w.say("list.clause_sep") + _needs_line(w, rec)
+            w.raw(line + ctx.cites.model(rec.model.id))
+            for note in result.caveats.get(rec.model.id, []):
+                w.raw("  " + note.text(w.language))
+        picks = article_specialists(catalog, c, [r.model.id for r in recs])
+        if picks:
+            tasks = [t for t in c.tasks if any(m.strengths[0] == t for m in picks)]
+            w.raw(w.say("recommend.article_specialists", task=task_label(tasks[0], w.language),
+                        names=join([m.name for m in picks[:3]], w.language)) + "".join(ctx.cites.model(m.id) for m in picks[:3]))
+        if top.model.commercial_use == "conditional" and (c.commercial_required or "commercial" in plan.attributes):
+            w.raw(w.say("recommend.condition", name=top.model.name, conditions=conditions(top.model, w.language)))
+        art = ctx.cites.article(top.model.family)
+        reason = top.model.verdict_reason if w.language != "en" else (top.model.verdict_reason_en or top.model.verdict_reason)
+        if top.model.article_section:
+            w.raw(w.say("describe.verdict", name=top.model.name, reason=reason.rstrip("。."), cite=art))
+    if result.excluded and recs:
+        w.raw(w.say("recommend.why_not_head"))
+        for e in result.excluded:
+            w.raw("- " + e.reason.text(w.language))
+    for name in plan.mentions_closed:
+        closed = next((x for x in catalog.closed_models if x.name == name), None)
+        if closed is not None:
+            w.raw(w.say("closed.as_reference", name=closed.name, vendor=closed.vendor))
+    for note in c.assumptions:
+        w.raw(w.say("assume.line", text=note.text(w.language)))
+    if c.memory_gb is not None and recs:
+        w.raw(w.say("fit.estimate_note"))
+    if recs and any(r.capability for r in recs):
+        w.raw(w.say("capability.note"))
+    shown = recs[: 1 + ONE_AND_ALTERNATES] if plan.just_one else recs
+    return Rendered(
+        w.text(), lead=w.lead, parts=w.parts, recommendations=list(shown), excluded=[_plain(e, w) for e in result.excluded],
+        shown=[r.model.id for r in shown], variants={r.model.id: r.variant.name for r in shown},
+    )
+
+
+def _plain(exclusion: Exclusion, w: Writer) -> Exclusion:
+    """An exclusion with its reason as text (what `Reply.excluded` and the UI show)."""
+    reason = exclusion.reason.text(w.language) if isinstance(exclusion.reason, Message) else exclusion.reason
+    return Exclusion(exclusion.model, reason, exclusion.constraint)
+
+
+def render_why_not(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    c = plan.constraints
+    has_request = ctx.state is not None and ctx.state.constraints is not None or c.stated
+    claimed_licences = {cl.value.lower() for cl in plan.claims if cl.attribute == "licence"}
+    if claimed_licences and c.licence_ids:
+        prior = ctx.state.constraints.licence_ids if ctx.state is not None and ctx.state.constraints else []
+        c.licence_ids = [x for x in c.licence_ids if x.lower() in {p.lower() for p in prior} or x.lower() not in claimed_licences]
+    result: Shortlist | None = shortlist(catalog, c, ctx.capabilities, limit=LIST_LIMIT) if has_request else None
+    shown: list[str] = []
+    summary = constraint_summary(plan, w.language)
+    for subject in plan.catalog_subjects()[:2]:
+        members = [facts_model(catalog, subject)] if subject.kind == "model" else catalog.models_of(subject.id)
+        cite = ctx.cites.model(members[0].id) if subject.kind == "model" else ctx.cites.family(subject.id)
+        failures = [(m, check(m, c, catalog)) for m in members]
+        passing = [m for m, broken in failures if broken is None]
+        failing = [(m, broken) for m, broken in failures if broken is not None]
+        shown += [m.id for m in members]
+        for claim in [cl for cl in plan.claims if cl.attribute == "licence" and cl.subject == subject.id]:
+            held = [m.name for m in members if m.licence.id.lower().startswith(claim.value.lower())]
+            if held:
+                w.add("why_not.licence_right", name=subject.name, licence=claim.value, models=join(held[:4], w.language))
+            else:
+                w.add("why_not.licence_wrong", name=subject.name, licence=claim.value,
+                      actual=join(list(dict.fromkeys(m.licence.id for m in members)), w.language))
+        if not has_request:
+            model = members[0]
+            w.add("why_not.no_request", cite=cite, name=subject.name, weaknesses="；".join(model.weaknesses[:3]) or "—")
+            continue
+        if not passing:
+            reasons = list(dict.fromkeys(broken[1].text(w.language).split("：", 1)[-1].split(": ", 1)[-1] for _m, broken in failures if broken))
+            w.add("why_not.failed", cite=cite, name=subject.name, reasons=w.say("list.clauses").join(reasons[:3]), summary=summary)
+            continue
+        assert result is not None
+        if subject.kind == "family" and failing:
+            # Some members fail a hard constraint: say which and why, first.
+            reasons = list(dict.fromkeys(b[1].text(w.language).split("：", 1)[-1].split(": ", 1)[-1] for _m, b in failing))
+            w.add("why_not.family_failed", cite=cite, names=join([m.name for m, _b in failing][:4], w.language),
+                  reasons=w.say("list.clauses").join(reasons[:2]), passing=join([m.name for m in passing][:3], w.language))
+        place = min((p for p in (result.position(m.id) for m in passing) if p), default=None)
+        model = passing[0]
+        rec = next((r for r in result.ranked if r.model.id == model.id), None)
+        top = result.ranked[0] if result.ranked else None
+        soft = _soft_reasons(w, model, c, result)
+        if place is not None and place <= len(result.recommendations):
+            w.add("why_not.listed", cite=cite, name=subject.name, place=place)
+            for reason in soft:
+                w.raw(reason)
+        elif rec is not None and top is not None:
+            if soft:
+                w.add("why_not.soft_lead", cite=cite, name=subject.name, reason=soft[0], place=place, count=result.count)
+                for reason in soft[1:]:
+                    w.raw(reason)
+            if rec.capability and top.capability:
+                key = "why_not.ranked_lower" if not soft else "why_not.rank_figure"
+                w.add(key, cite="" if soft else cite, name=subject.name, place=place, count=result.count,
+                      task=task_label(result.task, w.language), figure=rec.capability.get("figure", ""), top=top.model.name,
+                      top_figure=top.capability.get("figure", ""))
+            else:
+                key = "why_not.ranked_lower_unmeasured" if not soft else "why_not.rank_unmeasured"
+                w.add(key, cite="" if soft else cite, name=subject.name, place=place, count=result.count, top=top.model.name,
+                      task=task_label(result.task, w.language))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=shown)
+
+
+def _soft_reasons(w: Writer, model, c, result: Shortlist) -> list[str]:
+    """What pulls a model that passed every hard filter down: the article's verdict, a caveat for
+    the request, a licence condition when commercial use is required."""
+    reasons = []
+    if model.verdict == "not-recommended":
+        reason = model.verdict_reason if w.language != "en" else (model.verdict_reason_en or model.verdict_reason)
+        reasons.append(w.say("why_not.reason_article", reason=reason.rstrip("。.")))
+    for note in result.caveats.get(model.id, []):
+        reasons.append(w.say("why_not.reason_caveat", caveat=note.slots.get("weakness_zh" if w.language != "en" else "weakness_en", "")))
+    if c.commercial_required and model.commercial_use == "conditional" and model.commercial_conditions:
+        reasons.append(w.say("why_not.reason_licence", conditions=conditions(model, w.language)))
+    return [r for r in reasons if r.strip()]
+
+
+def render_compare(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    c = plan.constraints
+    subjects = plan.catalog_subjects()[:3]
+    ids: list[str] = []
+    named_variant: dict[str, str] = {}
+    for subject in subjects:
+        if subject.kind == "model":
+            ids.append(subject.id)
+            if subject.variant:
+                named_variant[subject.id] = subject.variant
+        else:
+            ids += [m.id for m in catalog.models_of(subject.id)]
+    comparison = c.copy()
+    if named_variant:
+        comparison.max_params_b = comparison.max_params_b  # sizes are chosen per model below
+    result = shortlist(catalog, comparison, ctx.capabilities, only=ids, limit=10, diverse=False)
+    by_id = {r.model.id: r for r in result.ranked}
+    rows = []
+    for subject in subjects:
+        members = [subject.id] if subject.kind == "model" else [m.id for m in catalog.models_of(subject.id)]
+        best = next((by_id[m] for m in sorted(members, key=lambda m: result.position(m) or 99) if m in by_id), None)
+        rows.append((subject, best))
+    passing = [(s, r) for s, r in rows if r is not None]
+    summary = constraint_summary(plan, w.language)
+    need = summary or w.say("compare.overall")
+    if passing:
+        subject, best = min(passing, key=lambda sr: result.position(sr[1].model.id) or 99)
+        others = [(s, r) for s, r in rows if s is not subject]
+        because = []
+        for other_subject, other in others:
+            if other is None:
+                broken = next((e for e in result.all_excluded if e.model.id == other_subject.id or e.model.family == other_subject.id), None)
+                because.append(broken.reason.text(w.language) if broken else w.say("compare.fails", name=other_subject.name))
+            else:
+                because.append(why_first(w, best, other, result.task))
+        w.add("compare.verdict", name=display_name(best.model), need=need, because=w.say("list.clauses").join(b for b in because if b))
+    else:
+        reasons = [e.reason.text(w.language) for e in result.all_excluded]
+        w.add("compare.neither", summary=need, reasons=w.say("list.clauses").join(reasons[:3]))
+    w.raw(w.say("compare.head"))
+    for subject, rec in rows:
+        model = facts_model(catalog, subject) if subject.kind == "model" else catalog.models_of(subject.id)[0]
+        if rec is not None:
+            line = rec_reason(w, rec, plan)
+        else:
+            excluded = next((e for e in result.all_excluded if e.model.id == model.id), None)
+            line = excluded.reason.text(w.language) if excluded else ""
+        w.raw(w.say("compare.row", name=display_name(model), vendor=model.vendor, line=line,
+                    context=format_context(model.context_max, w.language)) + ctx.cites.model(model.id))
+    for subject in subjects:
+        if subject.kind == "model":
+            superseded_note(w, catalog.by_id[subject.id], catalog, ctx)
+    if passing and len(passing) > 1:
+        runner = sorted(passing, key=lambda sr: result.position(sr[1].model.id) or 99)[1][1]
+        w.raw(what_would_change(w, best, runner, result.task))
+    elif passing and len(rows) > len(passing):
+        w.raw(w.say("compare.change_constraint"))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[s.id for s in subjects if s.kind == "model"],
+                    recommendations=[r for _s, r in passing])
+
+
+def what_would_change(w: Writer, best: Recommendation, runner: Recommendation, task: str) -> str:
+    """What would make the runner-up the better pick: its own advantage, stated."""
+    if (runner.model.context_max or 0) > (best.model.context_max or 0):
+        return w.say("compare.change_context", runner=runner.model.name, context=format_context(runner.model.context_max, w.language))
+    if runner.variant.params_total_b < best.variant.params_total_b * 0.7:
+        return w.say("compare.change_smaller", runner=runner.model.name, size=format_params(runner.variant.params_total_b))
+    if runner.model.commercial_use == "yes" and best.model.commercial_use != "yes":
+        return w.say("compare.change_licence", runner=runner.model.name, licence=runner.model.licence.id)
+    return w.say("compare.change_task", runner=runner.model.name, task=task_label(task, w.language))

@@ -1,0 +1,302 @@
+"""Fact answers: a named model's or family's facts, the asked attribute first, and false premises."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..knowledge import Catalog, Model, Variant
+from ..labels import commercial_label, country_label, format_params, memory_kind_label
+from ..messages import join
+from .citations import article_quote
+from .context import Context, Writer, facts_model
+from .describe import (
+    architecture_phrase,
+    conditions,
+    context_phrase,
+    display_name,
+    languages_phrase,
+    licence_phrase,
+    modalities_phrase,
+    size_phrase,
+    summary,
+    vendor_phrase,
+)
+from .ranking import fit_variant, takes_audio, takes_images
+from .read import claim_holds
+from .types import Plan, Rendered, Subject
+
+_COVERED = {"commercial", "licence", "size", "memory", "experts", "context", "modalities", "vendor", "country", "released", "base", "languages"}
+
+
+def commercial_lead(w: Writer, model: Model, name: str, cite: str, prefix: str = "") -> None:
+    key = {"yes": "fact.commercial.yes", "conditional": "fact.commercial.conditional", "no": "fact.commercial.no"}[model.commercial_use]
+    w.add(key, cite=cite, prefix=prefix, name=name, licence=model.licence.name, id=model.licence.id, conditions=conditions(model, w.language))
+
+
+def attribute_lead(w: Writer, plan: Plan, model: Model, variant: Variant | None, catalog: Catalog, attribute: str | None, cite: str, prefix: str = "") -> None:
+    """The sentence that answers `attribute` about `model` (the first one is the answer's lead)."""
+    name = display_name(model, variant) if variant else model.name
+    lang = w.language
+    if attribute == "commercial":
+        return commercial_lead(w, model, name, cite, prefix)
+    if attribute == "licence":
+        w.add("fact.licence", cite=cite, prefix=prefix, name=name, licence=model.licence.name, id=model.licence.id,
+              badge=commercial_label(model.commercial_use, lang))
+        return None
+    if attribute in ("size", "memory"):
+        if variant is None and len(model.sizes) > 1 and plan.size_extreme:
+            pick = (min if plan.size_extreme == "smallest" else max)(model.sizes, key=lambda v: v.params_total_b)
+            w.add(f"fact.size_{plan.size_extreme}", cite=cite, prefix=prefix, name=model.name, variant=pick.name, params=format_params(pick.params_total_b))
+            return None
+        w.add("fact.size", cite=cite, prefix=prefix, name=name, size=size_phrase(model, lang, variant))
+        return None
+    if attribute == "experts":
+        if model.architecture == "moe" or (variant and variant.params_active_b):
+            active = (variant.params_active_b if variant else None) or model.params_active_b or model.params_total_b
+            w.add("fact.moe", cite=cite, prefix=prefix, name=name, active=format_params(active), architecture=architecture_phrase(model, lang))
+        else:
+            w.add("fact.not_moe", cite=cite, prefix=prefix, name=name, architecture=architecture_phrase(model, lang))
+        return None
+    if attribute == "context":
+        if not model.context_native:
+            w.add("fact.context_missing", cite=cite, prefix=prefix, name=name)
+        else:
+            w.add("fact.context", cite=cite, prefix=prefix, name=name, context=context_phrase(model, lang))
+        return None
+    if attribute == "modalities":
+        asked = plan.modality_asked
+        has = takes_audio(model, variant) if asked == "audio" else takes_images(model, variant) if asked == "image" else "video" in model.modalities
+        w.add(f"fact.modality.{'yes' if has else 'no'}", cite=cite, prefix=prefix, name=name,
+              what=w.say(f"label.modality.{asked}"), modalities=modalities_phrase(model, lang, variant))
+        return None
+    if attribute == "languages":
+        w.add("fact.languages", cite=cite, prefix=prefix, name=name, languages=languages_phrase(model, lang))
+        return None
+    if attribute == "vendor":
+        w.add("fact.vendor", cite=cite, prefix=prefix, name=name, vendor=vendor_phrase(model, catalog, lang))
+        return None
+    if attribute == "country":
+        w.add("fact.country", cite=cite, prefix=prefix, name=name, country=country_label(model.country, lang), vendor=model.vendor)
+        return None
+    if attribute == "released" and model.released:
+        w.add("fact.released", cite=cite, prefix=prefix, name=name, date=model.released)
+        return None
+    if attribute == "chinese":
+        drift = "simplified-drift" in model.weakness_tags
+        key = "fact.chinese_drift" if plan.constraints.traditional and drift else "fact.chinese_no_drift" if plan.constraints.traditional else "fact.chinese"
+        w.add(key, cite=cite, prefix=prefix, name=name, note=model.languages.chinese_note.rstrip("。"))
+        return None
+    if attribute == "weakness" and model.weaknesses:
+        w.add("fact.weakness", cite=cite, prefix=prefix, name=name, weaknesses="；".join(model.weaknesses))
+        return None
+    if attribute == "verdict":
+        reason = model.verdict_reason if lang != "en" else (model.verdict_reason_en or model.verdict_reason)
+        w.add("fact.verdict", cite=cite, prefix=prefix, name=name, reason=reason.rstrip("。."))
+        return None
+    if attribute == "base":
+        base = catalog.by_id.get(model.base_model or "")
+        if base:
+            w.add("fact.base", cite=cite, prefix=prefix, name=name, base=base.name)
+            return None
+    if variant is not None:
+        w.add("fact.variant_summary", cite=cite, prefix=prefix, name=name, model=model.name, summary=summary(model, lang))
+    else:
+        w.add("fact.summary", cite=cite, prefix=prefix, summary=summary(model, lang))
+    return None
+
+
+def details(w: Writer, plan: Plan, model: Model, variant: Variant | None, catalog: Catalog, ctx: Context) -> None:
+    """The supporting paragraph: who makes it, the key numbers the lead did not state, the article's view."""
+    lang = w.language
+    asked = set(plan.attributes)
+    facts = [vendor_phrase(model, catalog, lang)]
+    base = catalog.by_id.get(model.base_model or "")
+    if base:
+        facts.append(w.say("describe.derivative", base=base.name))
+    if not asked & {"size", "experts", "memory"}:
+        facts.append(size_phrase(model, lang, variant))
+    if not asked & {"licence", "commercial"}:
+        facts.append(licence_phrase(model, lang))
+    if "context" not in asked and model.context_native:
+        facts.append(w.say("describe.context_label", context=context_phrase(model, lang)))
+    if model.released and "released" not in asked:
+        facts.append(w.say("describe.released", date=model.released))
+    for claim in model.article_claims:
+        if claim.field.startswith("params") and asked & {"size", "experts"}:
+            facts.append(w.say("describe.article_claim", says=claim.article_says, note=claim.note))
+    w.raw(w.say("describe.sentence", name=display_name(model, variant) if variant else model.name, facts=w.say("list.clauses").join(facts)) + ctx.cites.model(model.id))
+    if plan.constraints.has_hardware() and plan.reference:
+        fit = fit_variant(model, variant or max(model.sizes, key=lambda v: v.params_total_b), plan.constraints)
+        if fit is not None:
+            w.raw(w.say("fit.line_fits", name=fit.variant, memory=f"{plan.constraints.memory_gb:g}",
+                        kind=memory_kind_label(plan.constraints.memory_kind, lang), quant=fit.quant, need=f"{fit.required_gb:.1f}"))
+    reason = model.verdict_reason if lang != "en" else (model.verdict_reason_en or model.verdict_reason)
+    w.raw(w.say("describe.verdict", name=model.name, reason=reason.rstrip("。."), cite=ctx.cites.article(model.family)))
+    superseded_note(w, model, catalog, ctx)
+
+
+def superseded_note(w: Writer, model: Model, catalog: Catalog, ctx: Context) -> None:
+    """A name that now means two releases: say which one the answer is about, and how the older differs."""
+    for old_id in catalog.by_id[model.id].supersedes:
+        old = catalog.by_id[old_id]
+        w.raw(w.say("describe.superseded", new=model.name, new_date=(model.released or "")[:7], old=old.name,
+                    old_date=(old.released or "")[:7], old_licence=licence_phrase(old, w.language, with_conditions=False)) + ctx.cites.model(old.id))
+
+
+def family_lead(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: str, prefix: str = "") -> None:
+    family = catalog.family_by_id[family_id]
+    members = catalog.models_of(family_id)
+    lang = w.language
+    asked = set(plan.attributes)
+    if "licence" in asked and "commercial" not in asked and members:
+        counts = Counter(m.licence.id for m in members)
+        common, n = counts.most_common(1)[0]
+        others = join([f"{k} ({v})" for k, v in counts.items() if k != common], lang)
+        w.add("family.licences_lead" if others else "family.licences_all", cite=cite, prefix=prefix, family=family.name,
+              common=common, count=n, total=len(members), others=others)
+        for text in list(dict.fromkeys(conditions(m, lang) for m in members if m.commercial_use != "yes" and m.commercial_conditions))[:2]:
+            w.raw(w.say("family.condition", conditions=text))
+        return
+    if "commercial" in asked or "licence" in asked:
+        groups = {value: [m for m in members if m.commercial_use == value] for value in ("yes", "conditional", "no")}
+        present = [value for value, group in groups.items() if group]
+        if len(present) == 1:
+            w.add(f"family.commercial_all.{present[0]}", cite=cite, prefix=prefix, family=family.name,
+                  names=join([m.name for m in groups[present[0]]], lang))
+        else:
+            parts = [w.say(f"family.commercial_group.{value}", names=join([m.name for m in group], lang)) for value, group in groups.items() if group]
+            w.add("family.commercial_mixed", cite=cite, prefix=prefix, family=family.name, groups=w.say("list.clauses").join(parts))
+        conditions_seen = list(dict.fromkeys(conditions(m, lang) for m in groups["conditional"] if m.commercial_conditions))
+        for text in conditions_seen[:2]:
+            w.raw(w.say("family.condition", conditions=text))
+        return
+    if {"vendor", "country"} & asked:
+        w.add("family.vendor", cite=cite, prefix=prefix, family=family.name, vendor=family.vendor_zh if lang != "en" else family.vendor,
+              country=country_label(family.country, lang))
+        return
+    if {"size", "memory"} & asked and members:
+        sizes = sorted({v.params_total_b for m in members for v in m.sizes})
+        w.add("family.sizes", cite=cite, prefix=prefix, family=family.name, low=format_params(sizes[0]), high=format_params(sizes[-1]))
+        return
+    if "chinese" in asked and members:
+        notes = list(dict.fromkeys(m.languages.chinese_note.rstrip("。") for m in members))
+        drift = any("simplified-drift" in m.weakness_tags for m in members)
+        key = "family.chinese_drift" if plan.constraints.traditional and drift else "family.chinese"
+        w.add(key, cite=cite, prefix=prefix, family=family.name, notes="；".join(notes[:2]))
+        return
+    w.add("family.summary", cite=cite, prefix=prefix, family=family.name, vendor=family.vendor_zh if lang != "en" else family.vendor,
+          summary=family.summary_zh if lang != "en" else family.summary_en)
+
+
+def family_members(w: Writer, plan: Plan, family_id: str, ctx: Context) -> list[str]:
+    members = ctx.catalog.models_of(family_id)
+    tasks = plan.constraints.tasks
+    if tasks:
+        matching = [m for m in members if any(t in m.strengths for t in tasks)]
+        members = matching + [m for m in members if m not in matching]
+    members = sorted(members, key=lambda m: m.released or "", reverse=True)
+    w.raw(w.say("family.members_head", family=ctx.catalog.family_by_id[family_id].name, count=len(members)))
+    for m in members[:10]:
+        sizes = [v.params_total_b for v in m.sizes]
+        span = format_params(min(sizes)) if len(sizes) == 1 else f"{format_params(min(sizes))}–{format_params(max(sizes))}"
+        w.raw(w.say("family.member", name=m.name, sizes=span, licence=m.licence.id, badge=commercial_label(m.commercial_use, w.language),
+                    released=m.released or "—") + ctx.cites.model(m.id))
+    return [m.id for m in members]
+
+
+def _confirm_prefix(w: Writer, plan: Plan, catalog: Catalog) -> str:
+    confirmed = [c for c in plan.claims if claim_holds(c, catalog)]
+    return w.say("fact.confirmed") if confirmed and not [c for c in plan.claims if not claim_holds(c, catalog)] else ""
+
+
+def render_fact(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    shown: list[str] = []
+    variants: dict[str, str] = {}
+    prefix = _confirm_prefix(w, plan, catalog)
+    models = plan.models()[:3]
+    families = plan.families()[:2]
+    asked = plan.attributes[:3] or [None]
+    for subject in models:
+        model = facts_model(catalog, subject)
+        variant = catalog.by_id[subject.id].variant(subject.variant) if subject.variant else None
+        cite = ctx.cites.model(subject.id)
+        for n, attribute in enumerate(asked):
+            attribute_lead(w, plan, model, variant, catalog, attribute, cite if n == len(asked) - 1 else "", prefix if n == 0 else "")
+            prefix = ""
+        shown.append(subject.id)
+        if variant:
+            variants[subject.id] = variant.name
+    for subject in families:
+        family_lead(w, plan, subject.id, catalog, ctx.cites.family(subject.id), prefix)
+        prefix = ""
+    lead_text = " ".join(w.lines)
+    w.lines = [lead_text]
+    for subject in models:
+        model = facts_model(catalog, subject)
+        variant = catalog.by_id[subject.id].variant(subject.variant) if subject.variant else None
+        details(w, plan, model, variant, catalog, ctx)
+    for subject in families:
+        shown += family_members(w, plan, subject.id, ctx)
+    _closed_notes(w, plan, ctx)
+    _quote(w, plan, ctx, {catalog.by_id[s.id].family for s in models} | {s.id for s in families})
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=shown, variants=variants)
+
+
+def _closed_notes(w: Writer, plan: Plan, ctx: Context) -> None:
+    for name in plan.mentions_closed:
+        closed = next((c for c in ctx.catalog.closed_models if c.name == name), None)
+        if closed is not None:
+            w.raw(w.say("closed.note", name=closed.name, vendor=closed.vendor, note=closed.note_zh if w.language != "en" else closed.note_en))
+
+
+def _quote(w: Writer, plan: Plan, ctx: Context, families: set[str]) -> None:
+    found = article_quote(plan.question, ctx.retrieved, ctx.idf, families, ctx.cites, plan.naming)
+    if found:
+        sentence, cite = found
+        w.raw(w.say("article.quote", sentence=sentence, cite=cite))
+
+
+def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    lang = w.language
+    wrong = [c for c in plan.claims if not claim_holds(c, catalog)]
+    claim = wrong[0]
+    subject = next((s for s in plan.subjects if s.id == claim.subject), plan.catalog_subjects()[0])
+    models = [facts_model(catalog, subject)] if subject.kind == "model" else catalog.models_of(subject.id)
+    model = models[0]
+    name = model.name if subject.kind == "model" else subject.name
+    cite = ctx.cites.model(model.id) if subject.kind == "model" else ctx.cites.family(subject.id)
+    if claim.attribute == "licence":
+        actual = join(list(dict.fromkeys(f"{m.licence.name} ({m.licence.id})" for m in models)), lang)
+        w.add("premise.licence", cite=cite, name=name, actual=actual, claimed=claim.value)
+    elif claim.attribute == "vendor":
+        claimed = catalog.family_by_id[claim.value]
+        family = catalog.family_by_id[model.family]
+        w.add("premise.vendor", cite=cite, name=name, actual=family.vendor_zh if lang != "en" else family.vendor,
+              claimed=claimed.vendor_zh if lang != "en" else claimed.vendor)
+    elif claim.attribute == "country":
+        w.add("premise.country", cite=cite, name=name, actual=country_label(model.country, lang), vendor=model.vendor,
+              claimed=country_label(claim.value, lang))
+    elif claim.attribute == "verdict":
+        bad = [m for m in models if m.verdict == "not-recommended"] or [model]
+        reasons = [(m.verdict_reason if lang != "en" else (m.verdict_reason_en or m.verdict_reason)).rstrip("。.") for m in bad[:2]]
+        w.add("premise.verdict", cite=cite, name=name, reason="；".join(reasons))
+    elif claim.attribute == "released":
+        dates = join(list(dict.fromkeys(f"{m.name} {m.released}" for m in models if m.released)), lang)
+        w.add("premise.released", cite=cite, name=name, claimed=claim.value, dates=dates)
+    elif claim.attribute == "size":
+        sizes = join([format_params(v.params_total_b) for v in model.sizes], lang)
+        w.add("premise.size", cite=cite, name=name, sizes=sizes, claimed=format_params(float(claim.value)))
+    else:
+        key = {"yes": "premise.commercial_yes", "conditional": "premise.commercial_conditional", "no": "premise.commercial_no"}[model.commercial_use]
+        w.add(key, cite=cite, name=name, licence=model.licence.name, conditions=conditions(model, lang))
+    rest = render_fact(Plan(**{**plan.__dict__, "claims": []}), ctx)
+    body = rest.text.split("\n", 1)[1] if "\n" in rest.text else ""
+    w.raw(body)
+    return Rendered(w.text(), lead=w.lead, parts=w.parts + rest.parts, shown=rest.shown, variants=rest.variants)
+
+
+__all__ = ["render_fact", "render_false_premise", "attribute_lead", "commercial_lead", "Subject"]

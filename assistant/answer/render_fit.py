@@ -1,0 +1,178 @@
+"""Fit answers: can this hardware run it, how (fits, tightly, with the OS limit raised, with
+offload, or not at all), how fast, and what it needs."""
+
+from __future__ import annotations
+
+from ..hardware import estimate
+from ..hardware.fit import FitResult
+from ..knowledge import Model, Variant
+from ..labels import format_context, format_params, memory_kind_label
+from ..messages import join
+from .context import Context, Writer
+from .fitting import COMFORTABLE, report_fit
+from .ranking import sizes_within
+from .types import Plan, Rendered
+
+OFFLOAD = ("partial_offload", "expert_offload")
+_ASSUMPTIONS_SHOWN = ("budget_vram", "budget_macos", "budget_amd-uma", "budget_nvidia-uma", "budget_cpu", "context_default",
+                      "kv_from_size", "multi_gpu_layer_split")
+
+
+def hardware_phrase(w: Writer, plan: Plan) -> str:
+    c = plan.constraints
+    kind = memory_kind_label(c.memory_kind, w.language)
+    if c.hardware_name and (c.gpu_count or 1) > 1:
+        return w.say("fit.hardware_named_multi", count=c.gpu_count, name=c.hardware_name, memory=f"{c.memory_gb:g}")
+    if c.hardware_name:
+        return w.say("fit.hardware_named", name=c.hardware_name, memory=f"{c.memory_gb:g}", kind=kind)
+    return w.say("fit.hardware", memory=f"{c.memory_gb:g}", kind=kind)
+
+
+def speed_phrase(w: Writer, fit: FitResult | None) -> str:
+    if fit is None or not fit.tokens_per_s:
+        return ""
+    return w.say("fit.speed_short", speed=f"{fit.tokens_per_s:g}")
+
+
+def _best_runnable(model: Model, sizes: list[Variant], plan: Plan) -> tuple[FitResult | None, list[FitResult]]:
+    """The largest size that runs comfortably, else the largest that runs with offload; and every report."""
+    reports = [r for r in (report_fit(model, v, plan.constraints) for v in sorted(sizes, key=lambda v: -v.params_total_b)) if r]
+    for wanted in (COMFORTABLE, OFFLOAD):
+        runnable = [r for r in reports if r.placement in wanted]
+        if runnable:
+            return runnable[0], reports
+    return None, reports
+
+
+def placement_lead(w: Writer, fit: FitResult, hw: str, cite: str) -> None:
+    """The answer's first sentence for one size on the stated hardware, by how it runs."""
+    slots = dict(name=fit.variant, hardware=hw, quant=fit.quant, need=f"{fit.required_gb:.1f}", speed=speed_phrase(w, fit),
+                 limit=f"{fit.budget.tight_gb:.1f}", comfortable=f"{fit.budget.comfortable_gb:.1f}")
+    if fit.placement == "os_limit":
+        w.add("fit.placement.os_limit", cite=cite, command=fit.budget.command or "", raised=f"{fit.budget.raised_gb or 0:.0f}", **slots)
+    elif fit.placement in OFFLOAD:
+        w.add(f"fit.placement.{fit.placement}", cite=cite, share=f"{round((fit.gpu_share or 0) * 100)}", **slots)
+    else:
+        w.add(f"fit.placement.{fit.placement}", cite=cite, **slots)
+
+
+def placement_details(w: Writer, fit: FitResult) -> None:
+    if fit.placement == "tight":
+        if fit.max_context_tokens and fit.max_context_tokens > fit.context_tokens:
+            w.raw(w.say("fit.tight_context", context=format_context(fit.max_context_tokens, w.language)))
+        w.raw(w.say("fit.tight_close_apps" if fit.budget.rule != "vram" else "fit.tight_free_vram"))
+    if fit.placement in OFFLOAD and fit.offload_needs_ram_gb:
+        w.raw(w.say("fit.offload_ram", ram=f"{fit.offload_needs_ram_gb:g}"))
+    if fit.lower_quant is not None and fit.placement not in ("fits", "tight"):
+        low = fit.lower_quant
+        w.raw(w.say(f"fit.lower_quant.{low.caveat}", quant=low.quant, need=f"{low.required_gb:.1f}", name=fit.variant,
+                    placement=w.say(f"fit.placement_word.{low.placement}")))
+
+
+def assumption_lines(w: Writer, fit: FitResult) -> None:
+    for assumption in fit.assumptions:
+        if assumption.id in _ASSUMPTIONS_SHOWN:
+            slots = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in assumption.slots.items()}
+            w.raw(w.say(f"fit.rule.{assumption.id}", **{k: slots.get(k, "") for k in ("memory_gb", "usable_gb", "comfortable_gb", "count", "context", "layers")}))
+
+
+def _family_fit(w: Writer, plan: Plan, ctx: Context, family_id: str) -> list[str]:
+    catalog = ctx.catalog
+    members = [m for m in catalog.models_of(family_id) if m.status == "released"]
+    if plan.asks_full_size and members:
+        members = [max(members, key=lambda m: m.params_total_b)]
+    hw = hardware_phrase(w, plan)
+    fitting, too_big = [], []
+    for model in sorted(members, key=lambda m: m.released or "", reverse=True):
+        best, _ = _best_runnable(model, sizes_within(model, plan.constraints) or model.sizes, plan)
+        if best is not None and best.placement in COMFORTABLE:
+            fitting.append(w.say("fit.item", name=best.variant, quant=best.quant, need=f"{best.required_gb:.1f}", speed=speed_phrase(w, best)))
+        else:
+            small = min(model.sizes, key=lambda v: v.params_total_b)
+            too_big.append(w.say("fit.item_too_big", name=model.name, size=format_params(small.params_total_b)))
+    name = catalog.family_by_id[family_id].name
+    cite = ctx.cites.family(family_id)
+    lang = w.language
+    if not fitting:
+        w.add("fit.family_none", cite=cite, family=name, hardware=hw, models=join(too_big[:6], lang))
+    elif too_big:
+        w.add("fit.family_some", cite=cite, family=name, hardware=hw, fitting=join(fitting[:6], lang), too_big=join(too_big[:6], lang))
+    else:
+        w.add("fit.family_all", cite=cite, family=name, hardware=hw, fitting=join(fitting[:8], lang))
+    return [m.id for m in members]
+
+
+def _model_fit(w: Writer, plan: Plan, ctx: Context, model: Model, variant: Variant | None) -> FitResult | None:
+    cite = ctx.cites.model(model.id)
+    hw = hardware_phrase(w, plan)
+    sizes = [variant] if variant else model.sizes
+    best, reports = _best_runnable(model, sizes, plan)
+    if best is not None:
+        placement_lead(w, best, hw, cite)
+        larger = [r.variant for r in reports if r.placement not in COMFORTABLE and r is not best
+                  and next((v.params_total_b for v in model.sizes if v.name == r.variant), 0) > next((v.params_total_b for v in model.sizes if v.name == best.variant), 0)]
+        if larger and not variant:
+            w.raw(w.say("fit.larger_do_not", names=join(larger, w.language)))
+        placement_details(w, best)
+        assumption_lines(w, best)
+        return best
+    smallest = min(reports, key=lambda r: r.weights_gb) if reports else None
+    if smallest is None:
+        return None
+    name = variant.name if variant else model.name
+    key = "fit.no_single" if variant or len(model.sizes) == 1 else "fit.no_smallest"
+    target = next(v for v in model.sizes if v.name == smallest.variant) if not variant else variant
+    w.add(key, cite=cite, name=name, smallest=smallest.variant, hardware=hw, params=format_params(target.params_total_b),
+          quant=smallest.quant, need=f"{smallest.required_gb:.0f}")
+    placement_details(w, smallest)
+    assumption_lines(w, smallest)
+    return None
+
+
+def _memory_needs(w: Writer, plan: Plan, ctx: Context, model: Model, variant: Variant | None) -> None:
+    cite = ctx.cites.model(model.id)
+    target = variant or max(model.sizes, key=lambda v: v.params_total_b)
+    if plan.asks_storage:
+        full = estimate(target, 10_000, "F16", 4096, model_id=model.id)
+        q4 = estimate(target, 10_000, "Q4_K_M", 4096, model_id=model.id)
+        w.add("fit.storage", cite=cite, name=target.name, full=f"{full.weights_gb:.0f}", q4=f"{q4.weights_gb:.0f}")
+        said = [x for x in model.weaknesses if "GB" in x]
+        if said:
+            w.raw(w.say("fit.article_says", text=said[0]))
+        return
+    needs = {q: estimate(target, 10_000, q, 4096, model_id=model.id) for q in ("Q4_K_M", "Q8_0", "F16")}
+    w.add("fit.needs", cite=cite, name=target.name, q4=f"{needs['Q4_K_M'].required_gb:.0f}", q8=f"{needs['Q8_0'].required_gb:.0f}",
+          f16=f"{needs['F16'].required_gb:.0f}")
+    if not variant and len(model.sizes) > 1:
+        small = min(model.sizes, key=lambda v: v.params_total_b)
+        small_need = estimate(small, 10_000, "Q4_K_M", 4096, model_id=model.id)
+        w.raw(w.say("fit.smallest_needs", name=small.name, need=f"{small_need.required_gb:.1f}"))
+    for claim in model.article_claims:
+        if "GB" in claim.article_says:
+            w.raw(w.say("fit.article_says", text=claim.article_says))
+
+
+def render_fit(plan: Plan, ctx: Context) -> Rendered:
+    w = Writer(plan)
+    c = plan.constraints
+    shown: list[str] = []
+    variants: dict[str, str] = {}
+    for subject in plan.families()[:2]:
+        if c.has_hardware():
+            shown += _family_fit(w, plan, ctx, subject.id)
+    for subject in plan.models()[:3]:
+        model = ctx.catalog.by_id[subject.id]
+        variant = model.variant(subject.variant) if subject.variant else None
+        shown.append(model.id)
+        if c.has_hardware():
+            chosen = _model_fit(w, plan, ctx, model, variant)
+            if chosen:
+                variants[model.id] = chosen.variant
+        else:
+            _memory_needs(w, plan, ctx, model, variant)
+    if not w.lines:
+        w.add("fit.no_hardware")
+    for note in c.assumptions:
+        w.raw(w.say("assume.line", text=note.text(w.language)))
+    w.raw(w.say("fit.estimate_note"))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=shown, variants=variants)

@@ -1,0 +1,202 @@
+"""Answers over the whole catalog: rankings by a field, filtered lists, the newest releases,
+and "which model has P?" lookups in the article."""
+
+from __future__ import annotations
+
+from ..knowledge import Catalog, Model, Variant
+from ..labels import commercial_label, country_label, format_context, format_params
+from ..messages import join
+from .context import Context, Writer
+from .describe import constraint_summary, display_name, licence_phrase
+from .ranking import check, takes_images
+from .types import Plan, Rendered
+
+NEWEST_SHOWN = 8
+
+
+def newest_release(catalog: Catalog) -> str | None:
+    """The newest release date the catalog holds (YYYY-MM-DD)."""
+    dates = [m.released for m in catalog.models if m.released and m.status == "released"]
+    dates += [v.released for m in catalog.models for v in m.variants if v.released]
+    return max(dates) if dates else None
+
+
+def _in_scope(plan: Plan, model: Model, catalog: Catalog) -> bool:
+    families = {s.id for s in plan.families()}
+    models = {s.id for s in plan.models()}
+    if (families or models) and model.family not in families and model.id not in models:
+        return False
+    return check(model, plan.constraints, catalog) is None
+
+
+def _task_ok(plan: Plan, model: Model) -> bool:
+    tasks = [t for t in plan.constraints.tasks if t not in ("chinese", "edge", "efficiency", "general")]
+    return all(t in model.strengths or (t == "vision" and takes_images(model)) for t in tasks)
+
+
+def render_rank(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    spec = plan.rank
+    assert spec is not None
+    rows: list[tuple[float | str, Model, Variant | None]] = []
+    for model in catalog.models:
+        if model.status != "released" or not _in_scope(plan, model, catalog) or not _task_ok(plan, model):
+            continue
+        if plan.country and model.country != plan.country:
+            continue
+        if spec.field in ("params_total", "params_active"):
+            for variant in model.sizes:
+                active = variant.params_active_b or (model.params_active_b if variant.params_total_b == model.params_total_b else None)
+                is_moe = bool(active)
+                if (spec.moe_only and not is_moe) or (spec.dense_only and is_moe):
+                    continue
+                value = active if spec.field == "params_active" else variant.params_total_b
+                if value:
+                    rows.append((value, model, variant if len(model.sizes) > 1 else None))
+        else:
+            if (spec.moe_only and model.architecture != "moe") or (spec.dense_only and model.architecture == "moe"):
+                continue
+            value = {"experts": model.experts, "context": model.context_max, "released": model.released,
+                     "languages": model.languages.count}.get(spec.field)
+            if value:
+                rows.append((value, model, None))
+    rows.sort(key=lambda r: (str(r[0]) if spec.field == "released" else r[0], r[1].name), reverse=not spec.ascending)
+    summary = _scope_summary(w, plan)
+    if not rows:
+        w.add("rank.none", scope=summary)
+        return Rendered(w.text(), lead=w.lead, parts=w.parts)
+    position = min(spec.position, len(rows))
+    value, model, variant = rows[position - 1]
+    label = display_name(model, variant) if variant is None else w.say("rank.variant_of", variant=variant.name, model=model.name)
+    ties = [r for r in rows if r[0] == value and r[1] is not model]
+    direction = "asc" if spec.ascending else "desc"
+    w.add(f"rank.lead.{spec.field}.{direction}", cite=ctx.cites.model(model.id), scope=summary, name=label,
+          value=_value(w, spec.field, value), position=position, moe=w.say("rank.moe") if spec.moe_only else "")
+    if ties:
+        w.raw(w.say("rank.ties", value=_value(w, spec.field, value), names=join([display_name(r[1], r[2]) for r in ties[:3]], w.language)))
+    w.raw(w.say("rank.head"))
+    shown: list[str] = []
+    variants: dict[str, str] = {}
+    for n, (val, m, v) in enumerate(rows[:6], 1):
+        w.raw(w.say("rank.item", n=n, name=display_name(m, v), value=_value(w, spec.field, val)))
+        if m.id not in shown:
+            shown.append(m.id)
+            if v:
+                variants[m.id] = v.name
+    if spec.field == "context":
+        missing = [m.name for m in catalog.models if not m.context_max]
+        if missing:
+            w.raw(w.say("rank.context_missing", names=join(missing[:5], w.language)))
+    if spec.field == "released":
+        w.raw(_coverage(w, catalog))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=shown, variants=variants)
+
+
+def _value(w: Writer, field: str, value: float | str) -> str:
+    if field in ("params_total", "params_active"):
+        return w.say(f"rank.value.{field}", value=format_params(float(value)))
+    if field == "context":
+        return w.say("rank.value.context", value=format_context(int(value), w.language))
+    return w.say(f"rank.value.{field}", value=value)
+
+
+def _scope_summary(w: Writer, plan: Plan) -> str:
+    named = [s.name for s in plan.catalog_subjects()]
+    summary = constraint_summary(plan, w.language)
+    if plan.country:
+        summary = w.say("list.summary_joiner").join(x for x in (w.say("rank.country", country=country_label(plan.country, w.language)), summary) if x)
+    if named:
+        return w.say("rank.scope_named", names=join(named, w.language))
+    if summary:
+        return w.say("rank.scope_summary", summary=summary)
+    return w.say("rank.scope_all")
+
+
+def _coverage(w: Writer, catalog: Catalog) -> str:
+    newest = newest_release(catalog) or ""
+    return w.say("catalog.coverage", month=newest[:7], checked=catalog.as_of.isoformat())
+
+
+def render_newest(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    models = [m for m in catalog.models if m.status == "released" and m.released and _in_scope(plan, m, catalog) and _task_ok(plan, m)]
+    models.sort(key=lambda m: (m.released or "", m.params_total_b), reverse=True)
+    if not models:
+        w.add("newest.none", scope=_scope_summary(w, plan))
+        w.raw(_coverage(w, catalog))
+        return Rendered(w.text(), lead=w.lead, parts=w.parts)
+    top = models[0]
+    family = catalog.family_by_id[top.family]
+    w.add("newest.lead", cite=ctx.cites.model(top.id), scope=_scope_summary(w, plan), name=top.name, date=top.released,
+          vendor=family.vendor_zh if w.language != "en" else family.vendor)
+    w.raw(_coverage(w, catalog))
+    w.raw(w.say("newest.head"))
+    for m in models[:NEWEST_SHOWN]:
+        sizes = sorted(v.params_total_b for v in m.sizes)
+        span = format_params(sizes[0]) if len(sizes) == 1 else f"{format_params(sizes[0])}–{format_params(sizes[-1])}"
+        w.raw(w.say("newest.item", date=m.released, name=m.name, vendor=m.vendor, sizes=span, licence=m.licence.id,
+                    badge=commercial_label(m.commercial_use, w.language)) + ctx.cites.model(m.id))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in models[:NEWEST_SHOWN]])
+
+
+def render_list(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    country = plan.country
+    matches = [m for m in catalog.models if _in_scope(plan, m, catalog) and _task_ok(plan, m) and (not country or m.country == country)]
+    matches.sort(key=lambda m: m.released or "", reverse=True)
+    parts = []
+    if country:
+        parts.append(country_label(country, w.language))
+    summary = _scope_summary(w, plan)
+    parts.append(summary)
+    what = w.say("list.summary_joiner").join(p for p in parts if p)
+    if not matches:
+        w.add("list.none", what=what)
+        return Rendered(w.text(), lead=w.lead, parts=w.parts)
+    names = [m.name for m in matches]
+    w.add("list.lead", what=what, count=len(matches), names=join(names[:12], w.language), more=w.say("list.more") if len(names) > 12 else "")
+    for model in matches[:15]:
+        sizes = [v.params_total_b for v in model.sizes]
+        span = format_params(min(sizes)) if len(set(sizes)) == 1 else f"{format_params(min(sizes))}–{format_params(max(sizes))}"
+        w.raw(w.say("list.item", name=model.name, vendor=model.vendor, sizes=span, licence=model.licence.id,
+                    badge=commercial_label(model.commercial_use, w.language)) + ctx.cites.model(model.id))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in matches])
+
+
+def render_lookup(plan: Plan, ctx: Context) -> Rendered:
+    catalog = ctx.catalog
+    w = Writer(plan)
+    named = frozenset(s.id for s in plan.catalog_subjects())
+    restrict = {s.id for s in plan.families()}
+    hits = ctx.sentences.search(plan.question, k=5, exclude=named - restrict) if ctx.sentences is not None else []
+    if restrict:
+        hits = [h for h in hits if h.family in restrict or (h.model_id and catalog.by_id[h.model_id].family in restrict)] or hits
+    if not hits:
+        w.add("lookup.none")
+        return Rendered(w.text(), lead=w.lead, parts=w.parts)
+    best = hits[0]
+    shown: list[str] = []
+    if best.model_id and not plan.company_asked:
+        model = catalog.by_id[best.model_id]
+        family = catalog.family_by_id[model.family]
+        w.add("lookup.model", name=model.name, vendor=family.vendor_zh if w.language != "en" else family.vendor)
+        shown = [model.id]
+    elif best.entity_family or best.family:
+        section_ok = best.family and best.family not in named and plan.company_asked
+        family = catalog.family_by_id[best.family if section_ok else (best.entity_family or best.family)]
+        w.add("lookup.family", name=family.name, vendor=family.vendor_zh if w.language != "en" else family.vendor)
+        shown = [m.id for m in catalog.models_of(family.id)][:3]
+    else:
+        w.add("lookup.says")
+    cite = ctx.cites.cite(best.chunk_id)
+    if best.from_article or w.language != "en":
+        w.raw(w.say("lookup.quote", quote=best.quote_zh, cite=cite))
+    else:
+        w.raw(w.say("lookup.paraphrase", quote=best.quote_en, cite=cite))
+    if shown and best.model_id and not plan.company_asked:
+        model = catalog.by_id[shown[0]]
+        w.raw(w.say("lookup.catalog", licence=licence_phrase(model, w.language, with_conditions=False)) + ctx.cites.model(model.id))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=shown)
