@@ -34,7 +34,8 @@ from .hardware import QUANT_BITS, USABLE_FRACTION, detect_machine, fits_any_quan
 from .index import format_context, format_params  # noqa: E402
 from .inputs import strip_invisible  # noqa: E402
 from .knowledge import STRENGTH_TAGS, Catalog, Model  # noqa: E402
-from .selection import COMMERCIAL_BADGE, COUNTRY_ZH, TASK_ZH, fit_table  # noqa: E402
+from .answer.fitting import fit_table  # noqa: E402
+from .labels import commercial_label, country_label, task_label  # noqa: E402
 from .server import (  # noqa: E402, F401  (serving lives in server.py; these names stay importable here)
     BUSY_MESSAGE,
     BUSY_ZH,
@@ -337,7 +338,7 @@ def machine_summary(machine: dict[str, Any] | None, language: str | None = "zh-T
 
 def commercial_badge(model: Model, language: str | None = "zh-TW") -> str:
     label = {"conditional": "有條件"} if _zh(language) else {}
-    text = label.get(model.commercial_use) or COMMERCIAL_BADGE[_lang(language)][model.commercial_use]
+    text = label.get(model.commercial_use) or commercial_label(model.commercial_use, _lang(language))
     title = model.commercial_conditions or model.licence.name
     return f'<span class="badge badge-{_e(model.commercial_use)}" title="{_e(title)}">{_e(text)}</span>'
 
@@ -747,7 +748,7 @@ def _weaknesses(model: Model, zh: bool) -> str:
 
 def _commercial_text(model: Model, zh: bool) -> str:
     conditions = model.commercial_conditions if zh else (model.commercial_conditions_en or "")
-    badge = COMMERCIAL_BADGE["zh-TW" if zh else "en"][model.commercial_use]
+    badge = commercial_label(model.commercial_use, "zh-TW" if zh else "en")
     if zh:
         return badge + (f"：{conditions}" if conditions else "")
     if model.commercial_conditions and not conditions:
@@ -756,7 +757,7 @@ def _commercial_text(model: Model, zh: bool) -> str:
 
 
 def _strengths(model: Model, zh: bool) -> str:
-    return "、".join(TASK_ZH.get(t, t) for t in model.strengths) if zh else ", ".join(model.strengths)
+    return "、".join(task_label(t, "zh-TW") for t in model.strengths) if zh else ", ".join(model.strengths)
 
 
 def catalog_models(
@@ -814,7 +815,7 @@ def catalog_rows(
                 ARCH_TEXT[model.architecture],
                 context_k(model.context_tokens),
                 model.licence.id,
-                COMMERCIAL_BADGE[_lang(language)][model.commercial_use],
+                commercial_label(model.commercial_use, _lang(language)),
                 ", ".join(model.modalities),
                 _strengths(model, zh),
                 _verdict(model, zh),
@@ -863,7 +864,7 @@ def render_entry(assistant: Assistant, model: Model | None, language: str | None
         return f'<div class="panel-empty">{"點選表格中的一列，查看完整資料與原文段落。" if zh else "Select a row to see the entry and its article passage."}</div>'
     catalog = assistant.catalog
     family = catalog.family_by_id[model.family]
-    country = COUNTRY_ZH.get(model.country, model.country) if zh else model.country
+    country = country_label(model.country, "zh-TW") if zh else model.country
     rows = [
         ("廠商" if zh else "Vendor", f"{model.vendor}（{family.vendor_zh}，{country}）" if zh else f"{model.vendor} ({country})"),
         ("參數" if zh else "Parameters", _params_text(model.params_total_b, model.params_active_b, zh)
@@ -916,7 +917,7 @@ def _compare_fields(model: Model, family_name: str, memory_gb: float | None, kin
     else:
         fit_text = "—"
     return [
-        ("廠商" if zh else "Vendor", f"{model.vendor}（{COUNTRY_ZH.get(model.country, model.country)}）" if zh else f"{model.vendor} ({model.country})"),
+        ("廠商" if zh else "Vendor", f"{model.vendor}（{country_label(model.country, 'zh-TW')}）" if zh else f"{model.vendor} ({model.country})"),
         ("家族" if zh else "Family", family_name),
         ("參數" if zh else "Parameters", _params_text(model.params_total_b, model.params_active_b, zh)),
         ("可下載尺寸" if zh else "Sizes", ", ".join(format_params(v.params_total_b) for v in model.sizes)),
@@ -1051,7 +1052,7 @@ def hardware_rows(catalog: Catalog, memory_gb: float, kind: str = "ram", context
                 r["model"], r["variant"], r["params_b"], r["active_b"], r["required_gb"],
                 ("✓ 可以" if zh else "✓ yes") if r["fits"] else ("✗ 放不下" if zh else "✗ no"),
                 _speed_text(r["tokens_per_s"]),
-                COMMERCIAL_BADGE[_lang(language)][r["commercial_use"]],
+                commercial_label(r["commercial_use"], _lang(language)),
             ]
         )
     return out
@@ -1219,7 +1220,7 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
     export_dir = export_folder(settings)
     vendors = sorted({m.vendor for m in catalog.models})
     names = [m.name for m in catalog.models]
-    tag_choices = [(f"{TASK_ZH.get(t, t)} {t}", t) for t in sorted(STRENGTH_TAGS)]
+    tag_choices = [(f"{task_label(t, 'zh-TW')} {t}", t) for t in sorted(STRENGTH_TAGS)]
     default_memory, budget_kind = DEFAULT_BUDGET["memory_gb"], DEFAULT_BUDGET["kind"]
     choices, default_mode = mode_choices(assistant)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .hardware import USABLE_FRACTION
 from .index import format_context, format_params
-from .selection import COMMERCIAL_BADGE, TASK_ZH
+from .labels import commercial_label, task_label
 
 if TYPE_CHECKING:
     from .knowledge import Catalog, Model
@@ -304,7 +304,7 @@ def catalog_cells(model: Model, catalog: Catalog, language: str | None) -> list[
     lang = "en" if en else "zh-TW"
     smallest = min(v.params_total_b for v in model.sizes)
     active = model.params_active_b
-    strengths = ", ".join(model.strengths) if en else "、".join(TASK_ZH.get(t, t) for t in model.strengths)
+    strengths = ", ".join(model.strengths) if en else "、".join(task_label(t, "zh-TW") for t in model.strengths)
     return [
         ("name", model.name, model.name.lower()),
         ("family", catalog.family_by_id[model.family].name, catalog.family_by_id[model.family].name.lower()),
@@ -315,7 +315,7 @@ def catalog_cells(model: Model, catalog: Catalog, language: str | None) -> list[
         ("context", format_context(model.context_tokens) if model.context_tokens else ("not stated" if en else "未載明"),
          model.context_tokens or 0),
         ("licence", model.licence.id, model.licence.id.lower()),
-        ("commercial", COMMERCIAL_BADGE[lang][model.commercial_use], {"yes": 0, "conditional": 1, "no": 2}[model.commercial_use]),
+        ("commercial", commercial_label(model.commercial_use, lang), {"yes": 0, "conditional": 1, "no": 2}[model.commercial_use]),
         ("modalities", ", ".join(model.modalities), ", ".join(model.modalities)),
         ("strengths", strengths, strengths),
         ("verdict", _VERDICT[lang][model.verdict], {"recommended": 0, "neutral": 1, "not-recommended": 2}[model.verdict]),

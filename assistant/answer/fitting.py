@@ -4,9 +4,9 @@ best way a size runs there (`hardware.estimate_fit`), for the ranking and the fi
 from __future__ import annotations
 
 from ..constraints import Constraints
-from ..hardware import DEFAULT_BANDWIDTH_GB_S, Machine, estimate_fit, preset_named
+from ..hardware import DEFAULT_BANDWIDTH_GB_S, Machine, estimate, estimate_fit, preset_named
 from ..hardware.fit import FitResult
-from ..knowledge import Model, Variant
+from ..knowledge import Catalog, Model, Variant
 
 DEFAULT_CONTEXT = 4096
 QUALITY_ORDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M")
@@ -69,3 +69,18 @@ def report_fit(model: Model, variant: Variant, c: Constraints) -> FitResult | No
     """The fit to report for a size: the best comfortable one, else how it runs (or not) at the
     stated quantisation or Q4_K_M (offload, no fit, with a lower-quant suggestion)."""
     return best_fit(model, variant, c) or run_at(model, variant, c, c.quant or "Q4_K_M")
+
+
+def fit_table(catalog: Catalog, memory_gb: float, quant: str, context: int, memory_kind: str = "ram", **hardware: object) -> list[dict]:
+    """Every catalog size with its memory estimate, for the hardware tab (`hardware` goes to `estimate`)."""
+    rows = []
+    for model in catalog.models:
+        for variant in model.sizes:
+            est = estimate(variant, memory_gb, quant, context, model_id=model.id, memory_kind=memory_kind, **hardware)  # type: ignore[arg-type]
+            rows.append({
+                "model": model.name, "variant": variant.name, "params_b": variant.params_total_b,
+                "active_b": variant.params_active_b or variant.params_total_b, "required_gb": round(est.required_gb, 1),
+                "fits": est.fits, "tokens_per_s": est.tokens_per_s, "placement": est.placement, "placement_zh": est.placement_zh,
+                "commercial_use": model.commercial_use,
+            })
+    return rows
