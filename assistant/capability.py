@@ -68,207 +68,31 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .capability_scale import MIN_FIT, TaskScale, _fit_scale  # noqa: F401  (MIN_FIT: documented with the method)
+from .capability_schema import (  # noqa: F401  (re-exported: the module's public vocabulary)
+    _MODE_ORDER,
+    FALLBACK_FACTOR,
+    FALLBACKS,
+    KIND_LABEL,
+    KIND_RANK,
+    TASK_WEIGHTS,
+    TASKS,
+    Benchmark,
+    CapabilityFile,
+    Mode,
+    ScoreEntry,
+    Source,
+    SourceKind,
+)
 from .text import name_key
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "capabilities.yaml"
 
-Mode = Literal["thinking", "non-thinking", "default"]
-SourceKind = Literal["model-card", "tech-report", "release-post", "leaderboard", "community", "aggregator"]
-
 NOT_MEASURED = "not measured"
-
-TASKS: tuple[str, ...] = (
-    "general",
-    "coding",
-    "reasoning",
-    "chinese",
-    "traditional-chinese",
-    "vision",
-    "long-context",
-    "multilingual",
-    "tool-use",
-    "instruction-following",
-)
-
-# Benchmark weights per task. Weight 1.0 is a primary benchmark of the task; 0.5 marks an older or
-# saturated one (MMLU) or one that only partly measures the task (GPQA for maths reasoning).
-TASK_WEIGHTS: dict[str, dict[str, float]] = {
-    "general": {
-        "mmlu-pro": 1.0,
-        "gpqa-diamond": 1.0,
-        "aa-index-v2": 1.0,
-        "aa-index-v4": 1.0,
-        "lmarena-text": 1.0,
-        "mmlu-redux": 0.5,
-        "mmlu": 0.5,
-    },
-    "coding": {"livecodebench": 1.0, "swe-bench-verified": 1.0},
-    "reasoning": {"aime-2025": 1.0, "aime-2024": 1.0, "gpqa-diamond": 0.5},
-    "chinese": {"c-eval": 1.0, "cmmlu": 1.0},
-    "traditional-chinese": {"tmmlu-plus": 1.0},
-    "vision": {"mmmu": 1.0},
-    "long-context": {"ruler-128k": 1.0, "ruler-1m": 1.0, "longbench-v2": 1.0},
-    "multilingual": {"mmmlu": 1.0, "mmlu-prox": 1.0, "mgsm": 1.0},
-    "tool-use": {"bfcl-v3": 1.0, "bfcl-v4": 1.0, "bfcl-v2": 0.5, "tau2-bench": 1.0, "tau2-retail": 1.0},
-    "instruction-following": {"ifeval": 1.0},
-}
-
-# Where a task without figures borrows from, in order. Only the borrowed task's own figures are
-# used (no fallback of a fallback). Vision never borrows: whether a model sees images at all is the
-# catalog's `modalities`, and a text benchmark says nothing about image understanding.
-FALLBACKS: dict[str, tuple[str, ...]] = {
-    "general": ("reasoning", "coding", "instruction-following"),
-    "coding": ("general",),
-    "reasoning": ("general",),
-    "chinese": ("general",),
-    "traditional-chinese": ("chinese", "general"),
-    "vision": (),
-    "long-context": ("general",),
-    "multilingual": ("general",),
-    "tool-use": ("instruction-following", "general"),
-    "instruction-following": ("general",),
-}
-
-# Multiplier per fallback step: the n-th entry of a task's FALLBACKS is scaled by FACTOR ** n.
-FALLBACK_FACTOR = 0.9
-
-# Preference when one (variant, mode, benchmark) has figures from several sources (lower first).
-KIND_RANK: dict[str, int] = {
-    "model-card": 0,
-    "tech-report": 0,
-    "release-post": 0,
-    "leaderboard": 1,
-    "community": 2,
-    "aggregator": 3,
-}
-
-KIND_LABEL: dict[str, str] = {
-    "model-card": "model card",
-    "tech-report": "tech report",
-    "release-post": "release post",
-    "leaderboard": "leaderboard",
-    "community": "community measurement",
-    "aggregator": "aggregator",
-}
-
-_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
-_MODE_ORDER = {"thinking": 0, "non-thinking": 1, "default": 2}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _date_text(value: object) -> object:
-    # YAML reads 2025-07-21 as a date; YYYY-MM stays a string. Both end up as text.
-    return value.isoformat() if isinstance(value, date) else value
-
-
-class Benchmark(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
-    name: str
-    measures: str
-    scale: str = Field(description="'percent' (0-100) or a short word for another scale (elo, index 0-100)")
-    higher_is_better: bool = True
-    min: float | None = Field(default=None, description="Lowest plausible value; 0 for percent")
-    max: float | None = Field(default=None, description="Highest plausible value; 100 for percent")
-
-    @model_validator(mode="after")
-    def _range(self) -> Benchmark:
-        if self.scale != "percent" and (self.min is None or self.max is None) and not self.scale.startswith("index"):
-            raise ValueError(f"benchmark {self.id}: a non-percent scale needs min and max")
-        if self.min is not None and self.max is not None and self.min >= self.max:
-            raise ValueError(f"benchmark {self.id}: min must be below max")
-        return self
-
-    @property
-    def low(self) -> float:
-        return 0.0 if self.min is None else self.min
-
-    @property
-    def high(self) -> float:
-        return 100.0 if self.max is None else self.max
-
-
-class Source(_Strict):
-    cite: str = Field(min_length=10, description="What it is and where: 'model card: huggingface.co/<repo> (<table>)'")
-    short: str | None = Field(default=None, description="A short name for answers; derived from cite when absent")
-    mirror: str | None = Field(default=None, description="Where the copy that was read lives, when not the original")
-    date: str = Field(description="YYYY-MM-DD or YYYY-MM: publication date, or the date a leaderboard was read")
-    kind: SourceKind
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _date(cls, value: object) -> object:
-        value = _date_text(value)
-        if not isinstance(value, str) or not _DATE.match(value):
-            raise ValueError(f"source date must be YYYY-MM-DD or YYYY-MM, got {value!r}")
-        return value
-
-
-class ScoreEntry(_Strict):
-    variant: str = Field(min_length=2, description="Hugging Face repo id (owner/name) of the weights measured")
-    mode: Mode
-    source: str
-    column: str | None = Field(default=None, description="The table column, when the table compares several models")
-    figures: dict[str, float] = Field(min_length=1)
-    notes: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _notes_name_figures(self) -> ScoreEntry:
-        stray = sorted(set(self.notes) - set(self.figures))
-        if stray:
-            raise ValueError(f"{self.variant}: notes for benchmarks without a figure: {stray}")
-        return self
-
-
-class CapabilityFile(_Strict):
-    schema_version: int
-    as_of: str
-    benchmarks: list[Benchmark] = Field(min_length=1)
-    sources: dict[str, Source] = Field(min_length=1)
-    scores: list[ScoreEntry]
-
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _as_of(cls, value: object) -> object:
-        return _date_text(value)
-
-    @model_validator(mode="after")
-    def _references(self) -> CapabilityFile:
-        vocabulary = {b.id: b for b in self.benchmarks}
-        if len(vocabulary) != len(self.benchmarks):
-            raise ValueError("duplicate benchmark ids")
-        unused_weights = {b for weights in TASK_WEIGHTS.values() for b in weights} - set(vocabulary)
-        if unused_weights:
-            raise ValueError(f"TASK_WEIGHTS name benchmarks missing from the vocabulary: {sorted(unused_weights)}")
-        seen: set[tuple[str, str, str, str]] = set()
-        for entry in self.scores:
-            if entry.source not in self.sources:
-                raise ValueError(f"{entry.variant}: unknown source {entry.source!r}")
-            for bench, value in entry.figures.items():
-                if bench not in vocabulary:
-                    raise ValueError(f"{entry.variant}: benchmark {bench!r} is not in the vocabulary")
-                spec = vocabulary[bench]
-                if isinstance(value, bool) or not spec.low <= float(value) <= spec.high:
-                    raise ValueError(
-                        f"{entry.variant}: {bench} = {value!r} is outside {spec.low:g}..{spec.high:g}"
-                    )
-                key = (entry.variant, entry.mode, entry.source, bench)
-                if key in seen:
-                    raise ValueError(f"{entry.variant}: {bench} given twice by {entry.source} ({entry.mode})")
-                seen.add(key)
-        return self
-
-
-# ---------------------------------------------------------------- runtime view
 
 
 @dataclass(frozen=True)
@@ -560,131 +384,6 @@ class Capabilities:
             )
             for task in TASKS
         }
-
-
-# ---------------------------------------------------------------- the common scale of a task
-
-MIN_FIT = 4  # a benchmark needs this many figures before its map to the common scale is fitted
-FIT_ROUNDS = 100
-SLOPE_BOUNDS = (0.25, 4.0)  # a fitted slope stays within these multiples of the benchmark's spread
-
-
-@dataclass(frozen=True)
-class TaskScale:
-    """A task's benchmarks mapped onto one ability scale, and the catalog's spread on it.
-
-    Every figure x of benchmark b is read as ability ``(x - offset[b]) / slope[b]``; slope > 0, so
-    the map is monotone. `abilities` holds the fitted ability of every (variant, mode) with a figure
-    for the task. A figure's normalised value is the mid-rank percentile of its ability among
-    `abilities`: ``(below + 0.5 * equal + 0.5) / (n + 1)``, strictly between 0 and 1.
-    """
-
-    task: str
-    offset: dict[str, float]
-    slope: dict[str, float]
-    fitted: dict[str, bool]  # False: too few figures to fit; the benchmark's own spread is used
-    abilities: dict[tuple[str, str], float]
-    _sorted: tuple[float, ...] = ()
-
-    def ability(self, benchmark: str, value: float) -> float:
-        return (value - self.offset[benchmark]) / self.slope[benchmark]
-
-    def percentile(self, ability: float) -> float:
-        below = sum(a < ability for a in self._sorted)
-        equal = sum(a == ability for a in self._sorted)
-        return (below + 0.5 * equal + 0.5) / (len(self._sorted) + 1)
-
-    def normalise(self, benchmark: str, value: float) -> float:
-        if benchmark not in self.slope:
-            return 0.5  # no figure of this benchmark in the file: nothing to compare against
-        return self.percentile(self.ability(benchmark, value))
-
-
-def _fit_scale(task: str, rows: dict[tuple[str, str], dict[str, float]]) -> TaskScale:
-    """Fit ``x[v, b] = offset[b] + slope[b] * ability[v]`` by alternating least squares.
-
-    This puts benchmarks that different variants happen to report on one scale (test equating):
-    a small model that only reports MMLU is compared with a large one that only reports MMLU-Pro
-    through the variants that report both. Benchmarks with fewer than MIN_FIT figures keep their
-    own spread as slope and are centred on the abilities of the variants that report them; a
-    benchmark with a single figure only echoes its variant's other benchmarks (or the middle).
-    """
-    weights = TASK_WEIGHTS[task]
-    by_bench: dict[str, list[tuple[tuple[str, str], float]]] = defaultdict(list)
-    for row, values in rows.items():
-        for bench, value in values.items():
-            by_bench[bench].append((row, value))
-    spread: dict[str, float | None] = {}
-    centre: dict[str, float] = {}
-    for bench, items in by_bench.items():
-        xs = [x for _, x in items]
-        centre[bench] = sum(xs) / len(xs)
-        sd = (sum((x - centre[bench]) ** 2 for x in xs) / len(xs)) ** 0.5
-        spread[bench] = sd if len(xs) >= 2 and sd > 0 else None
-    known = sorted(v for v in spread.values() if v)
-    typical = known[len(known) // 2] if known else 10.0
-
-    def calibrated(bench: str) -> bool:
-        return len(by_bench[bench]) >= 2 and spread[bench] is not None
-
-    ability: dict[tuple[str, str], float] = {}
-    for row, values in rows.items():
-        zs = [(weights[b], (x - centre[b]) / spread[b]) for b, x in values.items() if calibrated(b)]
-        ability[row] = sum(w * z for w, z in zs) / sum(w for w, _ in zs) if zs else 0.0
-
-    offset: dict[str, float] = {}
-    slope: dict[str, float] = {}
-    fitted: dict[str, bool] = {}
-    for _ in range(FIT_ROUNDS):
-        _standardise(ability)
-        _fit_benchmarks(by_bench, ability, spread, centre, typical, offset, slope, fitted)
-        for row, values in rows.items():
-            terms = [(weights[b], slope[b], x - offset[b]) for b, x in values.items() if calibrated(b)]
-            den = sum(w * c * c for w, c, _ in terms)
-            if den > 0:  # weighted least squares for this row's ability
-                ability[row] = sum(w * c * resid for w, c, resid in terms) / den
-    _standardise(ability)
-    _fit_benchmarks(by_bench, ability, spread, centre, typical, offset, slope, fitted)
-    return TaskScale(task, offset, slope, fitted, dict(ability), tuple(sorted(ability.values())))
-
-
-def _standardise(ability: dict[tuple[str, str], float]) -> None:
-    if not ability:
-        return
-    values = list(ability.values())
-    mean = sum(values) / len(values)
-    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 or 1.0
-    for row in ability:
-        ability[row] = (ability[row] - mean) / sd
-
-
-def _fit_benchmarks(
-    by_bench: dict[str, list[tuple[tuple[str, str], float]]],
-    ability: dict[tuple[str, str], float],
-    spread: dict[str, float | None],
-    centre: dict[str, float],
-    typical: float,
-    offset: dict[str, float],
-    slope: dict[str, float],
-    fitted: dict[str, bool],
-) -> None:
-    for bench, items in by_bench.items():
-        thetas = [ability[row] for row, _ in items]
-        xs = [x for _, x in items]
-        n = len(items)
-        mean_t = sum(thetas) / n
-        mean_x = sum(xs) / n
-        var_t = sum((t - mean_t) ** 2 for t in thetas) / n
-        own = spread[bench] or typical
-        if n >= MIN_FIT and var_t > 1e-9:
-            cov = sum((t - mean_t) * (x - mean_x) for t, x in zip(thetas, xs, strict=True)) / n
-            c = min(max(cov / var_t, SLOPE_BOUNDS[0] * own), SLOPE_BOUNDS[1] * own)
-            fitted[bench] = True
-        else:
-            c = own
-            fitted[bench] = False
-        slope[bench] = c
-        offset[bench] = mean_x - c * mean_t if n >= 2 else centre[bench] - c * mean_t
 
 
 def _preference(figure: Figure) -> tuple[bool, int, str]:

@@ -478,7 +478,9 @@ def _hardware(text: str, result: Constraints, v: Vocabulary) -> None:
 
 
 def _gpu_key(name: str) -> str:
-    return re.sub(r"^(?:nvidia |amd )?(?:geforce )?(?:rtx|rx|gtx) ", "", name.lower()).split(" ")[0]
+    """"NVIDIA GeForce RTX 4090 24GB" -> "4090": the number the laptop table is keyed by."""
+    words = [w for w in name.lower().split() if w not in ("nvidia", "amd", "geforce", "rtx", "rx", "gtx")]
+    return words[0] if words else ""
 
 
 # ---------------------------------------------------------------- the parser

@@ -7,8 +7,6 @@ wrong recommendation later.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -552,50 +550,5 @@ def load_catalog(path: Path) -> Catalog:
         raise CatalogError(f"{where}: {exc}") from exc
 
 
-# ---------------------------------------------------------------- article
-
-_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Article:
-    meta: dict[str, object]
-    sections: list[Section] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return str(self.meta.get("title", ""))
-
-
-def parse_markdown(text: str) -> Article:
-    """Split a Markdown document into front matter and heading-delimited sections."""
-    meta: dict[str, object] = {}
-    match = _FRONT_MATTER.match(text)
-    if match:
-        loaded = yaml.safe_load(match.group(1))
-        meta = loaded if isinstance(loaded, dict) else {}
-        text = text[match.end() :]
-    sections: list[Section] = []
-    title, level, buf = "", 0, []
-    for line in text.splitlines():
-        heading = re.match(r"^(#{1,6})\s+(.*)$", line)
-        if heading:
-            if "".join(buf).strip():
-                sections.append(Section(title, level, "\n".join(buf).strip()))
-            title, level, buf = heading.group(2).strip(), len(heading.group(1)), []
-        else:
-            buf.append(line)
-    if "".join(buf).strip():
-        sections.append(Section(title, level, "\n".join(buf).strip()))
-    return Article(meta=meta, sections=sections)
-
-
-def load_article(path: Path) -> Article:
-    return parse_markdown(path.read_text(encoding="utf-8"))
+# The article lives in its own module; re-exported here for existing callers.
+from .article import Article, Section, load_article, parse_markdown  # noqa: E402, F401

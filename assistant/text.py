@@ -33,6 +33,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|(?<=[.;；])\s+|\n+")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_FIRST_END = re.compile(r"[。！？]|[.?!](?=\s|$)")
 
 
 def normalize(text: object) -> str:
@@ -109,5 +110,5 @@ def first_sentence(text: str) -> str:
     """The first sentence of an answer (Markdown emphasis removed), as the eval reads it."""
     plain = (text or "").replace("**", "").strip()
     line = plain.split("\n", 1)[0]
-    match = re.search(r"[。！？]|[.?!](?=\s|$)", line)
+    match = _FIRST_END.search(line)
     return line[: match.end()] if match else line

@@ -29,12 +29,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (analytics must be off before the import)
 
+from .answer.fitting import fit_table  # noqa: E402
 from .config import PROJECT_ROOT, Settings  # noqa: E402, F401  (PROJECT_ROOT: tests read it here)
 from .hardware import QUANT_BITS, USABLE_FRACTION, detect_machine, fits_any_quant  # noqa: E402
 from .index import format_context, format_params  # noqa: E402
 from .inputs import strip_invisible  # noqa: E402
 from .knowledge import STRENGTH_TAGS, Catalog, Model  # noqa: E402
-from .answer.fitting import fit_table  # noqa: E402
 from .labels import commercial_label, country_label, task_label  # noqa: E402
 from .server import (  # noqa: E402, F401  (serving lives in server.py; these names stay importable here)
     BUSY_MESSAGE,

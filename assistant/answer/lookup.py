@@ -46,14 +46,17 @@ DENSE_WEIGHT = 0.35
 UNSEEN_WEIGHT = 0.5
 
 
+_JOINED = re.compile(r"[.\-]")
+
+
 def _word_groups(query: set[str]) -> list[set[str]]:
     """The query's tokens as words: "fine-tune" also yields "fine", "tune" and "finetune",
     one word that must count once, not four times."""
     groups: list[set[str]] = []
     grouped: set[str] = set()
     for token in sorted(query, key=len, reverse=True):
-        if re.search(r"[.\-]", token) and token not in grouped:
-            parts = [p for p in re.split(r"[.\-]", token) if p]
+        if _JOINED.search(token) and token not in grouped:
+            parts = [p for p in _JOINED.split(token) if p]
             group = {token, "".join(parts), *parts} & query
             group -= grouped
             if group:

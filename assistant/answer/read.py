@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..constraints import Constraints, parse_normalised
 from ..knowledge import Catalog, Model, Variant
 from ..mentions import Mention
-from ..text import has_cjk, normalize
+from ..text import has_cjk, name_key, normalize
 from ..vocabulary import Vocabulary, vocabulary
 from .types import Claim, Subject
 
@@ -62,14 +62,11 @@ FLAG_CUES: dict[str, str] = {
 ATTRIBUTE_ORDER = ("commercial", "licence", "memory", "speed", "size", "experts", "context", "modalities", "languages",
                    "vendor", "country", "released", "base", "chinese", "weakness", "verdict")
 
-_SIZE_AFTER = re.compile(r"\s?[-_ ]?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
-_SIBLING_SIZE = re.compile(r"(?:跟|和|與|還是|或是|或|(?<![a-z])or|(?<![a-z])vs\.?|versus|(?<![a-z])and)\s?(?:the\s)?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z0-9])")
+_SIZE = re.compile(r"\s?[-_ ]?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z0-9])")
+"""A size in billions or millions: "8b", "30B", "270m" (matched right after a name or a joiner)."""
 _VERSION_AFTER = re.compile(r"\s?[-_ ]?(v?\d{1,2}(?:\.\d{1,2})?)(?![0-9.]*\s?(?:b|m|k|gb|g|t|位元|bit)(?![a-z]))")
 _NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*|[A-Za-z]{2,}[- ]?\d+(?:\.\d+)?[A-Za-z]?|[A-Z][a-z]{2,})(?![A-Za-z0-9])")
-_NOT_NAME_SHAPE = re.compile(r"(?:rtx|gtx|rx|m|a|h|l|t|v|b|mi|gb)\s?-?\d+\w*|\d+\s?gb|i?q\d\w*|ddr\d|lpddr\d\w*|\d+k|gpt[- ]?\d.*|cc.*|apache.*|mit|bsd.*")
-_CJK_SUBJECT = re.compile(r"^(?:請問|想問|問一下|我想知道|聽說|那)?\s?([\u4e00-\u9fff]{2,4})\s?(?:模型)?(?:可以|能不能|能|是|有|的|支援|跑|多大|採用|用)")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)(?!\d)")
-_CLAIM_SIZE_NUMBER = re.compile(r"\s?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])")
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 _WORDS = re.compile(r"[a-z]+")
 
@@ -159,8 +156,8 @@ def _ordinal(norm: str, v: Vocabulary) -> int | None:
     for key in sorted(values, key=lambda k: -len(str(k))):
         if str(key) in word:
             return int(values[key])
-    digits = re.search(r"\d", word)
-    return int(digits.group(0)) if digits else None
+    digits = [ch for ch in word if ch.isdigit()]
+    return int(digits[0]) if digits else None
 
 
 def _rank_field(norm: str, v: Vocabulary) -> tuple[str | None, int]:
@@ -173,8 +170,8 @@ def _rank_field(norm: str, v: Vocabulary) -> tuple[str | None, int]:
     position = 1
     match = v.cues("rank.position").search(norm)
     if match:
-        digit = re.search(r"[二三四五2-5]", match.group(0))
-        position = int(v.table("conversation.ordinal_values").get(digit.group(0), 1)) if digit else 1
+        values = v.table("conversation.ordinal_values")
+        position = next((int(values[ch]) for ch in match.group(0) if ch in values), 1)
     return chosen, position
 
 
@@ -184,7 +181,7 @@ def _nonsense(question: str, norm: str, reading: Reading) -> bool:
     letters = [c for c in stripped if c.isalnum()]
     if not letters:
         return True
-    if has_cjk(stripped) or reading.mentions or re.search(r"\d", stripped):
+    if has_cjk(stripped) or reading.mentions or any(ch.isdigit() for ch in stripped):
         return False
     if any(reading.flags.values()) or reading.attributes or reading.constraints.stated:
         return False
@@ -198,7 +195,7 @@ def _nonsense(question: str, norm: str, reading: Reading) -> bool:
 
 def variant_named(model: Model, text_after: str) -> Variant | None:
     """The size named right after a model's name ("Gemma 3 27B", "qwen3 30b-a3b")."""
-    match = _SIZE_AFTER.match(text_after)
+    match = _SIZE.match(text_after)
     if not match or len(model.sizes) < 2:
         return None
     value = float(match.group(1)) / (1000 if match.group(2) == "m" else 1)
@@ -207,7 +204,7 @@ def variant_named(model: Model, text_after: str) -> Variant | None:
 
 
 def _squeeze(text: str) -> str:
-    return re.sub(r"[\s\-_.]", "", text.lower())
+    return name_key(text)
 
 
 def _variant_in_span(model: Model, span: str) -> Variant | None:
@@ -215,7 +212,7 @@ def _variant_in_span(model: Model, span: str) -> Variant | None:
     for variant in model.variants:
         if _squeeze(variant.name) == key:
             return variant
-    size = re.search(r"(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z])", span.lower())
+    size = _SIZE.search(span.lower())
     return variant_named(model, size.group(0)) if size and model.variants else None
 
 
@@ -254,7 +251,10 @@ def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subj
         else:
             subjects.append(Subject("closed", mention.target, mention.target))
     # "GPT-OSS 20B 跟 120B": a bare size joined to a named model is its sibling of that size.
-    for match in _SIBLING_SIZE.finditer(norm):
+    for joiner in vocabulary().cues("conversation.joiners").finditer(norm):
+        match = _SIZE.match(norm, joiner.end())
+        if match is None:
+            continue
         named = [s for s in subjects if s.kind == "model"]
         if not named:
             break
@@ -285,7 +285,7 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
         if mention.kind != "family":
             continue
         version = _VERSION_AFTER.match(norm[mention.end : mention.end + 10])
-        if version and re.search(r"\d", version.group(1)):
+        if version and any(ch.isdigit() for ch in version.group(1)):
             name = f"{catalog.family_by_id[mention.target].name} {version.group(1)}"
             if not series_members(name, catalog):
                 found.append(name)
@@ -293,16 +293,18 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
     for match in _NAME_TOKEN.finditer(question[:400]):
         token = match.group(1)
         low = token.lower()
-        if low in stop or (re.fullmatch(r"[a-z]+\d*", low) and low in stop):
+        if low in stop:
             continue
-        if _NOT_NAME_SHAPE.fullmatch(low) or (low.endswith("s") and not low.endswith("ss") and re.fullmatch(r"[a-z]+", low)):
+        shape = v.cues("stopwords.not_name_shape").search(low)
+        if (shape and shape.start() == 0 and shape.end() == len(low)) or (low.endswith("s") and not low.endswith("ss") and low.isalpha()):
             continue
         position = norm.find(low)
         if position >= 0 and any(s <= position < e for s, e in covered):
             continue
         if any(_squeeze(token) in _squeeze(norm[s:e]) or _squeeze(norm[s:e]) in _squeeze(token) for s, e in covered):
             continue
-        if re.fullmatch(r"[A-Z][a-z]{2,}", token) and (match.start() == 0 or not has_cjk(question)):
+        capitalised_word = len(token) >= 3 and token.isalpha() and token[0].isupper() and token[1:].islower()
+        if capitalised_word and (match.start() == 0 or not has_cjk(question)):
             continue  # a sentence's first word, or a capitalised word in English prose
         before = normalize(question[: match.start()])
         after = normalize(question[match.end() : match.end() + 12])
@@ -321,14 +323,14 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
 
 
 def _cjk_subject(norm: str, v: Vocabulary) -> str | None:
-    match = _CJK_SUBJECT.search(norm)
+    match = v.cues("stopwords.cjk_subject").search(norm)
     if not match or len(norm) > 30:
         return None
-    name = match.group(1)
+    name = next((g for g in match.groups() if g), "")
     generic = v.words("stopwords.generic_subjects")
-    if name in generic or name[:2] in generic:
+    if not name or name in generic or name[:2] in generic:
         return None
-    if re.search(r"[我你妳他她它這那哪誰什怎要想用跑做買選找請幫]", name):
+    if set(name) & set("".join(v.words("stopwords.not_in_names"))):
         return None
     # Made of the vocabulary's own words (「推薦一個」, 「寫程式」): not a name.
     for group in ("intent.recommend", "intent.which", "intent.just_one", "attributes.licence", "attributes.size", "commercial.need"):
@@ -368,8 +370,9 @@ def claims_about(reading: Reading, subjects: list[Subject], catalog: Catalog) ->
             break
     if subject.kind == "model" and not subject.variant:
         for match in v.cues("claims.size_before").finditer(norm):
-            size = _CLAIM_SIZE_NUMBER.match(norm[match.end() : match.end() + 10])
-            if size and not re.search(r"gb|記憶體|vram|ram", norm[match.end() + size.end() : match.end() + size.end() + 6]):
+            size = _SIZE.match(norm[match.end() : match.end() + 10])
+            after = norm[match.end() + size.end() : match.end() + size.end() + 6] if size else ""
+            if size and not (v.cues("devices.ram")(after) or v.cues("devices.vram")(after) or after.lstrip().startswith(("g", "吉"))):
                 value = float(size.group(1)) / (1000 if size.group(2) == "m" else 1)
                 claims.append(Claim("size", f"{value:g}", subject.id))
                 break

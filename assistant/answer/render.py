@@ -15,7 +15,14 @@ from .render_choice import render_compare, render_recommend, render_why_not
 from .render_facts import render_fact, render_false_premise
 from .render_fit import render_fit
 from .render_lists import render_list, render_lookup, render_newest, render_rank
-from .render_scope import render_closed, render_no_change, render_nonsense, render_out_of_scope, render_scope, render_unknown
+from .render_scope import (
+    render_closed,
+    render_no_change,
+    render_nonsense,
+    render_out_of_scope,
+    render_scope,
+    render_unknown,
+)
 from .types import Plan, Rendered
 
 RENDERERS: dict[str, Callable[[Plan, Context], Rendered]] = {

@@ -12,8 +12,8 @@ from ..labels import commercial_label, format_context, format_params, task_label
 from ..messages import Message, join
 from .context import Context, Writer, facts_model
 from .describe import conditions, constraint_summary, display_name
-from .render_facts import superseded_note
 from .ranking import Shortlist, article_specialists, check, shortlist
+from .render_facts import superseded_note
 from .types import Exclusion, Plan, Recommendation, Rendered
 
 LIST_LIMIT = 5

@@ -31,7 +31,14 @@ from .quant import (
     tensor_groups_for,
     weights_gb,
 )
-from .speed import DEFAULT_BANDWIDTH_GB_S, FITTED, SpeedModel, decode_seconds, estimated_layers, prompt_tokens_per_s
+from .speed import (
+    DEFAULT_BANDWIDTH_GB_S,
+    FITTED,
+    SpeedModel,
+    decode_seconds,
+    estimated_layers,
+    prompt_tokens_per_s,
+)
 
 FitPlacement = Literal["fits", "tight", "os_limit", "partial_offload", "expert_offload", "no_fit"]
 RUNS = ("fits", "tight", "os_limit", "partial_offload", "expert_offload")

@@ -15,8 +15,22 @@ from typing import Literal
 from .fit import VariantFacts, facts_of
 from .memory import budget_for, kv_cache_gb, overhead_gb
 from .presets import MemoryKind, preset_named
-from .quant import QUALITY_ORDER, QUANT_BITS, active_weights_gb, normalize_quant, tensor_groups_for, weights_gb
-from .speed import DEFAULT_BANDWIDTH_GB_S, FITTED, SpeedModel, decode_seconds, estimated_layers, prompt_tokens_per_s
+from .quant import (
+    QUALITY_ORDER,
+    QUANT_BITS,
+    active_weights_gb,
+    normalize_quant,
+    tensor_groups_for,
+    weights_gb,
+)
+from .speed import (
+    DEFAULT_BANDWIDTH_GB_S,
+    FITTED,
+    SpeedModel,
+    decode_seconds,
+    estimated_layers,
+    prompt_tokens_per_s,
+)
 
 Placement = Literal["full GPU offload", "partial offload", "CPU only", "does not fit"]
 
