@@ -148,7 +148,7 @@ def shortlist_adapter(
     return build_shortlist(catalog, constraints, text, zh, limit=limit)
 
 
-def estimate_adapter(settings_catalog_path: Any, fields: dict[str, Any]) -> dict[str, Any]:
+def estimate_adapter(catalog_path: Any, fields: dict[str, Any]) -> dict[str, Any]:
     """`assistant.estimate.run` on the given fields (its flag names, without dashes).
 
     The namespace starts from the estimate command's own defaults, so a flag added there
@@ -161,7 +161,7 @@ def estimate_adapter(settings_catalog_path: Any, fields: dict[str, Any]) -> dict
     args = parser.parse_args([])
     for key, value in fields.items():
         setattr(args, key, value)
-    return estimate_cli.run(args, settings_catalog_path)
+    return estimate_cli.run(args, catalog_path)
 
 
 # ---------------------------------------------------------------- the functions
