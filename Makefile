@@ -49,8 +49,10 @@ test: install-test browser
 test-fast: install-test
 	$(PY) -m pytest -m "not slow and not browser"
 
+# The public set is kept in eval/public/; `make eval PUBLIC_EVAL=<folder>` scores another copy of it.
+PUBLIC_EVAL ?= eval/public
 eval: install
-	$(PY) -m assistant eval --no-llm --questions ../shared/eval/questions.jsonl --questions ../shared/eval/questions-conversation.jsonl
+	$(PY) -m assistant eval --no-llm --questions $(PUBLIC_EVAL)/questions.jsonl --questions $(PUBLIC_EVAL)/questions-conversation.jsonl
 	$(PY) -m assistant eval --no-llm --questions eval/questions.jsonl
 	$(PY) -m assistant eval --no-llm --questions eval/questions-holdout.jsonl
 	$(PY) -m assistant eval --no-llm --questions eval/questions-fresh.jsonl

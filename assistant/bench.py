@@ -59,7 +59,8 @@ GOALS = {
     "prompt_tokens_fixed": "≤ 600",
     "prompt_tokens_per_question_median_multilingual": "≤ 400",
 }
-PUBLIC_QUESTIONS = PROJECT_ROOT.parent / "shared" / "eval" / "questions.jsonl"
+PUBLIC_QUESTIONS = PROJECT_ROOT / "eval" / "public" / "questions.jsonl"
+OWN_QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 LAPTOP_PROMPT_TOK_S = 60.0
 LAPTOP_GENERATION_TOK_S = 8.0
 LAPTOP_ANSWER_TOKENS = 150
@@ -119,15 +120,13 @@ def machine_info() -> dict[str, Any]:
 
 def _bench_questions(limit: int) -> list[str]:
     from .compose import EXAMPLES_EN, EXAMPLES_ZH  # noqa: PLC0415
+    from .evaluation import QuestionFileError, load_questions, opening_questions  # noqa: PLC0415
 
     questions = [*EXAMPLES_ZH, *EXAMPLES_EN]
-    local = PROJECT_ROOT / "eval" / "questions.jsonl"
     try:
-        for line in local.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                questions.append(str(json.loads(line)["q"]))
-    except (OSError, ValueError, KeyError):
-        pass
+        questions += opening_questions(load_questions(OWN_QUESTIONS))
+    except QuestionFileError:
+        pass  # the examples are enough to time grounded answers
     return questions[:limit]
 
 
@@ -146,14 +145,15 @@ def instruct_tokenizer_path() -> Path | None:
 
 
 def _public_questions(path: Path | None = None) -> list[str]:
-    path = path or PUBLIC_QUESTIONS
-    if not path.exists():
-        path = PROJECT_ROOT / "eval" / "questions.jsonl"
-    questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            questions.append(str(json.loads(line)["q"]))
-    return questions
+    """The questions the prompt sizes are measured on: the public set in `eval/public/`
+    (or `path`), each row's question or a conversation's first message.
+
+    Raises:
+        QuestionFileError: the file is missing or not a valid question file.
+    """
+    from .evaluation import load_questions, opening_questions  # noqa: PLC0415
+
+    return opening_questions(load_questions(path or PUBLIC_QUESTIONS))
 
 
 def prompt_sizes(assistant: Any, count_tokens: Any, questions: list[str], n_ctx: int = 8192) -> dict[str, Any]:

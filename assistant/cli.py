@@ -255,9 +255,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             history += [{"role": "user", "content": cleaned.text}, {"role": "assistant", "content": reply.answer}]
 
 
-PUBLIC_EVAL_FILES = (
-    Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.jsonl",
-    Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions-conversation.jsonl",
+PUBLIC_EVAL_FILES = (  # the public set, kept in the repository (eval/public/README.md)
+    Path(__file__).resolve().parents[1] / "eval" / "public" / "questions.jsonl",
+    Path(__file__).resolve().parents[1] / "eval" / "public" / "questions-conversation.jsonl",
 )
 
 
@@ -410,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="run and score question files")
     p.add_argument(
         "--questions", action="append", default=None,
-        help="a question file (JSONL); repeat for several; default: both public files in ../shared/eval",
+        help="a question file (JSONL); repeat for several; default: both public files in eval/public",
     )
     p.add_argument("--no-llm", action="store_true")
     p.add_argument("--json", action="store_true")

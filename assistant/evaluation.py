@@ -1,5 +1,5 @@
 """`python -m assistant eval`: run a question file and score it exactly as
-`shared/eval/README.md` says.
+`eval/public/README.md` (a copy of the team's shared eval README) says.
 
 Scoring, in short: answers and keywords are lower-cased with white space, '-' and '_'
 removed; a hit needs one `any` keyword and one keyword of every `all_of_groups` group in
@@ -42,6 +42,13 @@ def normalise(text: str) -> str:
 
 @dataclass(frozen=True)
 class Question:
+    """One row of a question file (`eval/public/README.md`).
+
+    A row asks one question (`q`) or a conversation (`turns`, user messages in order; the
+    last is scored). Rows of the judged sets (`eval/judged/`) also carry what a reader
+    judges against: `expected`, `must_mention`, `must_not`, `first_sentence`.
+    """
+
     id: str
     q: str
     kind: str
@@ -53,45 +60,112 @@ class Question:
     turns: tuple[str, ...] = ()
     first_sentence_any: tuple[str, ...] = ()
     none_any: tuple[str, ...] = ()
+    expected: str = ""
+    must_mention: tuple[str, ...] = ()
+    must_not: tuple[str, ...] = ()
+    first_sentence: str = ""
 
     @property
     def asked(self) -> list[str]:
         """Every user message in order; the last one is scored."""
         return list(self.turns) if self.turns else [self.q]
 
+    @property
+    def opening(self) -> str:
+        """The first message: a question that can be asked with no history."""
+        return self.asked[0]
+
+
+def _text(row: dict[str, Any], key: str, default: str = "") -> str:
+    value = row.get(key, default)
+    if not isinstance(value, str):
+        raise TypeError(f"{key!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _texts(row: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = row.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{key!r} must be a list of strings")
+    return tuple(value)
+
+
+def parse_question(row: Any) -> Question:
+    """One question row -> Question; raises ValueError, KeyError or TypeError saying what is wrong.
+
+    A row has `q` (a non-empty string) or `turns` (a non-empty list of non-empty strings);
+    with both, `turns` is the conversation and its last message must be `q`.
+    """
+    if not isinstance(row, dict):
+        raise TypeError(f"a question line is a JSON object, got {type(row).__name__}")
+    if "id" not in row or not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool):
+        raise KeyError("id")
+    turns = _texts(row, "turns")
+    if "turns" in row and (not turns or not all(t.strip() for t in turns)):
+        raise ValueError("'turns' must list at least one non-empty message")
+    if "q" in row:
+        q = _text(row, "q")
+        if not q.strip():
+            raise ValueError("'q' is empty")
+        if turns and q != turns[-1]:
+            raise ValueError("a row with both 'q' and 'turns' must end its turns with q")
+    elif turns:
+        q = turns[-1]
+    else:
+        raise KeyError("q or turns")
+    groups = row.get("all_of_groups", [])
+    if not isinstance(groups, list) or not all(
+        isinstance(g, list) and all(isinstance(k, str) for k in g) for g in groups
+    ):
+        raise TypeError("'all_of_groups' must be a list of lists of strings")
+    traditional = row.get("traditional_only", False)
+    if not isinstance(traditional, bool):
+        raise TypeError("'traditional_only' must be true or false")
+    return Question(
+        id=str(row["id"]),
+        q=q,
+        kind=_text(row, "kind", "fact"),
+        any=list(_texts(row, "any")),
+        all_of_groups=[list(g) for g in groups],
+        none_top=list(_texts(row, "none_top")),
+        traditional_only=traditional,
+        lang=_text(row, "lang", "zh-TW"),
+        turns=turns,
+        first_sentence_any=_texts(row, "first_sentence_any"),
+        none_any=_texts(row, "none_any"),
+        expected=_text(row, "expected"),
+        must_mention=_texts(row, "must_mention"),
+        must_not=_texts(row, "must_not"),
+        first_sentence=_text(row, "first_sentence"),
+    )
+
 
 def load_questions(path: Path) -> list[Question]:
+    """Every question of a JSONL file; blank lines are skipped.
+
+    Raises:
+        QuestionFileError: the file cannot be read, or a line is not a valid question
+            (the message names the file and line).
+    """
     questions: list[Question] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise QuestionFileError(f"cannot read {path}: {exc}") from exc
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            turns = tuple(str(t) for t in row.get("turns") or ())
-            if not turns and not isinstance(row.get("q"), str):
-                raise KeyError("q or turns")
-            questions.append(
-                Question(
-                    id=str(row["id"]),
-                    q=str(row["q"]) if "q" in row else turns[-1],
-                    kind=str(row.get("kind", "fact")),
-                    any=[str(k) for k in row.get("any", [])],
-                    all_of_groups=[[str(k) for k in g] for g in row.get("all_of_groups", [])],
-                    none_top=[str(k) for k in row.get("none_top", [])],
-                    traditional_only=bool(row.get("traditional_only", False)),
-                    lang=str(row.get("lang", "zh-TW")),
-                    turns=turns,
-                    first_sentence_any=tuple(str(k) for k in row.get("first_sentence_any", [])),
-                    none_any=tuple(str(k) for k in row.get("none_any", [])),
-                )
-            )
+            questions.append(parse_question(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
             raise QuestionFileError(f"{path}:{n}: not a valid question line: {exc}") from exc
     return questions
+
+
+def opening_questions(questions: list[Question]) -> list[str]:
+    """The questions that can be asked with no history: each row's `q`, or the first
+    message of its `turns` (a later turn such as 「那它呢？」 needs the conversation)."""
+    return [question.opening for question in questions]
 
 
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?!\s)|(?<!\s)\*(?![\w*])|`")

@@ -683,6 +683,7 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
     import gradio as gr  # noqa: PLC0415
 
     from . import ui  # noqa: PLC0415  (the page's look lives with the page)
+    from .api import McpAuth  # noqa: PLC0415
 
     auth = parse_auth(settings.auth)
     if not is_loopback(settings.host) and auth is None:
@@ -705,7 +706,7 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
         "blocked_paths": blocked_paths(settings),
         "max_file_size": "1mb",
         "ssr_mode": False,
-        "mcp_server": False,
+        "mcp_server": True,  # the four tools of api.py at /gradio_api/mcp/, signed in by McpAuth
         "pwa": False,
         "enable_monitoring": False,
         "run_history": False,
@@ -721,6 +722,7 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
                 Middleware(SameOriginWrites),
                 Middleware(RequestGuard, max_bytes=settings.max_request_bytes, known_functions=lambda: demo.fns),
                 Middleware(LoginBackoff, first_delay_s=settings.login_backoff_s),
+                Middleware(McpAuth, auth=auth, first_delay_s=settings.login_backoff_s),  # MCP signs in as the UI does
             ]
         },
         "theme": gr.themes.Soft(

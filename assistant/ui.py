@@ -30,6 +30,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402  (analytics must be off before the import)
 
 from .answer.fitting import fit_table  # noqa: E402
+from .api import register_api  # noqa: E402
 from .config import PROJECT_ROOT, Settings  # noqa: E402, F401  (PROJECT_ROOT: tests read it here)
 from .hardware import QUANT_BITS, USABLE_FRACTION, detect_machine, fits_any_quant  # noqa: E402
 from .index import format_context, format_params  # noqa: E402
@@ -1488,6 +1489,7 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
 
         detect.click(on_detect, [language, conversation], [*hardware_outputs, conversation], api_visibility="private",
                      queue=False).then(on_hardware, hw_inputs, [hw_plot, hw_table], api_visibility="private", concurrency_limit=2)
+        register_api(demo, assistant)  # /ask, /recommend, /estimate, /catalog_entry: API endpoints and MCP tools (api.py)
 
     configure_queue(demo, settings)
     demo.export_dir = export_dir  # type: ignore[attr-defined]

@@ -23,7 +23,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
-SHARED_EVAL = ROOT.parent / "shared" / "eval" / "questions.jsonl"
+PUBLIC_EVAL = ROOT / "eval" / "public" / "questions.jsonl"  # the public set, kept in the repository
+SHARED_EVAL = PUBLIC_EVAL  # the name older tests import
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"

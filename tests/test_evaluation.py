@@ -1,4 +1,4 @@
-"""Eval scoring exactly as ../shared/eval/README.md says, and the issue's targets on the
+"""Eval scoring exactly as eval/public/README.md says, and the issue's targets on the
 real assistant."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from assistant.llm import (
     validate_answer,
 )
 
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.jsonl"
+SHARED_EVAL = Path(__file__).resolve().parents[1] / "eval" / "public" / "questions.jsonl"
 LOCAL_EVAL = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
 PHI = "Phi-4 有多少參數？"
 PHI_COMMERCIAL = "Phi 4 可以商用嗎？"

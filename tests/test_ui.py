@@ -358,7 +358,8 @@ def test_launch_options_are_private_and_local(fake_assistant, settings, monkeypa
     blocked = options["blocked_paths"]
     for folder in (settings.knowledge_dir, settings.models_dir, settings.data_dir, ui.PROJECT_ROOT):
         assert str(Path(folder).resolve()) in blocked
-    assert options["ssr_mode"] is False and options["mcp_server"] is False and options["enable_monitoring"] is False
+    assert options["ssr_mode"] is False and options["enable_monitoring"] is False
+    assert options["mcp_server"] is True  # api.py's four tools only, behind the same sign-in (tests/test_mcp.py)
     with pytest.raises(ValueError, match="ASSISTANT_AUTH"):
         ui.launch_options(demo, settings.model_copy(update={"host": "0.0.0.0"}))
     with_auth = ui.launch_options(demo, settings.model_copy(update={"host": "0.0.0.0", "auth": "a:b"}))
