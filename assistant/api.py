@@ -42,11 +42,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .constraints import Constraints
 from .knowledge import STRENGTH_TAGS, Catalog
+from .messages import Message
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from .answer.recommend import Shortlist
+    from .answer.ranking import Shortlist
     from .service import Assistant
 
 log = logging.getLogger(__name__)
@@ -131,21 +132,12 @@ class RecommendConstraints(TypedDict, total=False):
 # The one place each endpoint meets the engine; a change of engine API changes only these.
 
 
-def shortlist_adapter(
-    catalog: Catalog, constraints: Constraints, requests: list[str], zh: bool, limit: int
-) -> Shortlist:
-    """The answer engine's ranking for typed constraints.
+def shortlist_adapter(catalog: Catalog, constraints: Constraints, limit: int) -> Shortlist:
+    """The answer engine's ranking (`assistant.answer.ranking.shortlist`) for typed constraints:
+    hard filters, then cited capability for the task."""
+    from .answer.ranking import default_capabilities, shortlist  # noqa: PLC0415 - the engine loads on first use
 
-    Today `assistant.answer.recommend.build_shortlist`, which reads the catalog's request rules
-    for Traditional Chinese and low latency from the question text: `requests` reaches it as
-    those rules' trigger words, never as a question to plan. When
-    `assistant.answer.ranking.shortlist(catalog, constraints, ...)` replaces it, call that here.
-    """
-    from .answer.recommend import build_shortlist  # noqa: PLC0415
-
-    words = {"traditional-chinese": "traditional chinese", "low-latency": "low latency"}
-    text = " ".join(words[r] for r in requests if r in words)
-    return build_shortlist(catalog, constraints, text, zh, limit=limit)
+    return shortlist(catalog, constraints, default_capabilities(), mentioned=constraints.mentioned_models, limit=limit)
 
 
 def estimate_adapter(catalog_path: Any, fields: dict[str, Any]) -> dict[str, Any]:
@@ -230,17 +222,16 @@ class AssistantAPI:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise ApiInputError(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}")
         lang = _choice(language, ("zh-TW", "en"), "language")
-        result = shortlist_adapter(self.catalog, c, requests, lang != "en", limit)
-        recommendations = [{"rank": n, **r.to_dict()} for n, r in enumerate(result.recommendations, 1)]
+        result = shortlist_adapter(self.catalog, c, limit)
+        recommendations = [{"rank": n, **r.to_dict(), "caveats": [m.text(lang) for m in result.caveats.get(r.model.id, [])]}
+                           for n, r in enumerate(result.recommendations, 1)]
         note = ""
         if not recommendations:
             note = ("沒有模型符合全部條件；看 excluded 裡各模型的原因，放寬一項再試。" if lang != "en"
                     else "No model meets every constraint; see why under `excluded` and relax one.")
-        elif result.specialist_tasks and result.task_matches < limit and len(recommendations) < limit:
-            note = (f"只有 {len(recommendations)} 個符合的模型以 {'、'.join(result.specialist_tasks)} 見長；清單不補其他模型。"
-                    if lang != "en" else
-                    f"Only {len(recommendations)} fitting models are known for {', '.join(result.specialist_tasks)}; "
-                    "the list is not padded with others.")
+        elif result.count <= limit:
+            note = (f"只有這 {result.count} 個模型符合全部條件。" if lang != "en"
+                    else f"Only these {result.count} models meet every constraint.")
         applied = {k: v for k, v in c.to_dict().items() if v not in (None, False, [], "")}
         if requests:
             applied["requests"] = requests
@@ -248,9 +239,9 @@ class AssistantAPI:
             "as_of": self.catalog.as_of.isoformat(),
             "constraints": applied,
             "recommendations": recommendations,
-            "excluded": [e.to_dict() for e in result.excluded],
-            "candidates": len(result.ranked),
-            "task_matches": result.task_matches,
+            "excluded": [{**e.to_dict(), "reason": e.reason.text(lang)} for e in result.excluded],
+            "candidates": result.count,
+            "ranked_by": result.task,
             "note": note,
         }
 
@@ -285,16 +276,19 @@ class AssistantAPI:
         for code in _strings(given, "languages"):
             key = code.strip().lower().replace("_", "-")
             if key in ("zh-tw", "zh-hant", "zh-hk", "zh-mo"):
-                tasks.append("chinese")
-                requests.append("traditional-chinese")
+                c.languages.append("zh")
+                c.traditional = True
             elif key == "zh" or key.startswith("zh-"):
-                tasks.append("chinese")
-            elif key and key != "en" and not key.startswith("en-"):
-                tasks.append("multilingual")
-        c.tasks = list(dict.fromkeys(tasks))
-        requests = [*c.tasks, *requests]
+                c.languages.append("zh")
+            elif key:
+                c.languages.append(key.split("-")[0])
+        if "zh" in c.languages:
+            tasks.append("chinese")
         if _flag(given, "low_latency"):
-            requests.append("low-latency")
+            tasks.append("efficiency")
+        c.tasks = list(dict.fromkeys(tasks))
+        c.languages = list(dict.fromkeys(c.languages))
+        requests = [*c.tasks, *(["traditional-chinese"] if c.traditional else [])]
         countries = [x.strip().upper() for x in _strings(given, "avoid_countries")]
         bad = [x for x in countries if len(x) != 2 or not x.isalpha()]
         if bad:
@@ -346,7 +340,7 @@ class AssistantAPI:
         c.gpu_count = gpus
         c.memory_gb = per_device * (gpus or 1)  # the engine's budget is the total over the cards
         if kind == "vram" and (gpus or 1) > 1:
-            c.assumptions.append(f"{gpus} GPUs × {per_device:g} GB VRAM, the model split across them")
+            c.assumptions.append(Message("assume.cards_summed", {"count": gpus, "each": f"{per_device:g}", "total": f"{per_device * gpus:g}"}))
 
     def _licences(self, ids: list[str]) -> list[str]:
         known = {m.licence.id.lower(): m.licence.id for m in self.catalog.models}
