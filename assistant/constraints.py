@@ -452,6 +452,10 @@ def _hardware(text: str, result: Constraints, v: Vocabulary) -> None:
         if result.max_params_b is None:
             result.max_params_b = float(defaults["max_params_b"])
             result.assumptions.append(Message("assume.wearable_size", {"max": f"{result.max_params_b:g}"}))
+    elif on_mac and device_term is None:
+        default = float(v.table("devices.mac_defaults")["memory_gb"])
+        result.memory_gb, result.memory_kind = default, "unified"
+        result.assumptions.append(Message("assume.mac_memory", {"gb": f"{default:g}"}))
     elif device_term is not None:
         term = v.term("devices", device_term)
         default = term.get("default_memory_gb") if term else None

@@ -33,6 +33,7 @@ class ConversationState:
     shown: list[str] = field(default_factory=list)  # model ids in the order last shown
     variants: dict[str, str] = field(default_factory=dict)
     constraints: Constraints | None = None  # the request so far (recommend, fit, list, rank)
+    request_intent: str | None = None  # the last list-like request (recommend, list, rank, newest), kept across fact turns
     questions: list[str] = field(default_factory=list)
     language: str | None = None  # the language of the last answer
     last_plan: Plan | None = None
@@ -64,6 +65,8 @@ class ConversationState:
             if plan.intent in ("recommend", "list", "rank", "compare", "newest") or not self.shown:
                 self.shown = list(rendered.shown)
                 self.variants = dict(rendered.variants)
+        if plan.intent in ("recommend", "list", "rank", "newest"):
+            self.request_intent = plan.intent
         if plan.intent in ("recommend", "fit", "list", "rank", "compare", "newest", "why_not") and (
             plan.constraints.stated or self.constraints is None
         ):

@@ -333,7 +333,8 @@ def _cjk_subject(norm: str, v: Vocabulary) -> str | None:
     if set(name) & set("".join(v.words("stopwords.not_in_names"))):
         return None
     # Made of the vocabulary's own words (「推薦一個」, 「寫程式」): not a name.
-    for group in ("intent.recommend", "intent.which", "intent.just_one", "attributes.licence", "attributes.size", "commercial.need"):
+    for group in ("intent.recommend", "intent.which", "intent.just_one", "attributes.licence", "attributes.size", "commercial.need",
+                  "conversation.replace", "conversation.followup", "conversation.pronoun"):
         if v.cues(group)(name):
             return None
     if any(t.cues(name) for t in v.terms("tasks")) or any(t.cues(name) for t in v.terms("languages")):

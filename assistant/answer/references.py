@@ -140,8 +140,9 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
             result.subjects = _current_subjects(state, catalog)
             result.reference = "implicit"
             result.inherited.append("subject → " + ", ".join(s.name for s in result.subjects))
-        elif stated and state.intent in (*LIST_INTENTS, "compare", "why_not"):
-            result.intent = "recommend" if state.intent in ("compare", "why_not") else state.intent
+        elif stated and (state.intent in (*LIST_INTENTS, "compare", "why_not") or state.request_intent):
+            last = state.intent if state.intent in LIST_INTENTS else state.request_intent
+            result.intent = last or "recommend"
             result.reference = "constraints"
         elif stated and state.intent == "fit":
             result.subjects = [s for s in state.subjects if s.kind in ("model", "family")][:3]

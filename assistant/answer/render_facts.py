@@ -98,8 +98,11 @@ def attribute_lead(w: Writer, plan: Plan, model: Model, variant: Variant | None,
         if base:
             w.add("fact.base", cite=cite, prefix=prefix, name=name, base=base.name)
             return None
-    if variant is not None:
-        w.add("fact.variant_summary", cite=cite, prefix=prefix, name=name, model=model.name, summary=summary(model, lang))
+    series = catalog.by_id[model.id]
+    if plan.reference and plan.reference.startswith("ordinal:"):
+        w.add("fact.ordinal_pick", cite=cite, prefix=prefix, position=plan.reference.split(":")[1], name=name, summary=summary(series, lang))
+    elif variant is not None and series.name != name:
+        w.add("fact.variant_summary", cite=cite, prefix=prefix, name=name, model=series.name, summary=summary(series, lang))
     else:
         w.add("fact.summary", cite=cite, prefix=prefix, summary=summary(model, lang))
     return None

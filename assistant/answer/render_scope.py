@@ -86,7 +86,7 @@ def render_nonsense(plan: Plan, ctx: Context) -> Rendered:
 def render_no_change(plan: Plan, ctx: Context) -> Rendered:
     w = Writer(plan)
     state = ctx.state
-    first = ctx.catalog.by_id[state.shown[0]].name if state is not None and state.shown else None
+    first = (state.variants.get(state.shown[0]) or ctx.catalog.by_id[state.shown[0]].name) if state is not None and state.shown else None
     if first:
         w.add("followup.no_change_pick", name=first)
     else:
