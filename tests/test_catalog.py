@@ -81,7 +81,11 @@ RESOLUTIONS: list[tuple[str, tuple[str, str | None]]] = [
     ("Command R+", ("command-r", "Command R+")),
     ("Command R7B", ("command-r", "Command R7B")),
     ("granite 4.0 tiny", ("granite-4.0", "granite-4.0-h-tiny")),
-    ("Nemotron Super", ("nemotron", "Llama-3.3-Nemotron-Super-49B-v1")),
+    # The generic "Nemotron Super" now means Nemotron 3 (NVIDIA-NeMo/Nemotron README);
+    # the sized Llama-based name keeps the old entry.
+    ("Nemotron Super", ("nemotron-3", "NVIDIA-Nemotron-3-Super-120B-A12B")),
+    ("Nemotron Super 49B", ("nemotron", "Llama-3.3-Nemotron-Super-49B-v1")),
+    ("Nemotron Nano", ("nemotron-3", "NVIDIA-Nemotron-3-Nano-30B-A3B")),
     ("SmolLM2-360M", ("smollm2", "SmolLM2-360M")),
     ("千问3", ("qwen3", None)),  # Simplified script resolves too
 ]
