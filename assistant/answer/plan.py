@@ -19,7 +19,7 @@ from .conversation import ConversationState
 from .read import Reading, claims_about, read_question
 from .references import resolve
 from .rules import STRONG_LOOKUP, RuleContext, decide
-from .types import Plan, RankSpec, Step
+from .types import Plan, RankSpec, Step, Subject
 
 _ANSWER_KIND = {
     "fact": "fact", "false_premise": "yes_no", "fit": "yes_no", "recommend": "model", "compare": "verdict",
@@ -87,7 +87,7 @@ def make_plan(
     if intent == "fact" and (set(plan.attributes) & {"commercial"} or reading.flag("yes_no")):
         plan.answer_kind = "yes_no"
     if intent == "unknown_model":
-        plan.subjects += [s for s in resolution.subjects if s.kind == "unknown"]
+        plan.subjects += [Subject("unknown", name, name) for name in plan.unknown_names]
     if ctx.lookup_hit is not None and intent == "lookup":
         hit = ctx.lookup_hit
         plan.lookup = {"text": hit.text, "family": hit.family, "model": hit.model_id, "score": round(hit.score, 3)}
