@@ -341,7 +341,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from . import models  # noqa: PLC0415
+    from . import local_models as models  # noqa: PLC0415
 
     if args.models_command == "pull":
         return models.cli_pull(settings, args.repo, args.file)

@@ -22,7 +22,7 @@ from .retrieval import HybridRetriever, Links, Passage
 if TYPE_CHECKING:
     from .answer.lookup import SentenceIndex
     from .compose import Reply
-    from .generation import Generator
+    from .llm.backends import Generator
     from .llm import LLMManager
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ class Assistant:
         grounded_text = reply.answer
         reply.grounded_answer = grounded_text
         if use_llm and (llm := self._llm_manager()).eligible(reply):  # --no-llm never loads the LLM layer
-            from .generation import GenerationError, ModelLoading  # noqa: PLC0415
+            from .llm.backends import GenerationError, ModelLoading  # noqa: PLC0415
 
             status = llm.status()  # never loads, never waits for a load
             run = None

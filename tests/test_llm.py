@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.chinese import is_traditional_only, to_taiwan
-from assistant.generation import FakeGenerator, LlamaCppGenerator
+from assistant.llm.backends import FakeGenerator, LlamaCppGenerator
 from assistant.llm import (
     MIN_NEW_TOKENS,
     SYSTEM_PROMPT,
@@ -113,7 +113,7 @@ def test_context_too_small_for_the_rules_stays_grounded(llm_assistant, fake):
 
 
 def test_n_ctx_is_capped_by_the_models_training_context(settings, catalog, make_gguf):
-    from assistant.models import resolve_model
+    from assistant.local_models import resolve_model
 
     make_gguf(settings.models_dir / "c.gguf", chat_template="{{ messages }}", context_length=2048)
     manager = LLMManager(settings, catalog)
@@ -154,7 +154,7 @@ def test_invented_answer_is_replaced_by_the_grounded_one(llm_assistant, fake):
 
 
 def test_generator_error_before_any_text_streams_the_grounded_answer(llm_assistant, fake):
-    from assistant.generation import BackendUnavailable
+    from assistant.llm.backends import BackendUnavailable
 
     fake.enqueue(BackendUnavailable("模型服務掛了。", "The model server is down."))
     events, reply = _events(llm_assistant, PHI)
@@ -462,7 +462,7 @@ def test_cut_off_notice_is_in_the_users_language(llm_assistant, fake):
 )
 def test_server_errors_are_reported_as_errors_not_fact_mismatches(llm_assistant, fake, monkeypatch, error, words):
     """Defect 5: a dropped stream used to read 「與型錄事實不符（empty answer）」."""
-    import assistant.generation as generation
+    import assistant.llm.backends as generation
 
     exc = getattr(generation, error)("連線中斷，回答不完整。", "The stream broke off; the answer is incomplete.")
     # The generator is treated as a remote server for the wording of the notice.
@@ -614,7 +614,7 @@ def test_start_builds_the_prompt_inside_the_deadline(fake_assistant):
 
 
 def test_grounded_answers_and_status_do_not_wait_for_a_model_load(fake_assistant, tmp_path, monkeypatch):
-    import assistant.generation as generation
+    import assistant.llm.backends as generation
 
     started, release = threading.Event(), threading.Event()
 

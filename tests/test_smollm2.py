@@ -16,7 +16,7 @@ import pytest
 
 from assistant.chinese import is_traditional_only
 from assistant.config import Settings
-from assistant.generation import LlamaCppGenerator, Sampling, TemplateTokenizer
+from assistant.llm.backends import LlamaCppGenerator, Sampling, TemplateTokenizer
 from assistant.llm import LLMManager, LLMRun, build_prompt, validate_answer
 
 from .conftest import KNOWLEDGE, llama_cpp_server

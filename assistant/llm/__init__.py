@@ -5,6 +5,7 @@ The selection engine decides the facts; a chat-capable model only rephrases them
 - `prompt.py`: the prompt (static prefix, history, per-question facts) and its budget.
 - `validate.py`: checks an answer's names, numbers, citations and meaning.
 - `manager.py`: status, the model, one run with a deadline, and how it ended.
+- `backends.py`: the text generators (llama.cpp in process, OpenAI-compatible HTTP, a fake).
 """
 
 from .manager import (

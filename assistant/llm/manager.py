@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..chinese import StreamConverter
 from ..config import Settings
-from ..generation import (
+from .backends import (
     BackendUnavailable,
     GenerationError,
     GenerationStats,
@@ -44,7 +44,7 @@ from .validate import Validation, validate_answer
 
 if TYPE_CHECKING:
     from ..compose import Reply
-    from ..models import ModelEntry
+    from ..local_models import ModelEntry
 
 log = logging.getLogger("assistant.llm")
 
@@ -468,7 +468,7 @@ class LLMManager:
             return LLMStatus(True, name, None, True, "", "", "injected"), None
         if self.settings.llm_url:
             return self._endpoint_status(), None
-        from ..models import resolve_model  # noqa: PLC0415
+        from ..local_models import resolve_model  # noqa: PLC0415
 
         entry = resolve_model(self.settings)
         if entry is None:
@@ -620,7 +620,7 @@ class LLMManager:
         if self.settings.llm_url:
             return self._endpoint_generator()
         assert entry is not None and entry.info is not None
-        from ..models import ModelFileError, materialize  # noqa: PLC0415
+        from ..local_models import ModelFileError, materialize  # noqa: PLC0415
 
         try:
             path = materialize(entry, self.settings)  # outside the lock: may reassemble a file
@@ -703,7 +703,7 @@ class LLMManager:
 
     def list_models(self) -> list[dict[str, Any]]:
         """Models the assistant can see (`models list`), for the UI."""
-        from ..models import discover  # noqa: PLC0415
+        from ..local_models import discover  # noqa: PLC0415
 
         return [entry.to_dict() for entry in discover(self.settings)]
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..generation import GenerationError, Message
+from .backends import GenerationError, Message
 
 if TYPE_CHECKING:
     from ..compose import Reply
