@@ -28,7 +28,7 @@ from .prompt import (
     build_prompt,
     strip_citations,
 )
-from .validate import Validation, answer_key, validate_answer
+from .validate import Grounding, Validation, answer_key, validate, validate_answer
 
 __all__ = [
     "EXAMPLE_MODELS",
@@ -49,5 +49,7 @@ __all__ = [
     "answer_key",
     "build_prompt",
     "strip_citations",
+    "validate",
     "validate_answer",
+    "Grounding",
 ]

@@ -383,7 +383,7 @@ class LLMRun:
                 stats,
             )
         assert prompt is not None
-        validation = validate_answer(text, self.reply, prompt, self.catalog)
+        validation = validate_answer(text, self.reply, self.catalog)
         if not validation.ok:
             return LLMResult(
                 "invalid",
