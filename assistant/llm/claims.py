@@ -245,7 +245,7 @@ def _reported(text: str, start: int) -> bool:
 
 # ------------------------------------------------------------------ numbers
 
-_NUMBER = re.compile(r"(?<![a-z0-9.,_/])(?<![0-9]-)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\d])")
+_NUMBER = re.compile(r"(?<![a-z0-9._/])(?<![0-9],)(?<![0-9]-)(\d{1,3}(?:,\d{3})+(?![0-9])|\d+(?:\.\d+)?)(?![\d])")
 _UNIT = re.compile(
     r"\s?(billion|million|trillion|thousand|bn|十億|百億|千億|億|百萬|千萬|萬|兆|[bmkt](?![a-z]))"
 )

@@ -514,6 +514,9 @@ def _polarity(lead: str, subjects: list[Entity], catalog: Catalog, about_commerc
     return None
 
 
+_EXCLUDED_HEADING = re.compile(r"不建議|已排除|排除|不符合|excluded|not recommended|ruled out|does not meet|do not meet")
+
+
 def answer_key(grounding: Grounding, catalog: Catalog) -> dict[str, Any]:
     """What the first sentences must carry: {"kind", and "yes_no" / "numbers" / "models"}."""
     kind = grounding.answer_kind or "fact"
@@ -530,7 +533,14 @@ def answer_key(grounding: Grounding, catalog: Catalog) -> dict[str, Any]:
                 key["numbers"] = {"kind": name}
                 break
     elif kind in ("model", "list"):
-        names = [m for m in mentions(normalize(grounding.grounded), catalog) if m.kind in ("model", "family")]
+        # The models the grounded answer puts forward: none when its first sentence names
+        # none ("no model meets all of it"); never those it lists as excluded.
+        grounded = normalize(grounding.grounded)
+        cut = _EXCLUDED_HEADING.search(grounded)
+        grounded = grounded[: cut.start()] if cut else grounded
+        if not any(m.kind in ("model", "family") for m in mentions(_lead(grounding.grounded, 1), catalog)):
+            grounded = ""
+        names = [m for m in mentions(grounded, catalog) if m.kind in ("model", "family")]
         ids = list(dict.fromkeys((m.kind, m.target) for m in names))[:3]
         if ids:
             key["models"] = ids
@@ -558,7 +568,12 @@ def _coverage_problems(answer: str, reading: Reading, grounding: Grounding, cata
         (m for m in mentions(lead, catalog) if m.kind == "model" and not _NOT_RECOMMENDED_BEFORE.search(lead[: m.start])),
         None,
     )
-    if first is not None and (key["kind"] in ("model", "list") or cues("recommend_verb").at_end(lead[max(0, first.start - 12) : first.start])):
+    asked = {(s.kind, s.id) for s in subjects}
+    recommended = first is not None and (
+        cues("recommend_verb").at_end(lead[max(0, first.start - 12) : first.start])
+        or (key["kind"] in ("model", "list") and ("model", first.target) not in asked)
+    )
+    if first is not None and recommended:
         entity = _entity(first, lead, catalog)
         reason = _excluded_by_question(entity, constraints, catalog, facts)
         if reason:
