@@ -502,16 +502,17 @@ class LlamaCppGenerator:
                 stream=True,
                 **self.completion_kwargs(),
             )
+            produced: list[str] = []
             try:
                 for chunk in chunks:
                     if stats.ttft_s is None:
                         stats.ttft_s = time.perf_counter() - start
-                    stats.completion_tokens += 1
                     choice = chunk["choices"][0]
                     text = choice.get("text") or ""
                     if choice.get("finish_reason"):
                         stats.finish_reason = choice["finish_reason"]
                     if text:
+                        produced.append(text)
                         yield text
                     if cancel is not None and cancel.is_set():
                         stats.cancelled = True
@@ -519,7 +520,24 @@ class LlamaCppGenerator:
             finally:
                 chunks.close()  # stops llama.cpp at once when the consumer goes away
                 stats.total_s = time.perf_counter() - start
+                # Tokens, not stream chunks: a chunk can hold several tokens (a CJK
+                # character) or none (the final chunk that only carries the finish reason).
+                stats.completion_tokens = _completion_tokens(
+                    "".join(produced), stats.finish_reason, max_tokens, self.count_text
+                )
         return stats
+
+
+def _completion_tokens(text: str, finish_reason: str | None, max_tokens: int, count: Any) -> int:
+    """Tokens generated: all of max_tokens for a `length` finish, else the text's tokens."""
+    if finish_reason == "length":
+        return max_tokens
+    if not text:
+        return 0
+    try:
+        return min(max_tokens, int(count(text)))
+    except Exception:  # counting is best effort; never lose an answer over it
+        return min(max_tokens, _estimate_tokens(text))
 
 
 # ------------------------------------------------------------------ OpenAI-compatible HTTP
@@ -807,11 +825,12 @@ class OpenAICompatibleGenerator:
         self.last = stats
         start = time.perf_counter()
         response = self._request(path, body, self.timeout_s)
+        produced: list[str] = []
         try:
             for piece in self._events(response, stats):
                 if stats.ttft_s is None:
                     stats.ttft_s = time.perf_counter() - start
-                stats.completion_tokens += 1
+                produced.append(piece)
                 yield piece
                 if cancel is not None and cancel.is_set():
                     stats.cancelled = True
@@ -826,6 +845,10 @@ class OpenAICompatibleGenerator:
         finally:
             response.close()  # closing the connection is how a client cancels
             stats.total_s = time.perf_counter() - start
+            if not stats.completion_tokens:  # the server's usage, when it sent one, wins
+                stats.completion_tokens = _completion_tokens(
+                    "".join(produced), stats.finish_reason, max_tokens, self.count_text
+                )
         return stats
 
     def _events(self, response: Any, stats: GenerationStats) -> Iterator[str]:
@@ -863,6 +886,8 @@ class OpenAICompatibleGenerator:
             usage = event.get("usage") if isinstance(event, dict) else None
             if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
                 stats.prompt_tokens = usage["prompt_tokens"]
+            if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+                stats.completion_tokens = usage["completion_tokens"]
         raise StreamIncomplete(
             f"模型服務 {self.base_url} 的串流沒有正常結束（缺少 [DONE]，伺服器可能出錯或中斷），回答不完整。",
             f"The stream from {self.base_url} ended without [DONE] (a server error or a dropped connection); "

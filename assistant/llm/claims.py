@@ -336,10 +336,12 @@ def _number_claims(text: str, start: int, end: int, names: list[tuple[int, int, 
             claims.append(Claim(kind, number, n_start, span_end, shown, qualifier=q, role=role))
 
         # Units that say what the number is.
-        if cues("memory_after").at_start(rest):
-            scale = {"tb": 1000.0, "mb": 0.001}.get(cues("memory_after").at_start(rest).group().strip(), 1.0)
+        memory = cues("memory_after").at_start(rest)
+        if memory is not None:
+            scale = {"tb": 1000.0, "mb": 0.001}.get(memory.group().strip(), 1.0)
             if _MEMORY_REQUIREMENT.search(text[max(start, n_start - 24) : n_start]):
-                add("memory", value * scale)
+                shown = text[n_start : n_end + memory.end()].strip()
+                claims.append(Claim("memory", value * scale, n_start, n_end + memory.end(), shown, qualifier=qualifier))
             continue
         if _SPEED_CUE.match(rest):
             add("speed", value)

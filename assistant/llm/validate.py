@@ -710,15 +710,22 @@ def validator_report(assistant: Any, path: Any = None) -> dict[str, Any]:
     to zh-TW, then `validate`).
 
     A "positive" is a rejected answer: precision is the share of rejected answers that
-    were labelled bad, recall the share of bad answers that were rejected.
+    were labelled bad, recall the share of bad answers that were rejected. A row whose
+    grounded answer the engine fails to produce is not scored; it is listed under
+    `engine_errors`.
     """
     counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     mistakes: list[dict[str, Any]] = []
     contradictions_accepted = 0
     rows = load_labels(path)
+    engine_errors: list[dict[str, Any]] = []
     for row in rows:
         history = row.get("history") or []
-        reply = assistant.grounded(row["q"], history)
+        try:
+            reply = assistant.grounded(row["q"], history)
+        except Exception as exc:  # the answer engine failed: not the validator's to score
+            engine_errors.append({"id": row.get("id"), "error": f"{type(exc).__name__}: {exc}"})
+            continue
         result = validate(convert_answer(row["answer"]), Grounding.from_reply(reply, history), assistant.catalog)
         rejected = not result.ok
         bad = row["expect"] == "fail"
@@ -729,7 +736,8 @@ def validator_report(assistant: Any, path: Any = None) -> dict[str, Any]:
             mistakes.append({"id": row.get("id"), "kind": row.get("kind"), "expect": row["expect"], "problems": result.problems})
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
     return {
-        "labels": len(rows),
+        "labels": len(rows) - len(engine_errors),
+        "engine_errors": engine_errors,
         "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
         "recall": round(tp / (tp + fn), 3) if tp + fn else 1.0,
         **counts,
