@@ -323,7 +323,7 @@ def test_llama_streams_with_explicit_budget_and_counts_tokens_exactly(raw_llama)
     pieces = list(raw_llama.stream(MESSAGES, max_tokens=12))
     assert len(pieces) >= 2 and "".join(pieces).strip()
     stats = raw_llama.last
-    assert 1 <= stats.completion_tokens <= 12 + 1
+    assert 1 <= stats.completion_tokens <= 12  # tokens, never the extra final chunk
     assert stats.prompt_tokens == raw_llama.count_tokens(MESSAGES)
     prompt, _, _ = raw_llama.render(MESSAGES)
     assert stats.prompt_tokens == len(raw_llama.llama.tokenize(prompt.encode(), add_bos=True, special=True))

@@ -185,6 +185,7 @@ class Claim:
     qualifier: str = ""  # numbers: "approx"/"more"; commercial: "conditional"
     role: str = ""  # parameters: "active" or "total" when the words right next to the number say so
     owner_known: bool = True  # False when the subject is the one in play by default
+    link: int | None = None  # where the name this claim is tied to starts (maker claims say which name)
 
 
 @dataclass
@@ -265,6 +266,10 @@ _MAGNITUDE = re.compile(
 )
 
 
+_SERIES_NEXT = re.compile(r"\s?[bmkt]?\s?(?:[、,/–~]|-(?=\s?\d)|到|至|和|與|及|或|\bto\b|\band\b|\bor\b)\s?\d")
+_SERIES_PREVIOUS = re.compile(r"\d(?:\.\d+)?\s?[bmkt]?\s?(?:[、,/–~]|-|到|至|和|與|及|或|\bto\b|\band\b|\bor\b)\s?$")
+
+
 def _context_qualifier(text: str, n_start: int, n_end: int, start: int, end: int, qualifier: str) -> str:
     """"native" when the words around a context length say it is the native window."""
     if qualifier:
@@ -313,7 +318,9 @@ def _number_claims(text: str, start: int, end: int, names: list[tuple[int, int, 
         rest = text[n_end : min(end, n_end + 24)]
         before = _before(text, n_start, 10)
         qualifier = ""
-        if cues("previous_before").at_end(before):
+        if _SERIES_NEXT.match(text, n_end) or _SERIES_PREVIOUS.search(text[max(start, n_start - 12) : n_start]):
+            qualifier = "series"  # one of a list or a range of sizes: 「0.5B、1.5B、3B」, 「2.6B–27B」
+        elif cues("previous_before").at_end(before):
             qualifier = "previous"
         elif cues("more_than_before").at_end(before) or cues("more_than_after").at_start(
             re.sub(r"^\s?[a-z萬億]{0,8}", "", rest)
@@ -429,6 +436,9 @@ def _term_matches(kind: str, text: str, start: int, end: int) -> list[tuple[int,
     return sorted(kept, key=lambda f: f[0])
 
 
+_LICENCE_AFTER_NAME = re.compile(r"\s?\(\s?(?:可商用|有條件|不可商用|商用|commercial|no commercial|non-commercial)")
+
+
 def read_answer(
     answer: str,
     catalog: Catalog,
@@ -447,8 +457,16 @@ def read_answer(
     text = normalize(answer)
     found = [m for m in mentions(text, catalog) if m.kind in ("model", "family", "closed")]
     licence_spans = _term_matches("claimed_licences", text, 0, len(text))
-    # "Llama 3 Community License" is a licence, not the model Llama 3.
-    found = [m for m in found if not any(s <= m.start and m.end <= e and (e - s) > (m.end - m.start) for s, e, _ in licence_spans)]
+    # "Llama 3 Community License" is a licence, not the model Llama 3; so is a family name
+    # right next to a licence name or a verdict ("Gemma Terms of Use（Gemma）", "Gemma（可商用）").
+    found = [
+        m for m in found
+        if not any(s <= m.start and m.end <= e and (e - s) > (m.end - m.start) for s, e, _ in licence_spans)
+        and not (m.kind == "family" and (
+            any(0 <= m.start - e <= 3 or 0 <= s - m.end <= 1 for s, e, _ in licence_spans)
+            or _LICENCE_AFTER_NAME.match(text, m.end)
+        ))
+    ]
     reading = Reading(text, found)
     entities = [m for m in found if m.kind in ("model", "family")]
     names = [(m.start, m.end, m.kind) for m in found]
@@ -468,7 +486,12 @@ def read_answer(
         inside = [m for m in inside if not any(_overlaps((m.start, m.end), span) for span in makers)]
         inside = [_as_subject(m, text, catalog, entity) for m in inside]
         for claim in sentence_claims:
-            owner = _nearest(inside, refs, claim.start, claim.end, in_play, text=text)
+            linked = [m for m in inside if claim.link is not None and m.start == claim.link]
+            owner = (
+                Entity(linked[0].kind, linked[0].target, linked[0].variant if linked[0].kind == "model" else None)
+                if linked
+                else _nearest(inside, refs, claim.start, claim.end, in_play, text=text)
+            )
             if owner is not None:
                 claim.subject = owner
             elif in_play is not None and not _OTHERS.search(text, s_start, claim.start):
@@ -660,8 +683,11 @@ def _sentence_claims(
 
 
 _VENDOR_AFTER_NAME = re.compile(
-    r"^[^。！？!?\n]{0,30}?(?:是由|由|是|出自|來自|屬於|made by|developed by|built by|released by|created by|trained by|published by|from|by)\s?$"
+    r"^[^。！？!?\n]{0,30}?(?:是由|由|是|出自|來自|屬於|made by|developed by|built by|released by|created by|trained by|published by|from|by)"
+    r"[^。！？!?\n,;]{0,10}$|^[\s*_]*\(\s?$"
 )
+"""Between a name and a maker: 「Gemma 由 Google」, 「X 由中國的 阿里巴巴」, "X is made by Meta", "X (Google)"."""
+_RELEASED_AFTER_VENDOR = re.compile(r"^\s?(?:\)\s?)?(?:推出|開發|發布|發佈|釋出|研發|打造|訓練|做的|出的|家的|的模型|的開源)")
 _VENDOR_BEFORE_NAME = re.compile(r"^\s?(?:的|'s|家的|推出的|開發的|發布的|釋出的|出的|做的|旗下的?|研發的)?\s?$")
 _COUNTRY_NOUN = re.compile(
     r"^\s?(?:的)?\s?(?:公司|廠商|團隊|企業|新創|實驗室|模型|開源模型|大模型|ai|company|companies|lab|labs|startup|vendor|firm|model|models|llm|open model|open-weight model|team|developer|maker)"
@@ -682,17 +708,22 @@ def _maker_claims(text: str, start: int, end: int, names: list[tuple[int, int, s
             spans = [n[:2] for n in in_sentence if not _overlaps((s, e), n[:2])]
             before_names = [n for n in spans if n[1] <= s]
             after_names = [n for n in spans if n[0] >= e]
-            stated = False
-            if before_names and _VENDOR_AFTER_NAME.match(text[before_names[-1][1] : s]):
-                stated = True
+            link: int | None = None
             if after_names and _VENDOR_BEFORE_NAME.match(text[e : after_names[0][0]]):
-                stated = True
-            if kind == "country" and not stated:
-                stated = bool(_COUNTRY_NOUN.match(text[e:end]) and (before_names or after_names)) or bool(
-                    before_names and _COUNTRY_BEFORE.search(text[before_names[-1][1] : s]) and len(text[before_names[-1][1] : s]) <= 16
-                )
-            if stated and not _question_after(text, e) and not _negated(text, s):
-                claims.append(Claim(kind, term, s, e, text[s:e]))
+                link = after_names[0][0]  # 「Google 的 Gemma」
+            elif before_names and _VENDOR_AFTER_NAME.match(text[before_names[-1][1] : s]):
+                link = before_names[-1][0]  # 「Gemma 由 Google 推出」
+            elif kind == "vendor" and before_names and len(text[before_names[-1][1] : s]) <= 20 and _RELEASED_AFTER_VENDOR.match(text, e):
+                link = before_names[-1][0]  # 「Phi-4 是美國微軟推出的」
+            elif kind == "country":
+                if _COUNTRY_NOUN.match(text[e:end]) and after_names and after_names[0][0] - e <= 12:
+                    link = after_names[0][0]
+                elif before_names and _COUNTRY_BEFORE.search(text[before_names[-1][1] : s]) and len(text[before_names[-1][1] : s]) <= 16:
+                    link = before_names[-1][0]
+                elif _COUNTRY_NOUN.match(text[e:end]) and before_names:
+                    link = before_names[-1][0]
+            if link is not None and not _question_after(text, e) and not _negated(text, s):
+                claims.append(Claim(kind, term, s, e, text[s:e], link=link))
     return claims
 
 
@@ -759,6 +790,8 @@ def check_claims(reading: Reading, ctx: CheckContext) -> list[str]:
             if claim.kind in ("memory",) and number_key(claim.value) not in ctx.known_numbers:
                 problems.append(f"states '{claim.shown}', which the facts do not hold")
             continue
+        if claim.qualifier == "series" and subject.kind == "model":
+            subject = Entity("model", subject.id)  # a list or range of sizes is about the series
         facts = ctx.facts.of(subject)
         if not facts:
             continue

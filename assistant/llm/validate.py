@@ -152,7 +152,10 @@ def _name_key(text: str) -> str:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[\s\-_*`.,:;!?()\[\]（）「」、，。：；！？]+", "", text.lower())
+    """Text without case, spaces or punctuation, for "is this copied from the facts?" A
+    point or comma between digits stays: 14.7B is not 147B."""
+    text = re.sub(r"(?<=\d)[.,](?=\d)", "\x00", text.lower())
+    return re.sub(r"[\s\-_*`.,:;!?()\[\]（）「」、，。：；！？]+", "", text).replace("\x00", ".")
 
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")
@@ -652,8 +655,8 @@ def validate(answer: str, grounding: Grounding, catalog: Catalog) -> Validation:
             if not s_start <= claim.start < s_end:
                 continue
             for m in reading.mentions:
-                if not (s_start <= m.start < s_end and m.kind in ("model", "family")) or not (stated or m.end <= claim.start):
-                    continue
+                if not (s_start <= m.start < s_end and m.kind == "model") or not (stated or m.end <= claim.start):
+                    continue  # other models only: a family name (often the maker's) is no other subject
                 entity = Entity(m.kind, m.target, m.variant if m.kind == "model" else None)
                 if claim.subject is not None and m.target == claim.subject.id:
                     continue  # the subject itself (or another size of it): not an "other" name
