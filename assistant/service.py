@@ -22,8 +22,8 @@ from .retrieval import HybridRetriever, Links, Passage
 if TYPE_CHECKING:
     from .answer.lookup import SentenceIndex
     from .compose import Reply
-    from .llm.backends import Generator
     from .llm import LLMManager
+    from .llm.backends import Generator
 
 log = logging.getLogger(__name__)
 

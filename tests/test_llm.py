@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from assistant.chinese import is_traditional_only, to_taiwan
-from assistant.llm.backends import FakeGenerator, LlamaCppGenerator
 from assistant.llm import (
     MIN_NEW_TOKENS,
     SYSTEM_PROMPT,
@@ -20,6 +19,7 @@ from assistant.llm import (
     system_prompt,
     validate_answer,
 )
+from assistant.llm.backends import FakeGenerator, LlamaCppGenerator
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "questions.jsonl"
 LOCAL_EVAL = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"

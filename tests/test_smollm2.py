@@ -16,8 +16,8 @@ import pytest
 
 from assistant.chinese import is_traditional_only
 from assistant.config import Settings
-from assistant.llm.backends import LlamaCppGenerator, Sampling, TemplateTokenizer
 from assistant.llm import STATIC_TOKEN_LIMIT, LLMManager, LLMRun, build_prompt, system_prompt, validate_answer
+from assistant.llm.backends import LlamaCppGenerator, Sampling, TemplateTokenizer
 
 from .conftest import KNOWLEDGE, llama_cpp_server
 

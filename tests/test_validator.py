@@ -214,6 +214,12 @@ def test_invented_model_and_variant_names_fail(catalog, answer, ok):
     assert check(catalog, question, grounded, answer).ok is ok
 
 
+def test_a_size_name_off_by_a_point_is_invented(catalog):
+    grounded = "SmolLM2 有 135M、360M、1.7B 三種尺寸。[1]"
+    assert not check(catalog, "SmolLM2 有哪些尺寸？", grounded, "SmolLM2 有 135M、360M，還有 SmolLM2-17B [1]。").ok
+    assert check(catalog, "SmolLM2 有哪些尺寸？", grounded, "最大的是 SmolLM2-1.7B [1]。").ok
+
+
 def test_a_model_the_catalog_does_not_know_is_not_checked_as_a_known_one(catalog):
     grounded = "Pixtral 12B 採 Apache 2.0 授權，可商用。[1]"
     answer = "可以，Pixtral 12B 是 Apache 2.0；較大的 Pixtral Large 則不能商用 [1]。"

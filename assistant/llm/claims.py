@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..knowledge import Catalog, Model
 from .words import Cues, vocabulary
-
 
 # ------------------------------------------------------------------ text helpers (swap points)
 
@@ -195,7 +194,6 @@ class Reading:
     text: str
     mentions: list[Any]
     claims: list[Claim] = field(default_factory=list)
-    subject_at: list[tuple[int, Entity]] = field(default_factory=list)  # (position, entity) in text order
 
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+|[。！？!?\n]")
@@ -339,8 +337,10 @@ def _number_claims(text: str, start: int, end: int, names: list[tuple[int, int, 
             re.split(r"[，,；;、。:：(（]", text[span_end : min(end, span_end + 20)])[0],
         )
 
-        def add(kind: str, number: float, q: str = qualifier) -> None:
-            claims.append(Claim(kind, number, n_start, span_end, shown, qualifier=q, role=role))
+        template = Claim("", 0.0, n_start, span_end, shown, qualifier=qualifier, role=role)
+
+        def add(kind: str, number: float, q: str | None = None, template: Claim = template) -> None:
+            claims.append(replace(template, kind=kind, value=number, qualifier=template.qualifier if q is None else q))
 
         # Units that say what the number is.
         memory = cues("memory_after").at_start(rest)
@@ -504,11 +504,6 @@ def read_answer(
                                 key=lambda m: m.start)
                 claim.qualifier = "sibling"  # true as a size; not checked again
             reading.claims.append(claim)
-        for m in inside:
-            reading.subject_at.append((m.start, entity(m)))
-        for p in refs:
-            if in_play is not None:
-                reading.subject_at.append((p[0], in_play))
         if inside:
             in_play = entity(inside[-1])
     return reading
@@ -536,7 +531,9 @@ def _entity(m: Any, text: str, catalog: Catalog) -> Entity:
 
 
 def _name_key(name: str) -> str:
-    return re.sub(r"[\s\-_.]+", "", normalize(name))
+    """A name without case, spaces, '-' or '_' (a point between digits stays: 1.7B is not 17B)."""
+    text = re.sub(r"(?<=\d)\.(?=\d)", "\x00", normalize(name))
+    return re.sub(r"[\s\-_.]+", "", text).replace("\x00", ".")
 
 
 _NAME_KEYS: dict[int, tuple[Catalog, frozenset[str]]] = {}

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..chinese import StreamConverter
 from ..config import Settings
+from ..knowledge import Catalog
 from .backends import (
     BackendUnavailable,
     GenerationError,
@@ -44,7 +45,6 @@ from .backends import (
     OpenAICompatibleGenerator,
     StreamIncomplete,
 )
-from ..knowledge import Catalog
 from .prompt import Prompt, PromptTooLong, build_prompt
 from .validate import Grounding, Validation, validate
 

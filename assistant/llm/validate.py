@@ -146,9 +146,11 @@ _TUNING_SUFFIX = re.compile(r"(?:[\s\-_](?:base|instruct|it|chat|hf|gguf|fp16|bf
 
 
 def _name_key(text: str) -> str:
-    """A name as the catalog compares it, without a training-stage or file-format suffix
+    """A name as names are compared, without a training-stage or file-format suffix
     ("Llama3.1-8B-Base" is Llama 3.1 8B)."""
-    return re.sub(r"[\s\-_.]+", "", normalize(_TUNING_SUFFIX.sub("", text.strip())))
+    from .claims import _name_key as key  # noqa: PLC0415
+
+    return key(_TUNING_SUFFIX.sub("", text.strip()))
 
 
 def _compact(text: str) -> str:
@@ -306,7 +308,6 @@ def _names_problems(answer: str, reading: Reading, grounding: Grounding, catalog
     allowed_models |= {getattr(s, "id", "") for s in grounding.subjects if getattr(s, "kind", "") == "model"}
     allowed_families = {m.target for m in allowed_mentions if m.kind == "family"}
     allowed_families |= {getattr(s, "id", "") for s in grounding.subjects if getattr(s, "kind", "") == "family"}
-    allowed_closed = {m.target for m in allowed_mentions if m.kind == "closed"}
     related_models, related_families = _related_models(catalog, allowed_models, allowed_families)
     constraints = _constraints(grounding, catalog)
 
@@ -323,7 +324,7 @@ def _names_problems(answer: str, reading: Reading, grounding: Grounding, catalog
     for family_id in dict.fromkeys(m.target for m in reading.mentions if m.kind == "family"):
         if family_id not in allowed_families and family_id not in related_families:
             problems.append(f"names a family that is not in the facts: {catalog.family_by_id[family_id].name}")
-    del allowed_closed  # naming a closed model in passing is no claim about the catalog
+    # A closed model named in passing (「比 GPT-4o 小」) is no claim about the catalog: not checked.
 
     lowered = answer.lower()
     for example in EXAMPLE_MODELS:
@@ -343,6 +344,17 @@ def _names_problems(answer: str, reading: Reading, grounding: Grounding, catalog
         candidate = text[mention.start : mention.end + suffix.end()].strip()
         if _name_key(candidate) not in _catalog_name_keys(catalog) and _compact(candidate) not in trusted:
             problems.append(f"names a variant that does not exist: {candidate}")
+
+    # A name the alias index matched only because it ignores points: "SmolLM2-17B" is not SmolLM2-1.7B.
+    for mention in reading.mentions:
+        if mention.kind != "model" or not re.search(r"\d", text[mention.start : mention.end]):
+            continue
+        written = _name_key(text[mention.start : mention.end])
+        model = catalog.by_id[mention.target]
+        known = {_name_key(n) for n in (model.id, model.name, *model.aliases)}
+        known |= {_name_key(n) for v in model.variants for n in (v.name, *v.aliases)}
+        if written not in known and written.replace(".", "") in {k.replace(".", "") for k in known}:
+            problems.append(f"names a variant that does not exist: {text[mention.start : mention.end]}")
 
     reported = " ".join(problems).lower()
     for match in _brand_pattern(catalog).finditer(answer):
