@@ -285,6 +285,13 @@ def test_complete_sentences_and_real_answers(catalog, answer, ok):
     assert check(catalog, question, grounded, answer).ok is ok
 
 
+def test_a_copied_worked_example_header_is_the_prompt_repeated(catalog):
+    """Seen on SmolLM2-135M: it began its answer with the example's header."""
+    question, grounded = PHI
+    answer = "範例（虛構模型，只示範格式）：\nPhi-4 參數量 14.7B [1]。"
+    assert any("system prompt" in p for p in check(catalog, question, grounded, answer).problems)
+
+
 def test_the_answer_is_in_the_questions_language(catalog):
     grounded = "Phi-4 has 14.7B parameters.[1]"
     assert not check(catalog, "How big is Phi-4?", grounded, "Phi-4 參數量是 14.7B，屬於中型稠密模型 [1]。", language="en").ok

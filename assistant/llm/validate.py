@@ -50,7 +50,7 @@ from .claims import (
     read_answer,
     sentences,
 )
-from .prompt import EXAMPLE_MODELS, FACT_LABELS, SYSTEM_RULES
+from .prompt import EXAMPLE_EN, EXAMPLE_MODELS, EXAMPLE_ZH, FACT_LABELS, SYSTEM_RULES
 
 if TYPE_CHECKING:
     from ..compose import Reply
@@ -98,7 +98,9 @@ class Grounding:
     def from_reply(cls, reply: Reply, history: Sequence[dict[str, str]] | None = None) -> Grounding:
         plan = getattr(reply, "plan", None)
         subjects = list(getattr(plan, "subjects", None) or [])
-        kind = getattr(plan, "answer_kind", None) or _answer_kind_from_route(reply.route, reply.question, subjects)
+        kind = getattr(plan, "answer_kind", None) or _answer_kind_from_route(
+            getattr(reply, "route", "") or getattr(plan, "intent", ""), reply.question, subjects
+        )
         sources = list(getattr(reply, "sources", []) or [])
         return cls(
             question=reply.question,
@@ -430,6 +432,8 @@ def _form_problems(answer: str, grounding: Grounding, language: str) -> list[str
         problems.append("gives no answer (only markers, fillers or citations)")
     elif question and (body == question or (body in question) or (question in body and len(body) <= len(question) * 1.25)):
         problems.append("repeats the question instead of answering it")
+    elif question and any(_compact(normalize(_LIST_ITEM.sub("", line))) == question for line in lines):
+        problems.append("repeats the question in the answer")
     # The question's language.
     letters = re.findall(r"[A-Za-z]", text)
     han = re.findall(r"[\u3400-\u9fff]", text)
@@ -441,8 +445,11 @@ def _form_problems(answer: str, grounding: Grounding, language: str) -> list[str
 
 
 def _rule_sentences() -> list[str]:
+    """The rules' sentences and the worked examples' headers: an answer repeating one is
+    repeating the prompt."""
     pieces = re.split(r"[\n。；;]|\.\s", SYSTEM_RULES)
-    return [_compact(re.sub(r"^\s*\d+\.\s*", "", p)) for p in pieces if len(_compact(p)) >= 10]
+    pieces += [example.splitlines()[0] for example in (EXAMPLE_ZH, EXAMPLE_EN)]
+    return [_compact(re.sub(r"^\s*\d+\.\s*", "", p)) for p in pieces if len(_compact(p)) >= 8]
 
 
 def _regurgitation_problems(text: str) -> list[str]:
