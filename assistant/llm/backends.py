@@ -85,6 +85,9 @@ class GenerationStats:
     finish_reason: str | None = None
     """Why generation ended: "stop" (complete), "length" (cut off by max_tokens or
     n_ctx), or whatever else the backend reported; None when it reported nothing."""
+    completion_tokens_estimated: bool = False
+    """True when `completion_tokens` is an estimate (a server that reported no usage);
+    it counts tokens, never stream chunks, either way."""
 
 
 @runtime_checkable
@@ -846,9 +849,13 @@ class OpenAICompatibleGenerator:
             response.close()  # closing the connection is how a client cancels
             stats.total_s = time.perf_counter() - start
             if not stats.completion_tokens:  # the server's usage, when it sent one, wins
+                # No request here (the stream is done; a tokenize call would be one more
+                # round trip on every answer): a high estimate, marked as one. `LLMRun`
+                # recounts the answer with the server's tokenizer.
                 stats.completion_tokens = _completion_tokens(
-                    "".join(produced), stats.finish_reason, max_tokens, self.count_text
+                    "".join(produced), stats.finish_reason, max_tokens, _estimate_tokens
                 )
+                stats.completion_tokens_estimated = stats.finish_reason != "length"
         return stats
 
     def _events(self, response: Any, stats: GenerationStats) -> Iterator[str]:

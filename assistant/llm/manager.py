@@ -366,6 +366,12 @@ class LLMRun:
         if generated is not None:
             stats["completion_tokens"] = generated.completion_tokens
             stats["finish_reason"] = generated.finish_reason
+            count = getattr(self.generator, "count_text", None)
+            if generated.completion_tokens_estimated and text and callable(count):
+                try:  # the server's own tokenizer, when it has one (else the same estimate)
+                    stats["completion_tokens"] = min(int(count(text)), prompt.max_tokens if prompt else 10**9)
+                except GenerationError:
+                    pass
         if kind == "timeout":
             stats["finish_reason"] = "timeout"
             return LLMResult(
