@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant {index,search,ask,chat,eval,bench,models,estimate,catalog}`.
+"""Command line: `python -m assistant {index,search,ask,chat,validate,eval,bench,models,estimate,catalog}`.
 
 Every `Settings` field is also a global flag (`--data-dir`, `--embedder`, …), so the
 environment and the command line configure the same object. Heavy modules are imported
@@ -168,12 +168,14 @@ ERASE_BELOW = "\x1b[J"
 
 
 def _stream_to_terminal(events, out=None, prefix: str = "") -> Any:
-    """Print streamed text and return the final Reply.
+    """Print an answer as it streams and return the final Reply.
 
-    When the LLM's answer is rejected (a `replace` event), it never stays on screen: on a
-    terminal the streamed text is erased (cursor up, erase below) and the grounded answer
-    is drawn in its place under the reason; when the output is not a terminal, text is
-    held back until the answer is final, so only the answer that stands is printed.
+    The grounded answer is printed at once. While the local model writes, a terminal
+    shows a status line under it (the model's draft is never shown); if the model's
+    answer passes validation (a `replace` event), the grounded answer and the status line
+    are erased (cursor up, erase below) and the model's answer is drawn in their place;
+    otherwise only the status line goes. When the output is not a terminal, nothing is
+    printed until the end, and then only the answer that stands.
 
     Args:
         events: `Assistant.ask_stream` events.
@@ -184,37 +186,44 @@ def _stream_to_terminal(events, out=None, prefix: str = "") -> Any:
 
     out = out or sys.stdout
     live = bool(getattr(out, "isatty", lambda: False)())
-    shown = ""  # text on screen since the answer started
-    held: list[str] = []
-    replaced: str | None = None
+    shown = ""  # the answer text on screen
+    status = ""  # the status line under it ("" when none is shown)
+    label = ""
+    answer = ""
     reply = None
+
+    def erase() -> None:
+        """Back to the answer's first row, then erase it and everything below."""
+        rows = display_rows(prefix + shown, shutil.get_terminal_size().columns) + (1 if status else 0)
+        out.write("\r" + (f"\x1b[{rows - 1}A" if rows > 1 else "") + ERASE_BELOW + prefix)
+
     for event in events:
         if event.kind == "delta":
+            answer += event.text
             if live:
                 out.write(event.text)
-                out.flush()
                 shown += event.text
-            else:
-                held.append(event.text)
         elif event.kind == "replace":
-            replaced = event.text
-            held = []
-            if live and shown:
-                rows = display_rows(prefix + shown, shutil.get_terminal_size().columns)
-                # Back to the answer's first row, then erase everything below it.
-                out.write("\r" + (f"\x1b[{rows - 1}A" if rows > 1 else "") + ERASE_BELOW + prefix)
-                out.flush()
-                shown = ""
-        elif event.kind == "status" and sys.stderr.isatty():
-            sys.stderr.write(f"({event.text})\n")
+            answer = event.text
+            if live:
+                erase()
+                out.write(event.text)
+                shown, status = event.text, ""
+        elif event.kind in ("status", "progress") and live:
+            label = event.text if event.kind == "status" else label
+            tokens = (event.info or {}).get("tokens") if event.kind == "progress" else None
+            line = f"（{label}" + (f" · {tokens} tokens" if tokens else "") + "）"
+            out.write(("\r\x1b[2K" if status else "\n") + line)
+            status = line
         elif event.kind == "final":
             reply = event.reply
-    if replaced is not None:
-        reason = reply.notices[-1] if reply is not None and reply.notices else ""
-        out.write(f"（{reason}）\n" if reason else "")
-        out.write(replaced)
-    elif held:
-        out.write("".join(held))
+        if live:
+            out.flush()
+    if live and status:
+        erase()  # the status line goes; the answer that stands is drawn again in place
+        out.write(shown)
+    elif not live:
+        out.write(answer)
     out.write("\n")
     out.flush()
     return reply
@@ -334,6 +343,35 @@ def _time_cold_build(settings: Settings, embedder) -> float:
     return elapsed
 
 
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Check an answer the way the live path checks the local model's answer: the grounded
+    reply for the question (and history), the answer converted to zh-TW, then `validate`."""
+    from .llm.validate import Grounding, convert_answer, validate  # noqa: PLC0415
+
+    cleaned = _clean_or_exit(args.question, settings)
+    if cleaned is None:
+        return EXIT_USAGE
+    try:
+        text = Path(args.answer_file).read_text(encoding="utf-8") if args.answer_file != "-" else sys.stdin.read()
+    except OSError as exc:
+        print(f"錯誤 error: cannot read {args.answer_file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    history = _load_history(args.history)
+    assistant = _build(settings)
+    reply = assistant.grounded(cleaned.text, history)
+    result = validate(convert_answer(text), Grounding.from_reply(reply, history), assistant.catalog)
+    if args.json:
+        _print_json({"accepted": result.ok, "problems": result.problems})
+        return EXIT_OK
+    if result.ok:
+        print("通過 accepted")
+    else:
+        print("不通過 rejected:")
+        for problem in result.problems:
+            print(f"  - {problem}")
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from .bench import run_bench  # noqa: PLC0415
 
@@ -341,7 +379,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from . import models  # noqa: PLC0415
+    from . import local_models as models  # noqa: PLC0415
 
     if args.models_command == "pull":
         return models.cli_pull(settings, args.repo, args.file)
@@ -406,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-llm", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="log the LLM's rendered prompt to stderr")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("validate", help="check an answer as the local model's answers are checked")
+    p.add_argument("--question", required=True, help="the question the answer is for")
+    p.add_argument("--answer-file", required=True, help="a UTF-8 text file with the answer ('-': stdin)")
+    p.add_argument("--history", help="JSON list of earlier turns ({role, content})")
+    p.add_argument("--json", action="store_true", help='print {"accepted": …, "problems": […]}')
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("eval", help="run and score question files")
     p.add_argument(

@@ -22,20 +22,34 @@ from .retrieval import HybridRetriever, Links, Passage
 if TYPE_CHECKING:
     from .answer.lookup import SentenceIndex
     from .compose import Reply
-    from .generation import Generator
     from .llm import LLMManager
+    from .llm.backends import Generator
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Event:
-    """One streaming step: kind is `status`, `delta` (text to append), `replace` (text
-    replaces what was streamed) or `final` (with the complete Reply)."""
+    """One streaming step of `Assistant.ask_stream`.
+
+    kinds, in the order they come:
+
+    - `delta`: text to append (the grounded answer, whole, at once);
+    - `status`: a line to show while the local model writes (e.g. a spinner's label);
+    - `progress`: the local model is still writing; `info` = {"tokens", "elapsed_s"}; no
+      text (at most one every `PROGRESS_INTERVAL_S`);
+    - `replace`: `text` replaces the answer on screen (the model's answer, validated);
+    - `final`: the end, with the complete `Reply` (its `notices` may have grown).
+    """
 
     kind: str
     text: str = ""
     reply: Reply | None = None
+    info: dict[str, Any] | None = None
+
+
+PROGRESS_INTERVAL_S = 0.5
+"""At most one `progress` event per this many seconds while the local model writes."""
 
 
 class Assistant:
@@ -174,20 +188,25 @@ class Assistant:
         use_llm: bool = True,
         language: str | None = None,
     ) -> Iterator[Event]:
-        """Stream an answer: `delta` events with text, then one `final` event with the Reply.
+        """Stream an answer: the grounded answer at once, then (with a local model) the
+        model's answer when, and only when, it has passed validation.
 
-        Grounded answers come as one `delta` (the whole text) so every client sees the same
-        protocol without paying for one update per line.
-        With `use_llm` and a chat-capable model, the model's answer is streamed instead
-        (converted to zh-TW as it arrives) and checked against the facts at the end; if
-        it fails, a `replace` event restores the grounded answer. Closing this iterator
+        Events: `delta` (the whole grounded answer, first), then with `use_llm` and a
+        chat-capable model `status` (the model is writing), `progress` ticks (no text), and
+        `replace` (the model's validated answer) when it stands; always one `final` with the
+        Reply last. The model's text is never sent before it is validated: a rejected, cut
+        off or late answer is never on screen, and the grounded answer simply stays (the
+        Reply's notices say why, a timeout only the first time). Closing this iterator
         early cancels the generation.
         """
         reply = self.grounded(question, history, language)
         grounded_text = reply.answer
         reply.grounded_answer = grounded_text
+        # One delta for the whole grounded answer: every streamed update costs the web server
+        # a full chat re-render, and the answer is ready at once anyway.
+        yield Event("delta", grounded_text)
         if use_llm and (llm := self._llm_manager()).eligible(reply):  # --no-llm never loads the LLM layer
-            from .generation import GenerationError, ModelLoading  # noqa: PLC0415
+            from .llm.backends import GenerationError, ModelLoading  # noqa: PLC0415
 
             status = llm.status()  # never loads, never waits for a load
             run = None
@@ -205,12 +224,14 @@ class Assistant:
                     outcome = "loading" if isinstance(exc, ModelLoading) else "error"
                     _set_llm_info(reply, {"outcome": outcome, "notice_en": exc.message_en})
             if run is not None:
-                yield Event("status", "正在用本機模型撰寫回答…" if reply.language != "en" else "Writing the answer with the local model…")
-                streamed = False
+                yield Event("status", "正在用本機模型改寫回答…" if reply.language != "en" else "The local model is rewording the answer…")
+                last = time.monotonic()
                 try:
-                    for text in run:
-                        streamed = True
-                        yield Event("delta", text)
+                    for tick in run:  # the draft stays inside the run: ticks carry no text
+                        now = time.monotonic()
+                        if now - last >= PROGRESS_INTERVAL_S:
+                            last = now
+                            yield Event("progress", info={"tokens": tick.tokens, "elapsed_s": round(tick.elapsed_s, 2)})
                 finally:
                     run.close()  # the client went away or we are done: stop generating
                 result = run.result
@@ -226,17 +247,13 @@ class Assistant:
                 if result.ok:
                     reply.answer = result.text
                     reply.mode = "llm"
+                    yield Event("replace", result.text)
                     yield Event("final", reply.answer, reply)
                     return
-                reply.notices.append(result.notice(reply.language))
+                notice = result.notice(reply.language)
+                if notice:
+                    reply.notices.append(notice)
                 reply.mode = "grounded"
-                if streamed:
-                    yield Event("replace", grounded_text)
-                    yield Event("final", grounded_text, reply)
-                    return
-        # One delta for the whole grounded answer: every streamed update costs the web server
-        # a full chat re-render, and the answer is ready at once anyway.
-        yield Event("delta", grounded_text)
         yield Event("final", reply.answer, reply)
 
     # ---------------------------------------------------------------- local model
@@ -269,7 +286,10 @@ class Assistant:
 
     def llm_status(self) -> dict[str, Any]:
         """Whether LLM answers are available: {available, model, path, chat_template,
-        reason_zh, reason_en, backend, n_ctx, expected_wait_s, loading}.
+        reason_zh, reason_en, backend, n_ctx, expected_wait_s, loading, too_slow, timeout_s}.
+
+        `too_slow` is true while the local model's last answer ran past the deadline
+        `timeout_s` (show it in a status line; answers announce it only once).
 
         `n_ctx` is the context window answers are budgeted against; `expected_wait_s` an
         estimate in seconds of one answer now (including the rest of a load in progress);

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from assistant.chinese import is_traditional_only, to_taiwan
-from assistant.generation import FakeGenerator, LlamaCppGenerator
 from assistant.llm import (
     MIN_NEW_TOKENS,
     SYSTEM_PROMPT,
-    SYSTEM_RULES,
     LLMManager,
     PromptTooLong,
     build_prompt,
+    system_prompt,
     validate_answer,
 )
+from assistant.llm.backends import FakeGenerator, LlamaCppGenerator
 
 SHARED_EVAL = Path(__file__).resolve().parents[1] / "eval" / "public" / "questions.jsonl"
 LOCAL_EVAL = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
@@ -53,20 +53,58 @@ def test_static_rules_come_first_and_the_question_last(fake_assistant, fake):
     first = build_prompt(fake_assistant.grounded(PHI), [], fake.count_tokens, 8000, 256)
     second = build_prompt(fake_assistant.grounded(RECOMMEND), [], fake.count_tokens, 8000, 256)
     assert first.messages[0] == second.messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
-    assert SYSTEM_PROMPT.startswith(SYSTEM_RULES)
+    assert SYSTEM_PROMPT == system_prompt("zh-TW") and "Kestrel-7B" in SYSTEM_PROMPT and "Heron-20B" not in SYSTEM_PROMPT
     last = first.messages[-1]["content"]
-    assert last.index("事實") < last.index("來源") < last.index(PHI)
+    assert last.index("事實：") < last.index("問題：" + PHI)
     assert "14.7B" in last and "[1]" in last
-    assert "繁體中文" in last
+    assert len(first.messages) == 2
+
+
+def test_english_questions_get_english_labels_and_the_english_example(fake_assistant, fake):
+    """Issue 20: English questions got Chinese labels and both worked examples."""
     english = build_prompt(fake_assistant.grounded("Which models have an MIT licence?"), [], fake.count_tokens, 8000, 256)
-    assert "Answer in English" in english.messages[-1]["content"]
+    system, user = english.messages[0]["content"], english.messages[-1]["content"]
+    assert system == system_prompt("en") and "Heron-20B" in system and "Kestrel-7B" not in system
+    assert "Answer in English" in system and "繁體中文" not in system
+    assert user.startswith(("Facts:", "Terms:")) and "\nQuestion: Which models" in user
+    assert not any(label in user for label in ("事實：", "問題：", "來源：", "型錄・", "原文・"))
 
 
-def test_history_sits_between_rules_and_facts(fake_assistant, fake):
-    history = [{"role": "user", "content": "Qwen3 可以商用嗎？"}, {"role": "assistant", "content": "可以，Apache 2.0。"}]
-    prompt = build_prompt(fake_assistant.grounded(PHI, history), history, fake.count_tokens, 8000, 256)
-    assert [m["role"] for m in prompt.messages] == ["system", "user", "assistant", "user"]
-    assert prompt.messages[1]["content"] == "Qwen3 可以商用嗎？"
+def test_the_static_part_is_small(fake_assistant):
+    """Issue 20: the fixed part (rules and the one example) stays under 350 tokens, counted
+    high (two tokens per CJK character); test_smollm2 counts it with a real tokenizer."""
+    from assistant.llm import STATIC_TOKEN_LIMIT
+    from assistant.llm.backends import _estimate_tokens
+
+    for language in ("zh-TW", "en"):
+        assert _estimate_tokens(system_prompt(language)) <= STATIC_TOKEN_LIMIT == 350
+
+
+def test_glossary_terms_only_when_the_facts_use_them(fake_assistant, fake):
+    plain = build_prompt(fake_assistant.grounded(PHI), [], fake.count_tokens, 8000, 256).messages[-1]["content"]
+    assert "詞彙：" not in plain and "token/s" not in plain  # nothing in these facts needs a gloss
+    rec = build_prompt(fake_assistant.grounded(RECOMMEND), [], fake.count_tokens, 8000, 256).messages[-1]["content"]
+    terms = rec.split("\n", 1)[0]
+    assert terms.startswith("詞彙：") and "token/s" in terms and "約需 N GB" in terms
+    assert "KV 快取" in terms  # what the memory estimate includes, said once, only here
+
+
+def test_history_is_reduced_to_the_resolved_subject_and_requirements(fake_assistant, fake):
+    """Issue 20: follow-ups carried 466 tokens of history; now one line says what the
+    conversation resolved to."""
+    history = [
+        {"role": "user", "content": "我要商用，Qwen3 跟 Phi-4 哪個好？"},
+        {"role": "assistant", "content": "兩者都可商用 [1][5]。" + "很長的說明。" * 200},
+    ]
+    reply = fake_assistant.grounded("那它可以商用嗎？", history)
+    prompt = build_prompt(reply, history, fake.count_tokens, 8000, 256)
+    assert [m["role"] for m in prompt.messages] == ["system", "user"]
+    user = prompt.messages[-1]["content"]
+    context = user.split("\n", 1)[0]
+    assert context.startswith("對話脈絡：") and "很長的說明" not in user and "[5]" not in user
+    assert len(context) < 80
+    alone = build_prompt(fake_assistant.grounded(PHI), [], fake.count_tokens, 8000, 256)
+    assert "對話脈絡" not in alone.messages[-1]["content"]
 
 
 # ------------------------------------------------------------------ budget
@@ -80,26 +118,24 @@ def test_budget_always_fits_huge_questions_and_histories(fake_assistant, fake, n
     assert fake.count_tokens(prompt.messages) == prompt.prompt_tokens
     assert prompt.prompt_tokens + prompt.max_tokens <= n_ctx
     assert prompt.max_tokens >= MIN_NEW_TOKENS
-    if n_ctx <= 2500:
-        assert "history" in prompt.trimmed
-    # The worked examples, then the glossary may go under a tight window; the rules never.
-    from assistant.llm.prompt import SYSTEM_CORE
-
-    assert prompt.messages[0]["content"] in (SYSTEM_PROMPT, SYSTEM_RULES, SYSTEM_CORE)
-    if prompt.messages[0]["content"] != SYSTEM_PROMPT:
+    assert len(prompt.messages) == 2  # the history is never sent as turns
+    # The worked example may go under a tight window; the rules never.
+    assert prompt.messages[0]["content"] in (system_prompt(reply.language), system_prompt(reply.language, example=False))
+    if prompt.messages[0]["content"] != system_prompt(reply.language):
         assert "examples" in prompt.trimmed
 
 
-def test_trimming_order_is_history_then_passages_then_facts(fake_assistant, fake):
-    history = [{"role": "user", "content": "歷史" * 200}] * 4
+def test_trimming_order_is_context_then_glossary_then_example_then_facts(fake_assistant, fake):
+    history = [{"role": "user", "content": "我要商用，16GB 筆電"}, {"role": "assistant", "content": "好的。"}]
     reply = fake_assistant.grounded(RECOMMEND, history)
     roomy = build_prompt(reply, history, fake.count_tokens, 100_000, 384)
-    assert roomy.trimmed == []
-    without_history = build_prompt(reply, [], fake.count_tokens, 100_000, 384).prompt_tokens
-    tight = build_prompt(reply, history, fake.count_tokens, without_history + 384, 384)
-    assert tight.trimmed == ["history"] and len(tight.messages) == 2
-    tighter = build_prompt(reply, history, fake.count_tokens, without_history + 384 - 150, 384)
-    assert tighter.trimmed[:2] == ["history", "passages"] and "facts" not in tighter.trimmed
+    assert roomy.trimmed == [] and "對話脈絡" in roomy.messages[-1]["content"] and "詞彙" in roomy.messages[-1]["content"]
+    tight = build_prompt(reply, history, fake.count_tokens, roomy.prompt_tokens + 384 - 5, 384)
+    assert tight.trimmed == ["history"] and "對話脈絡" not in tight.messages[-1]["content"]
+    tighter = build_prompt(reply, history, fake.count_tokens, tight.prompt_tokens + 384 - 5, 384)
+    assert tighter.trimmed == ["history", "glossary"]
+    tightest = build_prompt(reply, history, fake.count_tokens, tighter.prompt_tokens + 384 - 5, 384)
+    assert tightest.trimmed == ["history", "glossary", "examples"] and "facts" not in tightest.trimmed
 
 
 def test_context_too_small_for_the_rules_stays_grounded(llm_assistant, fake):
@@ -113,7 +149,7 @@ def test_context_too_small_for_the_rules_stays_grounded(llm_assistant, fake):
 
 
 def test_n_ctx_is_capped_by_the_models_training_context(settings, catalog, make_gguf):
-    from assistant.models import resolve_model
+    from assistant.local_models import resolve_model
 
     make_gguf(settings.models_dir / "c.gguf", chat_template="{{ messages }}", context_length=2048)
     manager = LLMManager(settings, catalog)
@@ -123,13 +159,15 @@ def test_n_ctx_is_capped_by_the_models_training_context(settings, catalog, make_
 # ------------------------------------------------------------------ streaming protocol
 
 
-def test_llm_answer_is_streamed_converted_and_validated(llm_assistant, fake):
+def test_grounded_answer_first_and_the_model_answer_only_once_it_passed(llm_assistant, fake):
+    """Issue 20: model text appears only after it passes validation."""
     fake.enqueue(["Phi-4 是微软推出的模型，参", "数量 14.7B，数", "据来自型录[1]", "。"])
     events, reply = _events(llm_assistant, PHI)
-    assert events[0].kind == "status"
-    deltas = "".join(e.text for e in events if e.kind == "delta")
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "delta" and events[0].text == reply.grounded_answer  # at once, before the model runs
+    assert kinds[-2:] == ["replace", "final"] and kinds.count("delta") == 1
     expected = to_taiwan("Phi-4 是微软推出的模型，参数量 14.7B，数据来自型录[1]。")
-    assert deltas == reply.answer == expected
+    assert events[-2].text == reply.answer == expected
     assert "參數量" in reply.answer and "資料" in reply.answer and "引數" not in reply.answer
     assert is_traditional_only(reply.answer)
     assert reply.mode == "llm" and reply.validation == {"ok": True, "problems": []}
@@ -139,31 +177,44 @@ def test_llm_answer_is_streamed_converted_and_validated(llm_assistant, fake):
     assert "llm" in data["timings_ms"]
 
 
-def test_invented_answer_is_replaced_by_the_grounded_one(llm_assistant, fake):
+def test_a_rejected_answer_is_never_sent(llm_assistant, fake):
     fake.enqueue(["Phi-4 有 70B 參數，", "GPT-5 Turbo Max 更適合你[1]。"])
     events, reply = _events(llm_assistant, PHI)
-    kinds = [e.kind for e in events]
-    assert kinds[-2:] == ["replace", "final"] and "delta" in kinds
-    replace = events[-2].text
-    assert replace == reply.answer == reply.grounded_answer and "14.7B" in replace
+    assert [e.kind for e in events] == ["delta", "status", "final"]
+    assert not any("70B" in e.text or "GPT-5" in e.text for e in events)
+    assert events[0].text == reply.answer == reply.grounded_answer and "14.7B" in reply.answer
     assert reply.mode == "grounded"
     assert reply.validation is not None and reply.validation["ok"] is False
     problems = " ".join(reply.validation["problems"])
     assert "70b" in problems and "GPT-5" in problems
     assert any("不符" in n for n in reply.notices)
+    assert reply.llm["rejected_text"] == "Phi-4 有 70B 參數，GPT-5 Turbo Max 更適合你[1]。"
+
+
+def test_progress_events_carry_no_text(llm_assistant, fake, monkeypatch):
+    import assistant.service as service
+
+    monkeypatch.setattr(service, "PROGRESS_INTERVAL_S", 0.0)
+    fake.delay_s = 0.01
+    fake.enqueue(["Phi-4 有 ", "14.7B ", "參數[1]。"])
+    events, reply = _events(llm_assistant, PHI)
+    progress = [e for e in events if e.kind == "progress"]
+    assert progress and all(e.text == "" and e.info["tokens"] >= 1 for e in progress)
+    assert [p.info["tokens"] for p in progress] == sorted(p.info["tokens"] for p in progress)
+    assert reply.mode == "llm"
 
 
 def test_generator_error_before_any_text_streams_the_grounded_answer(llm_assistant, fake):
-    from assistant.generation import BackendUnavailable
+    from assistant.llm.backends import BackendUnavailable
 
     fake.enqueue(BackendUnavailable("模型服務掛了。", "The model server is down."))
     events, reply = _events(llm_assistant, PHI)
     assert "replace" not in [e.kind for e in events]
-    assert "".join(e.text for e in events if e.kind == "delta") == reply.answer
+    assert events[0].kind == "delta" and events[0].text == reply.answer
     assert reply.mode == "grounded" and any("模型服務掛了" in n for n in reply.notices)
 
 
-def test_generation_timeout_degrades_to_grounded(llm_assistant, fake):
+def test_generation_timeout_degrades_to_grounded_and_says_so_once(llm_assistant, fake):
     llm_assistant.settings.llm_timeout_s = 0.3
     llm_assistant.grounded(PHI)  # the retriever's first load is not what this test times
     fake.delay_s = 0.2
@@ -172,13 +223,24 @@ def test_generation_timeout_degrades_to_grounded(llm_assistant, fake):
     events, reply = _events(llm_assistant, PHI)
     assert time.monotonic() - start < 2.5
     assert reply.mode == "grounded" and "14.7B" in reply.answer
-    # A timeout is not a fact mismatch: no validation problems, a notice that says "timeout".
+    # A timeout is not a fact mismatch: no validation problems, a notice that says "too slow".
     assert reply.validation is None and reply.llm["outcome"] == "timeout"
     assert reply.llm["finish_reason"] == "timeout"
-    assert any("0.3 秒" in n and "逾時" in n for n in reply.notices)
+    assert any("0.3 秒" in n and "太慢" in n for n in reply.notices)
     assert not any("不符" in n for n in reply.notices)
+    assert llm_assistant.llm_status()["too_slow"] is True
     time.sleep(0.3)
     assert fake.history[-1].cancelled  # the worker was told to stop
+    # The second timeout is not announced again; the status line keeps saying it.
+    fake.enqueue(["Phi-4 ", "有 ", "14.7B ", "參數", "[1]。"] * 5)
+    _events_, again = _events(llm_assistant, PHI)
+    assert again.llm["outcome"] == "timeout" and not any("太慢" in n for n in again.notices)
+    assert llm_assistant.llm_status()["too_slow"] is True
+    # An answer that finishes in time clears the status.
+    fake.delay_s = 0.0
+    fake.enqueue(["Phi-4 有 14.7B 參數[1]。"])
+    _events_, fast = _events(llm_assistant, PHI)
+    assert fast.mode == "llm" and llm_assistant.llm_status()["too_slow"] is False
 
 
 def test_client_going_away_cancels_generation(llm_assistant, fake):
@@ -186,8 +248,9 @@ def test_client_going_away_cancels_generation(llm_assistant, fake):
     fake.enqueue([f"第{i}段，" for i in range(200)])
     stream = llm_assistant.ask_stream(PHI)
     for event in stream:
-        if event.kind == "delta":
+        if event.kind == "status":  # the model is writing its (hidden) draft
             break
+    next(stream)  # the first progress tick: generation is under way
     stream.close()  # what a web framework does when the browser disconnects
     deadline = time.monotonic() + 2
     while not fake.history[-1].cancelled and time.monotonic() < deadline:
@@ -236,6 +299,8 @@ def test_llm_status_for_an_injected_model(llm_assistant):
         "n_ctx": 4096,  # the context window the UI shows
         "expected_wait_s": None,  # nothing measured yet and no file size to estimate from
         "loading": False,
+        "too_slow": False,  # no answer ran past the deadline
+        "timeout_s": llm_assistant.settings.llm_timeout_s,
     }
     assert isinstance(llm_assistant.list_models(), list)
 
@@ -244,9 +309,8 @@ def test_llm_status_for_an_injected_model(llm_assistant):
 
 
 @pytest.fixture
-def phi_facts(fake_assistant, fake):
-    reply = fake_assistant.grounded(PHI)
-    return reply, build_prompt(reply, [], fake.count_tokens, 8000, 256)
+def phi_facts(fake_assistant):
+    return fake_assistant.grounded(PHI)
 
 
 @pytest.mark.parametrize(
@@ -264,8 +328,7 @@ def phi_facts(fake_assistant, fake):
     ],
 )
 def test_validator_catches_invented_models_and_numbers(phi_facts, catalog, answer, clue):
-    reply, prompt = phi_facts
-    result = validate_answer(answer, reply, prompt, catalog)
+    result = validate_answer(answer, phi_facts, catalog)
     assert not result.ok
     assert clue.lower() in " ".join(result.problems).lower()
 
@@ -279,8 +342,7 @@ def test_validator_catches_invented_models_and_numbers(phi_facts, catalog, answe
     ],
 )
 def test_validator_passes_faithful_answers(phi_facts, catalog, answer):
-    reply, prompt = phi_facts
-    result = validate_answer(answer, reply, prompt, catalog)
+    result = validate_answer(answer, phi_facts, catalog)
     assert result.ok, result.problems
 
 
@@ -297,8 +359,7 @@ def test_every_grounded_answer_passes_the_validator(fake_assistant, fake, catalo
         reply = fake_assistant.grounded(question)
         if not LLMManager.eligible(reply):
             continue
-        prompt = build_prompt(reply, [], fake.count_tokens, 100_000, 256)
-        result = validate_answer(reply.answer, reply, prompt, catalog)
+        result = validate_answer(reply.answer, reply, catalog)
         assert result.ok, (question, result.problems)
         checked += 1
     assert checked >= 20
@@ -338,7 +399,7 @@ def test_static_prefix_is_shared_and_carries_most_of_a_typical_prompt(fake_assis
         build_prompt(fake_assistant.grounded(q), [], generator.count_tokens, 4096, 384)
         for q in (RECOMMEND, "Phi 4 和 Gemma 3 比較", PHI)
     ]
-    assert all(p.messages[0]["content"] == SYSTEM_PROMPT and p.trimmed == [] for p in prompts)
+    assert all(p.messages[0]["content"] == SYSTEM_PROMPT and p.trimmed == [] for p in prompts)  # all zh-TW
     static = generator.count_text(SYSTEM_PROMPT)
     token_lists = [generator.tokenize(p.messages)[0] for p in prompts]
     shared = min(
@@ -346,42 +407,26 @@ def test_static_prefix_is_shared_and_carries_most_of_a_typical_prompt(fake_assis
         for t in token_lists[1:]
     )
     assert shared >= static  # the whole static prefix is reused across different questions
-    sizes = sorted(len(t) for t in token_lists)
-    assert shared >= 0.5 * sizes[len(sizes) // 2], (shared, sizes)  # a typical prompt
+    assert static <= 350
 
 
-def test_facts_drop_boilerplate_and_sources_do_not_repeat_the_facts(fake_assistant, fake):
+def test_facts_drop_boilerplate_and_no_source_list_is_echoed(fake_assistant, fake):
     reply = fake_assistant.grounded(RECOMMEND)
     prompt = build_prompt(reply, [], fake.count_tokens, 100_000, 384)
     user = prompt.messages[-1]["content"]
-    assert "型錄資料截至" not in user and "「原文」指" not in user and "KV 快取" not in user
-    assert "KV cache" in SYSTEM_RULES and "原文" in SYSTEM_RULES
-    facts, rest = user.split("來源：\n", 1)
-    sources = rest.split("\n問題：", 1)[0].splitlines()
-    cited = sorted({int(n) for n in __import__("re").findall(r"\[(\d+)\]", facts)})
-    assert [int(line[1 : line.index("]")]) for line in sources] == cited  # every [n] resolves
-    for line in sources:
-        assert "家族，" not in line and "別名：" not in line and "EN:" not in line
-        assert len(line) <= 120
-    # Sources are listed by title (their text repeats the facts); where text is sent
-    # (PASSAGES > 0), an English question gets the catalog card's English line.
-    from assistant.llm.prompt import PASSAGES, _source_text
-
-    reply = fake_assistant.grounded("How much memory does gpt-oss-20b need?")
-    english = build_prompt(reply, [], fake.count_tokens, 100_000, 384)
-    assert "[1] 型錄・gpt-oss-20b\n" in english.messages[-1]["content"] and PASSAGES == 0
-    card = next(p for p in reply.sources if p.source == "catalog")
-    text = _source_text(card, "en", "", 200)
-    assert text and text.isascii() or "MoE" in text
+    assert "型錄資料截至" not in user and "「原文」指" not in user and "記憶體為含" not in user
+    # No list of source titles ("型錄・Phi-4") to echo back: the facts carry their [n].
+    assert "來源：" not in user and "型錄・" not in user and "原文・" not in user
+    assert "[1]" in user and prompt.source_count == len(reply.sources)
 
 
 def test_examples_are_dropped_before_facts_under_a_tight_window(fake_assistant, fake):
     reply = fake_assistant.grounded(PHI)
     roomy = build_prompt(reply, [], fake.count_tokens, 100_000, 64)
-    from assistant.llm import WORKED_EXAMPLES
+    from assistant.llm.prompt import EXAMPLE_ZH
 
-    tight = build_prompt(reply, [], fake.count_tokens, roomy.prompt_tokens + 64 - len(WORKED_EXAMPLES), 64)
-    assert tight.messages[0]["content"] == SYSTEM_RULES and "examples" in tight.trimmed
+    tight = build_prompt(reply, [], fake.count_tokens, roomy.prompt_tokens + 64 - len(EXAMPLE_ZH), 64)
+    assert tight.messages[0]["content"] == system_prompt("zh-TW", example=False) and "examples" in tight.trimmed
     assert "facts" not in tight.trimmed and "14.7B" in tight.facts_text
 
 
@@ -394,8 +439,7 @@ def test_real_tokenizer_budget_never_overflows(base_model_assistant):
     run = manager.start(reply, history)
     generator = run.generator
     assert isinstance(generator, LlamaCppGenerator)
-    for _ in run:
-        pass
+    run.wait()
     assert run.prompt is not None  # built inside the run, under its deadline
     real_tokens = generator.count_tokens(run.prompt.messages)
     assert real_tokens == run.prompt.prompt_tokens
@@ -439,7 +483,7 @@ def test_answer_cut_off_by_max_tokens_is_not_shown_as_an_llm_answer(llm_assistan
     """Defect 1: a `length` finish used to count as a finished answer."""
     fake.enqueue(["Phi-4 可以商用，採 MIT ", "授權 [1]。"], finish_reason="length")
     events, reply = _events(llm_assistant, PHI)
-    assert [e.kind for e in events][-2:] == ["replace", "final"]
+    assert [e.kind for e in events] == ["delta", "status", "final"]
     assert reply.mode == "grounded" and reply.answer == reply.grounded_answer
     assert reply.llm["outcome"] == "incomplete" and reply.llm["finish_reason"] == "length"
     assert reply.llm["rejected_text"] == "Phi-4 可以商用，採 MIT 授權 [1]。"
@@ -462,7 +506,7 @@ def test_cut_off_notice_is_in_the_users_language(llm_assistant, fake):
 )
 def test_server_errors_are_reported_as_errors_not_fact_mismatches(llm_assistant, fake, monkeypatch, error, words):
     """Defect 5: a dropped stream used to read 「與型錄事實不符（empty answer）」."""
-    import assistant.generation as generation
+    import assistant.llm.backends as generation
 
     exc = getattr(generation, error)("連線中斷，回答不完整。", "The stream broke off; the answer is incomplete.")
     # The generator is treated as a remote server for the wording of the notice.
@@ -482,13 +526,12 @@ def test_empty_answer_is_not_a_fact_mismatch(llm_assistant, fake):
     assert not any("不符" in n for n in reply.notices)
 
 
-def test_rejected_stream_is_replaced_and_json_shows_why(llm_assistant, fake):
-    """Defects 8 and 9: the client is told to redraw; the rejected text, the finish
-    reason, the prompt size and the problems are kept for `ask --json`."""
+def test_rejected_answer_stays_hidden_and_json_shows_why(llm_assistant, fake):
+    """Defects 8 and 9 (issue 11), issue 20: the rejected text is never sent; the rejected
+    text, the finish reason, the prompt size and the problems are kept for `ask --json`."""
     fake.enqueue(["Phi 系列不能商用 [1]。"])
     events, reply = _events(llm_assistant, "Phi 系列大多用什麼授權？")
-    assert [e.kind for e in events][-2:] == ["replace", "final"]
-    assert events[-2].text == reply.grounded_answer
+    assert "replace" not in [e.kind for e in events] and not any("不能商用" in e.text for e in events)
     info = reply.llm
     assert info["rejected_text"] == "Phi 系列不能商用 [1]。" and info["finish_reason"] == "stop"
     assert info["prompt_tokens"] > 0 and info["outcome"] == "invalid"
@@ -498,15 +541,15 @@ def test_rejected_stream_is_replaced_and_json_shows_why(llm_assistant, fake):
 # ------------------------------------------------------------------ issue 11: history and examples
 
 
-def test_history_turns_lose_their_old_citations(fake_assistant, fake):
-    """Defect 4: a follow-up copied [5] from an earlier answer whose sources are gone."""
+def test_history_turns_are_not_sent(fake_assistant, fake):
+    """Defect 4 (issue 11): a follow-up copied [5] from an earlier answer; now earlier
+    turns are not sent at all, only what they resolved to."""
     history = [
         {"role": "user", "content": "Qwen3 可以商用嗎？"},
         {"role": "assistant", "content": "可以，Qwen3 採 Apache-2.0 [1][5]。"},
     ]
     prompt = build_prompt(fake_assistant.grounded(PHI, history), history, fake.count_tokens, 8000, 256)
-    assert prompt.messages[2]["content"] == "可以，Qwen3 採 Apache-2.0。"
-    assert not any("[5]" in m["content"] for m in prompt.messages[:-1])
+    assert not any("[5]" in m["content"] or "Qwen3 採" in m["content"] for m in prompt.messages)
 
 
 def test_worked_examples_name_only_fictional_models(catalog):
@@ -520,8 +563,7 @@ def test_worked_examples_name_only_fictional_models(catalog):
 
 
 def test_copying_a_worked_example_is_reported_as_copying(phi_facts, catalog):
-    reply, prompt = phi_facts
-    result = validate_answer("可以，Kestrel-7B 採 Apache-2.0，可商用 [1]。", reply, prompt, catalog)
+    result = validate_answer("可以，Kestrel-7B 採 Apache-2.0，可商用 [1]。", phi_facts, catalog)
     assert not result.ok and any("worked example" in p for p in result.problems)
 
 
@@ -543,11 +585,10 @@ def test_copying_a_worked_example_is_reported_as_copying(phi_facts, catalog):
         (PHI_COMMERCIAL, "Phi-4 是微軟推出的 14.7B 模型 [1]。"),  # never answers the yes/no question
     ],
 )
-def test_validator_rejects_wrong_meaning(fake_assistant, fake, catalog, question, answer):
+def test_validator_rejects_wrong_meaning(fake_assistant, catalog, question, answer):
     """Defect 2: each of these used to pass."""
     reply = fake_assistant.grounded(question)
-    prompt = build_prompt(reply, [], fake.count_tokens, 100_000, 256)
-    assert not validate_answer(answer, reply, prompt, catalog).ok
+    assert not validate_answer(answer, reply, catalog).ok
 
 
 @pytest.mark.parametrize(
@@ -559,36 +600,45 @@ def test_validator_rejects_wrong_meaning(fake_assistant, fake, catalog, question
         ("Gemma 2 的上下文多長？", "Gemma 2 支援 8K 上下文 [1]；它由 Google 推出 [1]。"),
     ],
 )
-def test_validator_accepts_harmless_words_and_paraphrases(fake_assistant, fake, catalog, question, answer):
+def test_validator_accepts_harmless_words_and_paraphrases(fake_assistant, catalog, question, answer):
     reply = fake_assistant.grounded(question)
-    prompt = build_prompt(reply, [], fake.count_tokens, 100_000, 256)
-    result = validate_answer(answer, reply, prompt, catalog)
+    result = validate_answer(answer, reply, catalog)
     assert result.ok, result.problems
 
 
-def test_validator_precision_and_recall_on_the_labelled_set(fake_assistant, capsys):
+@pytest.mark.parametrize(
+    "path, floor",
+    [
+        ("eval/validator_labels.jsonl", 0.95),  # the project's own labels
+        ("eval/validator_labels_v2.jsonl", 0.9),  # issue 20: labelled by a reader who never saw the validator
+    ],
+)
+def test_validator_precision_and_recall_on_the_labelled_sets(fake_assistant, capsys, path, floor):
     from assistant.llm.validate import load_labels, validator_report
 
-    rows = load_labels()
-    assert len(rows) >= 60
-    assert {r["expect"] for r in rows} == {"pass", "fail"}
-    assert sum(r["kind"] == "contradiction" for r in rows) >= 10
-    report = validator_report(fake_assistant)
+    full = Path(__file__).resolve().parents[1] / path
+    rows = load_labels(full)
+    assert len(rows) >= 60 and {r["expect"] for r in rows} == {"pass", "fail"}
+    report = validator_report(fake_assistant, full)
     with capsys.disabled():
-        print(f"\nvalidator: precision {report['precision']}, recall {report['recall']} on {report['labels']} labels")
+        print(f"\nvalidator on {path}: precision {report['precision']}, recall {report['recall']} on {report['labels']} labels")
     assert report["contradictions_accepted"] == 0, report["mistakes"]
-    assert report["precision"] >= 0.95 and report["recall"] >= 0.95, report["mistakes"]
+    assert len(report["engine_errors"]) <= 0.02 * len(rows), report["engine_errors"]  # the engine's, not the validator's
+    assert report["precision"] >= floor and report["recall"] >= floor, report["mistakes"]
 
 
-def test_answer_key_uses_the_plan_when_there_is_one(fake_assistant, catalog):
+def test_answer_key_uses_the_plans_answer_kind_and_subjects(fake_assistant, catalog):
     from types import SimpleNamespace
 
-    from assistant.llm import answer_key
+    from assistant.llm import Grounding, answer_key
 
     reply = fake_assistant.grounded(PHI_COMMERCIAL)
-    assert answer_key(reply, catalog)["yes_no"] == "yes"
-    reply.plan = SimpleNamespace(answer_key={"models": ["phi-4"], "yes_no": "no"})
-    assert answer_key(reply, catalog) == {"models": ["phi-4"], "yes_no": "no"}
+    assert answer_key(Grounding.from_reply(reply), catalog)["yes_no"] == "yes"
+    # A plan that states its answer kind wins over the route.
+    reply.plan = SimpleNamespace(subjects=[SimpleNamespace(kind="model", id="phi-4", name="Phi-4", variant=None)],
+                                 answer_kind="number", constraints=None)
+    grounding = Grounding.from_reply(reply)
+    assert grounding.answer_kind == "number" and answer_key(grounding, catalog)["kind"] == "number"
 
 
 # ------------------------------------------------------------------ issue 10: loading never blocks
@@ -609,12 +659,12 @@ def test_start_builds_the_prompt_inside_the_deadline(fake_assistant):
     start = time.monotonic()
     run = fake_assistant._llm.start(fake_assistant.grounded(PHI))
     assert time.monotonic() - start < 1.0  # start() itself does not wait
-    list(run)
+    run.wait()
     assert time.monotonic() - start < 1.5 and run.result.kind == "timeout"
 
 
 def test_grounded_answers_and_status_do_not_wait_for_a_model_load(fake_assistant, tmp_path, monkeypatch):
-    import assistant.generation as generation
+    import assistant.llm.backends as generation
 
     started, release = threading.Event(), threading.Event()
 
@@ -670,21 +720,31 @@ class _Tty:
         return text.rsplit(ERASE_BELOW, 1)[-1] if ERASE_BELOW in text else text
 
 
-def test_chat_on_a_terminal_erases_rejected_text_and_shows_the_reason(llm_assistant, fake):
-    """Defect 8: the rejected text stayed on screen above the replacement."""
-    from assistant.cli import _stream_to_terminal, display_rows
+def test_chat_on_a_terminal_never_shows_rejected_text(llm_assistant, fake):
+    """Issue 20: the rejected text was on screen for 8-110 s before it was replaced."""
+    from assistant.cli import _stream_to_terminal
 
     rejected = "Phi 系列不能商用 [1]。\n- 這是錯的說法，" + "很長的一行" * 30
     fake.enqueue([rejected[:10], rejected[10:]])
     out = _Tty()
     reply = _stream_to_terminal(llm_assistant.ask_stream("Phi 系列大多用什麼授權？"), out=out, prefix="助手 > ")
     written = "".join(out.parts)
-    assert rejected in written  # it was streamed live ...
-    rows = display_rows("助手 > " + rejected, __import__("shutil").get_terminal_size().columns)
-    assert f"\x1b[{rows - 1}A" in written  # ... then the cursor went back over every row of it
+    assert "這是錯的說法" not in written and "不能商用" not in written  # never written at all
+    assert reply.grounded_answer in out.screen() and "本機模型" not in out.screen()  # the status line is gone
+
+
+def test_chat_on_a_terminal_swaps_in_the_validated_answer(llm_assistant, fake):
+    from assistant.cli import _stream_to_terminal, display_rows
+
+    fake.enqueue(["Phi-4 有 14.7B 參數[1]。"])
+    out = _Tty()
+    reply = _stream_to_terminal(llm_assistant.ask_stream(PHI), out=out, prefix="助手 > ")
+    written = "".join(out.parts)
+    assert written.index(reply.grounded_answer) < written.index("Phi-4 有 14.7B 參數[1]。")  # grounded first
+    rows = display_rows("助手 > " + reply.grounded_answer, __import__("shutil").get_terminal_size().columns) + 1
+    assert f"\x1b[{rows - 1}A" in written  # the cursor went back over the grounded answer and the status line
     screen = out.screen()
-    assert "這是錯的說法" not in screen and "很長的一行" not in screen and reply.grounded_answer in screen
-    assert "不符" in screen  # the reason is shown with the replacement
+    assert screen.strip().endswith("Phi-4 有 14.7B 參數[1]。") and "14.7B，稠密" not in screen
 
 
 def test_ask_to_a_pipe_prints_only_the_answer_that_stands(llm_assistant, fake, monkeypatch, capsys):
@@ -695,6 +755,31 @@ def test_ask_to_a_pipe_prints_only_the_answer_that_stands(llm_assistant, fake, m
     assert cli.main(["ask", "Phi 系列大多用什麼授權？"]) == 0
     out = capsys.readouterr().out
     assert "Phi 系列不能商用 [1]。" not in out and "MIT" in out and "不符" in out
+    fake.enqueue(["Phi-4 有 14.7B 參數[1]。"])
+    assert cli.main(["ask", PHI]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Phi-4 有 14.7B 參數[1]。\n") and "稠密" not in out  # only the model's, once
+
+
+def test_validate_command_runs_the_live_checks(llm_assistant, monkeypatch, capsys, tmp_path):
+    """Issue 20: `validate --question Q --answer-file F [--history FILE] --json`."""
+    from assistant import cli
+
+    monkeypatch.setattr(cli, "_build", lambda settings: llm_assistant)
+    answer = tmp_path / "a.txt"
+    answer.write_text("可以，Phi-4 采用 MIT 授权，可以商用 [1]。", encoding="utf-8")  # Simplified: converted first
+    assert cli.main(["validate", "--question", PHI_COMMERCIAL, "--answer-file", str(answer), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"accepted": True, "problems": []}
+    answer.write_text("可以，它不能商用，授權完全無限制。", encoding="utf-8")
+    history = tmp_path / "h.json"
+    history.write_text(json.dumps([{"role": "user", "content": "Command A 是誰做的？"},
+                                   {"role": "assistant", "content": "Command A 由 Cohere 推出。"}]), encoding="utf-8")
+    assert cli.main(["validate", "--question", "那它可以商用嗎？", "--answer-file", str(answer),
+                     "--history", str(history), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["accepted"] is False and any("Command A" in p for p in data["problems"])
+    assert cli.main(["validate", "--question", "那它可以商用嗎？", "--answer-file", str(answer), "--history", str(history)]) == 1
+    assert "rejected" in capsys.readouterr().out
 
 
 def test_display_rows_counts_wide_characters_twice():

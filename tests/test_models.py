@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import models
-from assistant.models import Fetched, ModelFileError, PullError, pull_model, read_gguf_info
+from assistant import local_models as models
+from assistant.local_models import Fetched, ModelFileError, PullError, pull_model, read_gguf_info
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAT_TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}<|assistant|>"

@@ -2,9 +2,12 @@
 
 The selection engine decides the facts; a chat-capable model only rephrases them.
 
-- `prompt.py`: the prompt (static prefix, history, per-question facts) and its budget.
-- `validate.py`: checks an answer's names, numbers, citations and meaning.
+- `prompt.py`: the prompt (static prefix per language, conversation context, per-question
+  facts) and its budget.
+- `validate.py` + `claims.py`: checks an answer's form, names, citations and meaning, claim
+  by claim (`words.py` loads the words, `knowledge/vocabulary/validation.yaml`).
 - `manager.py`: status, the model, one run with a deadline, and how it ended.
+- `backends.py`: the text generators (llama.cpp in process, OpenAI-compatible HTTP, a fake).
 """
 
 from .manager import (
@@ -15,10 +18,12 @@ from .manager import (
     LLMResult,
     LLMRun,
     LLMStatus,
+    Progress,
 )
 from .prompt import (
     EXAMPLE_MODELS,
     MIN_NEW_TOKENS,
+    STATIC_TOKEN_LIMIT,
     SYSTEM_PROMPT,
     SYSTEM_RULES,
     WORKED_EXAMPLES,
@@ -26,11 +31,15 @@ from .prompt import (
     PromptTooLong,
     build_prompt,
     strip_citations,
+    system_prompt,
 )
-from .validate import Validation, answer_key, validate_answer
+from .validate import Grounding, Validation, answer_key, convert_answer, validate, validate_answer
 
 __all__ = [
     "EXAMPLE_MODELS",
+    "STATIC_TOKEN_LIMIT",
+    "convert_answer",
+    "system_prompt",
     "LLM_ROUTES",
     "MIN_NEW_TOKENS",
     "NOTICE_BASE_MODEL_EN",
@@ -42,11 +51,14 @@ __all__ = [
     "LLMResult",
     "LLMRun",
     "LLMStatus",
+    "Progress",
     "Prompt",
     "PromptTooLong",
     "Validation",
     "answer_key",
     "build_prompt",
     "strip_citations",
+    "validate",
     "validate_answer",
+    "Grounding",
 ]

@@ -12,7 +12,13 @@
 - **Completeness.** Only a `stop` finish counts. A `length` finish, a stream without
   `[DONE]`, a dropped connection or a timeout ends as the grounded answer, with a notice
   that says which (never as a fact mismatch).
-- **Validation** (`validate.py`) of complete answers.
+- **A hidden draft.** The model's text never leaves the run while it is written:
+  iterating a run yields `Progress` ticks (token count, seconds), not text. Only when the
+  answer is complete and passes validation does `run.result.text` hold text to show; the
+  caller shows the grounded answer meanwhile and replaces it then.
+- **Validation** (`validate.py`) of complete answers, with `Grounding.from_reply`.
+- **Too slow, said once.** When a run times out, its notice says so the first time in
+  this process only; `LLMStatus.too_slow` stays true until an answer finishes in time.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..chinese import StreamConverter
 from ..config import Settings
-from ..generation import (
+from ..knowledge import Catalog
+from .backends import (
     BackendUnavailable,
     GenerationError,
     GenerationStats,
@@ -38,13 +45,12 @@ from ..generation import (
     OpenAICompatibleGenerator,
     StreamIncomplete,
 )
-from ..knowledge import Catalog
 from .prompt import Prompt, PromptTooLong, build_prompt
-from .validate import Validation, validate_answer
+from .validate import Grounding, Validation, validate
 
 if TYPE_CHECKING:
     from ..compose import Reply
-    from ..models import ModelEntry
+    from ..local_models import ModelEntry
 
 log = logging.getLogger("assistant.llm")
 
@@ -81,6 +87,8 @@ class LLMStatus:
     `n_ctx`: the context window answers are budgeted against (None: unknown yet).
     `expected_wait_s`: an estimate of how long an answer takes now, including the rest of
     a model load in progress (None: nothing to base it on). `loading`: a load is running.
+    `too_slow`: the last answer ran past the deadline `timeout_s` (the UI can say so in its
+    status line; the answer's own notice says it only the first time).
     """
 
     available: bool
@@ -93,6 +101,8 @@ class LLMStatus:
     n_ctx: int | None = None
     expected_wait_s: float | None = None
     loading: bool = False
+    too_slow: bool = False
+    timeout_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +116,8 @@ class LLMStatus:
             "n_ctx": self.n_ctx,
             "expected_wait_s": self.expected_wait_s,
             "loading": self.loading,
+            "too_slow": self.too_slow,
+            "timeout_s": self.timeout_s,
         }
 
     def reason(self, language: str) -> str:
@@ -113,6 +125,15 @@ class LLMStatus:
 
 
 # ------------------------------------------------------------------ one run
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a run says while it writes its hidden draft: how many pieces (about one token
+    each) so far, and the seconds since it started. Never any text."""
+
+    tokens: int
+    elapsed_s: float
 
 
 @dataclass
@@ -157,7 +178,8 @@ class LLMResult:
 
 
 class LLMRun:
-    """One answer being generated. Iterate for converted text; then read `result`.
+    """One answer being generated as a hidden draft. Iterate for `Progress` ticks (never
+    text); then read `result` (its `text` is the answer to show when `result.ok`).
 
     The worker thread builds the prompt (`prepare`, which may load the model and count
     tokens) and runs the stream up to its first piece, while the iterator waits with the
@@ -177,6 +199,7 @@ class LLMRun:
         timeout_s: the overall deadline.
         stop: extra stop strings.
         prepare: builds the prompt (used when `prompt` is None).
+        history: the conversation before this question (the validator resolves pronouns with it).
     """
 
     def __init__(
@@ -188,6 +211,7 @@ class LLMRun:
         timeout_s: float,
         stop: Sequence[str] = (),
         prepare: Callable[[], Prompt] | None = None,
+        history: Sequence[dict[str, str]] | None = None,
     ) -> None:
         if prompt is None and prepare is None:
             raise ValueError("LLMRun needs a prompt or a prepare() that builds one")
@@ -197,6 +221,7 @@ class LLMRun:
         self.catalog = catalog
         self.timeout_s = timeout_s
         self.stop = list(stop)
+        self.history = [t for t in (history or []) if isinstance(t, dict)]
         self.cancel = threading.Event()
         self.result: LLMResult | None = None
         self.thread: threading.Thread | None = None
@@ -243,7 +268,14 @@ class LLMRun:
         except BaseException as exc:  # reported to the consumer, never lost in a thread
             out.put(("error", exc))
 
-    def __iter__(self) -> Iterator[str]:
+    def wait(self) -> LLMResult:
+        """Run to the end (or the deadline) and return the result."""
+        for _progress in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    def __iter__(self) -> Iterator[Progress]:
         out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         start = time.perf_counter()
         deadline = time.monotonic() + self.timeout_s
@@ -273,7 +305,7 @@ class LLMRun:
                     converted = converter.feed(value)
                     if converted:
                         parts.append(converted)
-                        yield converted
+                    yield Progress(pieces, time.perf_counter() - start)  # the draft itself stays here
                     if self.cancel.is_set():
                         break  # close() was called: outcome stays "cancelled"
                     if time.monotonic() > deadline:
@@ -292,7 +324,6 @@ class LLMRun:
                 tail = converter.flush()
                 if tail:
                     parts.append(tail)
-                    yield tail
                 outcome = ("end", final)
             elif kind in ("timeout", "error"):
                 outcome = (kind, value)
@@ -335,15 +366,21 @@ class LLMRun:
         if generated is not None:
             stats["completion_tokens"] = generated.completion_tokens
             stats["finish_reason"] = generated.finish_reason
+            count = getattr(self.generator, "count_text", None)
+            if generated.completion_tokens_estimated and text and callable(count):
+                try:  # the server's own tokenizer, when it has one (else the same estimate)
+                    stats["completion_tokens"] = min(int(count(text)), prompt.max_tokens if prompt else 10**9)
+                except GenerationError:
+                    pass
         if kind == "timeout":
             stats["finish_reason"] = "timeout"
             return LLMResult(
                 "timeout",
                 text,
                 None,
-                f"本機模型在 {self.timeout_s:g} 秒內沒有完成回答（逾時），改用檢索式回答。",
-                f"The language model did not finish within {self.timeout_s:g} s (timeout); "
-                "showing the retrieval-based answer.",
+                f"本機模型太慢，{self.timeout_s:g} 秒內寫不完回答（逾時），所以顯示檢索式回答；之後逾時不再提示。",
+                f"The local model is too slow to finish an answer within {self.timeout_s:g} s (timeout), "
+                "so the retrieval-based answer is shown; later timeouts are not announced again.",
                 stats,
             )
         if kind == "error":
@@ -383,7 +420,7 @@ class LLMRun:
                 stats,
             )
         assert prompt is not None
-        validation = validate_answer(text, self.reply, prompt, self.catalog)
+        validation = validate(text, Grounding.from_reply(self.reply, self.history), self.catalog)
         if not validation.ok:
             return LLMResult(
                 "invalid",
@@ -434,6 +471,8 @@ class LLMManager:
         self._status_ttl_s = status_ttl_s
         self._load_errors: dict[str, tuple[str, str]] = {}
         self._speeds: tuple[float, float] | None = None  # measured (prompt tok/s, generation tok/s)
+        self._too_slow = False  # the last finished run ran past its deadline
+        self._slow_announced = False  # the "too slow" notice was given once in this process
 
     # -------------------------------------------------------------- status
     def status(self, refresh: bool = False) -> LLMStatus:
@@ -441,6 +480,8 @@ class LLMManager:
         a load (an endpoint is probed). `n_ctx` and `expected_wait_s` are filled in."""
         status, entry = self._status_and_entry(refresh)
         status = LLMStatus(**{**status.__dict__})
+        status.timeout_s = self.settings.llm_timeout_s
+        status.too_slow = self._too_slow
         if status.available:
             status.n_ctx = self._n_ctx_now(entry)
             status.loading = self._loading()
@@ -468,7 +509,7 @@ class LLMManager:
             return LLMStatus(True, name, None, True, "", "", "injected"), None
         if self.settings.llm_url:
             return self._endpoint_status(), None
-        from ..models import resolve_model  # noqa: PLC0415
+        from ..local_models import resolve_model  # noqa: PLC0415
 
         entry = resolve_model(self.settings)
         if entry is None:
@@ -595,10 +636,23 @@ class LLMManager:
             wait += size / LOAD_BYTES_S
         return round(wait, 1)
 
+    def _finished(self, result: LLMResult) -> None:
+        """After a run: measured speeds, and the "too slow" state (announced once)."""
+        self._record_speeds(result)
+        if result.kind == "timeout":
+            with self._lock:
+                self._too_slow = True
+                announced, self._slow_announced = self._slow_announced, True
+            if announced:
+                result.reason_zh = result.reason_en = ""  # said once already; the status line still says it
+        elif result.kind in ("ok", "invalid", "incomplete", "empty"):
+            with self._lock:
+                self._too_slow = False
+
     def _record_speeds(self, result: LLMResult) -> None:
         stats = result.stats
         prompt_tokens, ttft_ms = stats.get("prompt_tokens"), stats.get("ttft_ms")
-        tokens, total_ms = stats.get("completion_tokens"), stats.get("total_ms")
+        tokens, total_ms = stats.get("completion_tokens") or stats.get("pieces"), stats.get("total_ms")
         if not (prompt_tokens and ttft_ms and tokens and total_ms and tokens > 1 and total_ms > ttft_ms):
             return
         measured = (prompt_tokens / (ttft_ms / 1000), (tokens - 1) / ((total_ms - ttft_ms) / 1000))
@@ -620,7 +674,7 @@ class LLMManager:
         if self.settings.llm_url:
             return self._endpoint_generator()
         assert entry is not None and entry.info is not None
-        from ..models import ModelFileError, materialize  # noqa: PLC0415
+        from ..local_models import ModelFileError, materialize  # noqa: PLC0415
 
         try:
             path = materialize(entry, self.settings)  # outside the lock: may reassemble a file
@@ -699,25 +753,28 @@ class LLMManager:
                 self._record_load_error(exc)
                 raise
 
-        return _ManagedRun(self, generator, None, reply, self.catalog, self.settings.llm_timeout_s, prepare=prepare)
+        return _ManagedRun(
+            self, generator, None, reply, self.catalog, self.settings.llm_timeout_s, prepare=prepare, history=turns
+        )
 
     def list_models(self) -> list[dict[str, Any]]:
         """Models the assistant can see (`models list`), for the UI."""
-        from ..models import discover  # noqa: PLC0415
+        from ..local_models import discover  # noqa: PLC0415
 
         return [entry.to_dict() for entry in discover(self.settings)]
 
 
 class _ManagedRun(LLMRun):
-    """A run that reports its measured speeds back to the manager (for `expected_wait_s`)."""
+    """A run that reports back to the manager: measured speeds (for `expected_wait_s`) and
+    whether it ran past its deadline (the "too slow" notice, given once)."""
 
     def __init__(self, manager: LLMManager, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._manager = manager
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[Progress]:
         try:
             yield from super().__iter__()
         finally:
             if self.result is not None:
-                self._manager._record_speeds(self.result)
+                self._manager._finished(self.result)
