@@ -92,8 +92,10 @@ class Cues:
             return None
         return self._pattern.search(text, pos, len(text) if endpos is None else endpos)
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return iter(()) if self._pattern is None else self._pattern.finditer(text)
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]:
+        if self._pattern is None:
+            return iter(())
+        return self._pattern.finditer(text, pos, len(text) if endpos is None else endpos)
 
     def __call__(self, text: str) -> bool:
         return self.search(text) is not None

@@ -5,7 +5,7 @@ The selection engine decides the facts; a chat-capable model only rephrases them
 - `prompt.py`: the prompt (static prefix per language, conversation context, per-question
   facts) and its budget.
 - `validate.py` + `claims.py`: checks an answer's form, names, citations and meaning, claim
-  by claim (`words.py` loads the words, `knowledge/vocabulary/validation.yaml`).
+  by claim (its words are `knowledge/vocabulary/validation.yaml`, loaded by `assistant.vocabulary`).
 - `manager.py`: status, the model, one run with a deadline, and how it ended.
 - `backends.py`: the text generators (llama.cpp in process, OpenAI-compatible HTTP, a fake).
 """

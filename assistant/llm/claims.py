@@ -32,28 +32,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..knowledge import Catalog, Model
-from .words import Cues, vocabulary
+from ..text import normalize
+from ..vocabulary import Cues, vocabulary
 
-# ------------------------------------------------------------------ text helpers (swap points)
-
-
-def normalize(text: object) -> str:
-    """The project's normalisation (lower case, NFKC, Traditional, one space)."""
-    try:
-        from ..text import normalize as _normalize  # type: ignore[import-not-found]  # noqa: PLC0415
-    except ImportError:
-        from ..constraints import normalize as _normalize  # noqa: PLC0415
-    return _normalize(text)
+# ------------------------------------------------------------------ text helpers
 
 
 def mentions(normalised: str, catalog: Catalog) -> list[Any]:
     """Catalog names in normalised text: objects with kind, target, start, end, variant."""
-    finder = getattr(catalog, "mentions", None)
-    if callable(finder):
-        return list(finder(normalised))
-    from ..constraints import mention_spans  # noqa: PLC0415
-
-    return list(mention_spans(normalised, catalog))
+    return list(catalog.mentions(normalised))
 
 
 def cues(group: str) -> Cues:
