@@ -147,13 +147,22 @@ def test_a_false_premise_is_corrected_first(ask, question, key, actual):
 # ---------------------------------------------------------------- fit placements through the answer
 
 
-def test_a_64gb_mac_and_a_70b_model_at_q4_is_tight_or_needs_the_limit_raised(ask):
+def test_a_64gb_mac_and_a_70b_model_at_q4_is_tight_or_needs_the_limit_raised(ask, shared_catalog):
     reply = ask("Can Llama 3.3 70B at Q4 run on a 64GB MacBook Pro?")
     assert fired_rule(reply.plan) == "model_fit"
     assert reply.lead["key"] in ("fit.placement.tight", "fit.placement.os_limit")
     assert reply.lead["slots"]["name"] == "Llama 3.3 70B" and reply.lead["slots"]["quant"] == "Q4_K_M"
     assert float(reply.lead["slots"]["need"]) > float(reply.lead["slots"]["comfortable"])  # not a roomy fit
     assert reply.plan.constraints.memory_kind == "unified"
+    # The macOS GPU-memory rule decides the placement, and the answer states it.
+    from assistant.answer.fitting import report_fit
+
+    llama = shared_catalog.by_id["llama-3"]
+    fit = report_fit(llama, llama.variant("Llama 3.3 70B"), reply.plan.constraints)
+    assert fit.budget.rule == "macos" and "budget_macos" in [a.id for a in fit.assumptions]
+    slots = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in next(a for a in fit.assumptions if a.id == "budget_macos").slots.items()}
+    rule = say("fit.rule.budget_macos", "en", **{k: slots.get(k, "") for k in ("memory_gb", "usable_gb", "comfortable_gb", "count", "context", "layers")})
+    assert rule in reply.answer
 
 
 def test_a_64gb_mac_and_a_70b_model_in_chinese(ask):
