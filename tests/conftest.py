@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -103,6 +104,74 @@ def catalog():
     from assistant.knowledge import load_catalog
 
     return load_catalog(KNOWLEDGE / "catalog.yaml")
+
+
+@pytest.fixture(scope="session")
+def shared_catalog():
+    """The shipped catalog, loaded once per session (catalogs are never mutated by the engine)."""
+    from assistant.knowledge import load_catalog
+
+    return load_catalog(KNOWLEDGE / "catalog.yaml")
+
+
+@pytest.fixture(scope="session")
+def shared_chunks(shared_catalog):
+    """The knowledge base's chunks by id (article + catalog), for citations; no index, no embedder."""
+    from assistant.config import Settings
+    from assistant.index import build_chunks
+
+    return {c.id: c for c in build_chunks(Settings(knowledge_dir=KNOWLEDGE), shared_catalog)}
+
+
+@pytest.fixture(scope="session")
+def shared_sentences(shared_catalog, shared_chunks):
+    """The article's sentence index, lexical signal only (no embedder): for lookup questions."""
+    from assistant.answer.lookup import SentenceIndex
+
+    return SentenceIndex(shared_catalog, list(shared_chunks.values()), None)
+
+
+@pytest.fixture(scope="module")
+def indexed_assistant(tmp_path_factory):
+    """Real chromadb + the deterministic fake-64 embedder, built once per module: the service path
+    (`Assistant.grounded`) with retrieval, sources and citations."""
+    from assistant.config import Settings
+    from assistant.service import build_assistant
+
+    data = tmp_path_factory.mktemp("indexed-data")
+    built = build_assistant(Settings(data_dir=data, models_dir=data / "models", knowledge_dir=KNOWLEDGE, embedder="fake-64"))
+    built.ensure_index()
+    return built
+
+
+# ---------------------------------------------------------------- asking the answer engine (no index)
+
+CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def user_turns(*questions: str) -> list[dict[str, str]]:
+    """A history of user turns (the engine replays user turns only)."""
+    return [{"role": "user", "content": q} for q in questions]
+
+
+def fired_rule(plan) -> str | None:  # type: ignore[no-untyped-def]
+    """The name of the intent rule that decided the plan (the trace's fired step)."""
+    fired = [step.rule for step in plan.trace if step.fired]
+    return fired[0] if fired else None
+
+
+def answer(catalog, chunks, question: str, history=(), sentences=None, language: str | None = None):  # type: ignore[no-untyped-def]
+    """`compose()` with empty retrieval: what a user reads, from the catalog alone.
+
+    `history` is a sequence of earlier user questions, oldest first."""
+    from assistant.compose import compose
+
+    return compose(question, catalog, [], chunks, history=user_turns(*history) or None, sentences=sentences, language=language)
+
+
+def outside_quotes(text: str) -> str:
+    """`text` without quoted article text (「…」), which may stay Chinese in an English answer."""
+    return re.sub("「[^」]*」", "", text)
 
 
 @pytest.fixture

@@ -8,10 +8,26 @@ from pathlib import Path
 
 import pytest
 
-from assistant.constraints import find_mentions, find_variant_mentions
 from assistant.knowledge import Catalog, CatalogError, Model, Variant, load_catalog, name_key
+from assistant.mentions import unique
+from assistant.text import normalize
 
-from .conftest import KNOWLEDGE
+from .conftest import KNOWLEDGE, answer
+
+
+def find_mentions(text: str, cat: Catalog) -> tuple[list[str], list[str], list[str]]:
+    """(model ids, family ids, closed names) the catalog's alias index finds in `text`, in text order."""
+    found = cat.mentions(normalize(text))
+    return (
+        unique(m.target for m in found if m.kind == "model"),
+        unique(m.target for m in found if m.kind == "family"),
+        unique(m.target for m in found if m.kind == "closed"),
+    )
+
+
+def find_variant_mentions(text: str, cat: Catalog) -> dict[str, str]:
+    """model id -> the variant a name in `text` means, for names that mean one size."""
+    return {m.target: m.variant for m in cat.mentions(normalize(text)) if m.kind == "model" and m.variant}
 
 # Aliases two entries may share because they name a group, not one model.
 FAMILY_WORDS = {name_key(w) for w in ["cohere command", "command 系列"]}
@@ -108,7 +124,7 @@ QUESTIONS: list[tuple[str, list[str], dict[str, str]]] = [
     ("Llama 3.1 8B 能讀 128k 嗎", ["llama-3"], {"llama-3": "Llama 3.1 8B"}),
     ("DeepSeek-R1-Distill-Llama-8B 授權", ["deepseek-r1-distill-llama"],
      {"deepseek-r1-distill-llama": "DeepSeek-R1-Distill-Llama-8B"}),
-    ("Kimi K2 0905 上下文多長？", ["kimi-k2-0905"], {}),
+    ("Kimi K2 0905 的 context 有多長", ["kimi-k2-0905"], {}),
     ("GLM-4.6 和 GLM-4.5 差在哪", ["glm-4.6", "glm-4.5"], {}),
     ("Gemma 3n E4B 可以在手機上跑嗎", ["gemma-3n"], {"gemma-3n": "Gemma 3n E4B"}),
     ("Qwen3 好用嗎", ["qwen3"], {}),
@@ -222,10 +238,12 @@ def test_resolve_refuses_unknown_and_group_names(cat):
     assert cat.model_for("no such model") is None
 
 
-def test_find_mentions_keeps_its_shape(cat):
-    result = find_mentions("Phi-4-mini 跟 Qwen3-8B", cat)
-    assert isinstance(result, tuple) and len(result) == 3
-    assert result == (["phi-4-mini", "qwen3"], [], [])
+def test_mentions_carry_their_span_and_the_size_named(cat):
+    text = normalize("Phi-4-mini 跟 Qwen3-8B")
+    found = cat.mentions(text)
+    assert [(m.kind, m.target, m.variant) for m in found] == [("model", "phi-4-mini", None), ("model", "qwen3", "Qwen3-8B")]
+    assert [text[m.start : m.end] for m in found] == ["phi-4-mini", "qwen3-8b"]
+    assert find_mentions("Phi-4-mini 跟 Qwen3-8B", cat) == (["phi-4-mini", "qwen3"], [], [])
 
 
 # ---------------------------------------------------------------- variants carry their own facts
@@ -416,20 +434,29 @@ def test_model_document_states_native_and_extended_context(cat):
 
 
 @pytest.mark.parametrize(
-    "question, name, facts",
+    "question, model_id, variant, key",
     [
-        ("Phi-4-mini 可以商用嗎？多大？", "Phi-4-mini", ["MIT", "3.8B", "可商用"]),
-        ("Phi-4-mini 的上下文多長？", "Phi-4-mini", ["128k"]),
-        ("Codestral Mamba 可以商用嗎？", "Codestral Mamba 7B", ["Apache", "可商用"]),
-        ("DeepSeek V3.1 是什麼授權？", "DeepSeek-V3.1", ["MIT"]),
-        ("Kimi K2 0905 上下文多長？", "Kimi K2 0905", ["256k"]),
-        ("Is Phi-4-multimodal able to take audio?", "Phi-4-multimodal", ["5.6B", "audio"]),
+        ("Phi-4-mini 可以商用嗎？多大？", "phi-4-mini", None, "fact.commercial.yes"),
+        ("Phi-4-mini 能讀多長的上下文？", "phi-4-mini", None, "fact.context"),
+        ("Codestral Mamba 能拿來商用嗎？", "codestral-mamba", None, "fact.commercial.yes"),
+        ("DeepSeek V3.1 是什麼授權？", "deepseek-v3.1", None, "fact.licence"),
+        ("Kimi K2 0905 的 context 有多長", "kimi-k2-0905", None, "fact.context"),
+        ("Is Phi-4-multimodal able to take audio?", "phi-4-multimodal", None, "fact.modality.yes"),
+        ("Qwen2.5-3B 能商用嗎？", "qwen2.5", "Qwen2.5-3B", "fact.commercial.no"),
+        ("Is Qwen2.5-72B-Instruct OK for a commercial product?", "qwen2.5", "Qwen2.5-72B", "fact.commercial.conditional"),
     ],
 )
-def test_answers_about_a_named_release_quote_that_releases_facts(fake_assistant, question, name, facts):
-    reply = fake_assistant.grounded(question)
+def test_answers_about_a_named_release_state_that_releases_facts(shared_catalog, shared_chunks, question, model_id, variant, key):
+    reply = answer(shared_catalog, shared_chunks, question)
     assert reply.route == "fact"
-    assert name in reply.answer
-    for fact in facts:
-        assert fact in reply.answer, (fact, reply.answer)
-    assert "14.7B" not in reply.answer  # never the family flagship's size
+    assert [(s.id, s.variant) for s in reply.plan.models()] == [(model_id, variant)]
+    assert reply.lead["key"] == key
+    facts = shared_catalog.model_for(variant or shared_catalog.by_id[model_id].name)
+    assert reply.lead["slots"]["name"] in (facts.name, variant)
+    if "id" in reply.lead["slots"]:
+        assert reply.lead["slots"]["id"] == facts.licence.id
+    if key == "fact.context":
+        from assistant.labels import format_context
+
+        assert format_context(facts.context_native, reply.language) in reply.lead["slots"]["context"]
+    assert "14.7B" not in reply.answer or model_id == "phi-4"  # never the family flagship's size

@@ -6,11 +6,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.lookup import MIN_SCORE, SentenceIndex, split_sentences
-from assistant.config import Settings
-from assistant.index import build_chunks
-from assistant.knowledge import load_catalog
 
-from .conftest import KNOWLEDGE
+from .conftest import answer
 
 
 class SameVectorEmbedder:
@@ -21,18 +18,18 @@ class SameVectorEmbedder:
 
 
 @pytest.fixture(scope="module")
-def cat():
-    return load_catalog(KNOWLEDGE / "catalog.yaml")
+def cat(shared_catalog):
+    return shared_catalog
 
 
 @pytest.fixture(scope="module")
-def chunks(cat):
-    return build_chunks(Settings(knowledge_dir=KNOWLEDGE), cat)
+def chunks(shared_chunks):
+    return list(shared_chunks.values())
 
 
 @pytest.fixture(scope="module")
-def index(cat, chunks):
-    return SentenceIndex(cat, chunks, None)
+def index(shared_sentences):
+    return shared_sentences
 
 
 def test_finds_the_mistral_privacy_sentence(index):
@@ -116,14 +113,14 @@ def test_a_hyphenated_word_counts_once_not_once_per_piece():
 
 def test_a_rare_name_outweighs_a_common_hyphenated_word(index):
     # "fine-tune" used to count four times (fine-tune, fine, tune, finetune) and beat "Perplexity".
-    hits = index.search("which open model did Perplexity fine-tune to strip out the censorship?")
+    hits = index.search("Perplexity did a fine-tune of which open model to remove its censorship?")
     assert hits and "Perplexity" in hits[0].text
 
 
 def test_words_no_sentence_has_do_not_drown_the_ones_that_match(index, monkeypatch):
     from assistant.answer import lookup
 
-    question = "欸 哪家模型是那種不用越獄、什麼都直接回的？（幫朋友問的）"  # casual filler no sentence has
+    question = "欸 有沒有哪家模型不用越獄就什麼都肯回答的？（替同事問）"  # casual filler no sentence has
     share = {}
     for weight in (1.0, lookup.UNSEEN_WEIGHT):
         monkeypatch.setattr(lookup, "UNSEEN_WEIGHT", weight)
@@ -132,3 +129,34 @@ def test_words_no_sentence_has_do_not_drown_the_ones_that_match(index, monkeypat
         assert hits and "越獄" in hits[0].text  # the same sentence either way
         share[weight] = hits[0].lexical
     assert lookup.UNSEEN_WEIGHT < 1.0 and share[lookup.UNSEEN_WEIGHT] > share[1.0]
+
+
+# ---------------------------------------------------------------- lookups in an answer
+
+
+def test_a_which_question_is_answered_by_the_sentence_that_says_so(shared_catalog, shared_chunks, index):
+    reply = answer(shared_catalog, shared_chunks, "下載前得先同意隱私條款的是哪個模型？", sentences=index)
+    assert reply.route == "lookup"
+    assert reply.lead["key"] == "lookup.family" and reply.lead["slots"]["name"] == "Mistral"
+    assert reply.shown and {shared_catalog.by_id[i].family for i in reply.shown} == {"mistral"}
+    assert "隱私條款" in reply.answer
+
+
+def test_a_lookup_naming_another_model_answers_with_the_one_the_sentence_names(shared_catalog, shared_chunks, index):
+    reply = answer(shared_catalog, shared_chunks, "Which model did Perplexity uncensor from DeepSeek R1?", sentences=index)
+    assert reply.route == "lookup" and reply.plan.lookup["model"] == "r1-1776"
+    assert reply.lead["key"] == "lookup.model" and reply.shown == ["r1-1776"]
+    assert reply.language == "en"
+
+
+def test_a_lookup_names_the_models_own_maker(shared_catalog, shared_chunks, index):
+    """R1-1776 is Perplexity's (a fine-tune of a DeepSeek model): the lead names its own vendor."""
+    reply = answer(shared_catalog, shared_chunks, "Which model did Perplexity uncensor from DeepSeek R1?", sentences=index)
+    assert reply.lead["slots"]["vendor"] == shared_catalog.by_id["r1-1776"].vendor
+
+
+def test_a_which_question_with_nothing_to_quote_says_the_knowledge_base_does_not_say(shared_catalog, shared_chunks, index):
+    reply = answer(shared_catalog, shared_chunks, "哪個模型的吉祥物是一隻企鵝？", sentences=index)
+    assert reply.route == "lookup"
+    assert reply.lead["key"] == "lookup.none"
+    assert reply.shown == []
