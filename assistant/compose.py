@@ -38,6 +38,9 @@ from .vocabulary import vocabulary
 __all__ = ["EXAMPLES_EN", "EXAMPLES_ZH", "Reply", "answer_language", "compose", "conversation_state", "has_injection", "plan_question"]
 
 _LETTERS = re.compile(r"[A-Za-z\u3400-\u9fff]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORDLIKE = re.compile(r"[A-Za-z]{2,}")
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
 
 
 def _examples(language: str) -> list[str]:
@@ -96,17 +99,27 @@ class Reply:
 
 
 def answer_language(question: str, history: list[dict[str, str]] | None = None) -> str:
-    """zh-TW when the question reads as Chinese; for text with no letters at all (emoji,
-    symbols), the conversation's language, else zh-TW."""
-    if not _LETTERS.search(question or ""):
-        for turn in reversed(history or []):
-            content = turn.get("content") if isinstance(turn, dict) else None
-            if isinstance(content, str) and turn.get("role") == "user" and _LETTERS.search(content):
-                return answer_language(content)
+    """zh-TW when the question reads as Chinese, English when it reads as English. Input with no
+    words (emoji, markup, random letters) takes the conversation's language (its user turns,
+    most of them), else zh-TW."""
+    text = _MARKUP.sub(" ", question or "")
+    if _CJK.search(text):
         return "zh-TW"
-    if re.search(r"[\u3400-\u9fff]", question):
-        return "zh-TW"
-    return detect_language(question)
+    if _WORDLIKE.search(text) and not _looks_like_noise(text):
+        return detect_language(text)
+    languages = [answer_language(t["content"], None) for t in (history or [])
+                 if isinstance(t, dict) and t.get("role") == "user" and isinstance(t.get("content"), str)
+                 and (_CJK.search(t["content"]) or _WORDLIKE.search(_MARKUP.sub(" ", t["content"])))]
+    if languages:
+        return max(set(languages), key=languages.count)
+    return "zh-TW"
+
+
+def _looks_like_noise(text: str) -> bool:
+    """Letters that make no word the vocabulary knows ("asdkjh qwpoeiru")."""
+    known = vocabulary().words("stopwords.not_a_model") | vocabulary().words("stopwords.leading_filler")
+    words = re.findall(r"[a-z]+", normalize(text))
+    return bool(words) and not any(w in known for w in words)
 
 
 def has_injection(question: str) -> bool:
@@ -141,6 +154,7 @@ def conversation_state(
 
     def answer_turn(question: str, state: ConversationState) -> tuple[Plan, Rendered]:
         plan = plan_in_state(question, catalog, state, answer_language(question) if _LETTERS.search(question) else zh_lang, sentences)
+        # (a turn with no words keeps the conversation's language)
         return plan, render(plan, Context(catalog, Citations(chunks, []), [], {}, sentences, state, source))
 
     return replay(history, answer_turn)
@@ -186,8 +200,6 @@ def compose(
     notices: list[str] = []
     if plan.injection:
         notices.append(say("notice.injection", plan.lang))
-    if (state is None or not state.turns) and plan.reference is None and not plan.subjects and plan.intent in ("fact", "fit") and not plan.attributes:
-        notices.append(say("notice.no_context", plan.lang))
     text = rendered.text
     if rendered.footer:
         text += "\n\n" + footer(catalog, plan.lang)

@@ -40,12 +40,14 @@ _NUM = r"(?<![0-9.])(\d{1,5}(?:\.\d{1,3})?)"
 _MEMORY = re.compile(_NUM + r"\s?(gib|gb|gig|g|吉)(?![a-z])")
 _MEMORY_MB = re.compile(_NUM + r"\s?(mb|mib)(?![a-z])")
 _PARAMS = re.compile(_NUM + r"\s?(b|bn|billion|m|million|t|trillion|億)(?![a-z])")
-_RANGE = re.compile(r"(?<![a-z0-9.])(\d{1,4}(?:\.\d{1,3})?)\s?(b|m)?\s?(?:到|至|~|-|–|to)\s?(\d{1,4}(?:\.\d{1,3})?)\s?(b|m)(?![a-z])")
+_RANGE = re.compile(r"(?<![a-z0-9.])(\d{1,4}(?:\.\d{1,3})?)\s?(b|m)?\s?(?:到|至|~|-|–|to|and)\s?(\d{1,4}(?:\.\d{1,3})?)\s?(b|m)(?![a-z])")
 _CONTEXT = re.compile(_NUM + r"\s?(k|m|萬)(?![a-z])")
 _TOKENS_PLAIN = re.compile(r"(?<![0-9.,])(\d{1,3}(?:,\d{3}){1,2}|\d{4,7})\s?tokens?")
 _QUANT = re.compile(r"(?<![a-z0-9])i?q([2-8])(?:_?k(?:_?([sml]))?|_?([01]))?(?:_?(xs|xxs|s|m|nl))?(?![a-z0-9])")
 _COUNT_BEFORE_SIZE = re.compile(r"(?:(?<![0-9])([1-8])\s?(?:x|×|\*|張|片|塊)|(兩|二|雙|三|四|八|dual|two|three|four|quad|eight)\s?(?:張|片|塊|x)?)\s?(?:的\s?)?$")
 _NEGATION_MASK = "\ue000"
+_PLURAL_NUMBER = re.compile(r"(?<=\d)s(?![a-z])")
+_YEAR = re.compile(r"(?<!\d)(20[2-3]\d)(?!\d)")
 
 
 @dataclass
@@ -68,7 +70,9 @@ class Constraints:
     min_params_b: float | None = None
     tasks: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)  # ISO codes the answers must be in
-    traditional: bool = False  # Traditional Chinese that must not drift into Simplified
+    traditional: bool = False  # Traditional Chinese that should not drift into Simplified
+    traditional_strict: bool = False  # ... and must never (drifting models are excluded)
+    released_after: str | None = None  # "2026": only releases from that year on
     min_context_tokens: int | None = None
     longest_context: bool = False
     avoid_countries: list[str] = field(default_factory=list)
@@ -99,6 +103,7 @@ class Constraints:
             self.commercial_required or self.licence_ids or self.open_source_only or self.memory_gb is not None
             or self.cpu_only or self.max_params_b is not None or self.min_params_b is not None
             or self.min_context_tokens is not None or self.avoid_countries or self.avoid_families or self.avoid_licences
+            or self.released_after is not None
         )
 
     @property
@@ -128,7 +133,8 @@ def _commercial(text: str, has_mentions: bool, v: Vocabulary) -> tuple[bool, boo
         if v.cues("commercial.restriction_after").search(text[match.end() : match.end() + 3]):
             stated = True  # 「不要商用限制」: no restrictions, i.e. commercial use
             continue
-        if v.cues("commercial.negation_before").search(masked[max(0, match.start() - 24) : match.start()]):
+        if v.cues("commercial.negation_before").search(masked[max(0, match.start() - 24) : match.start()]) or v.cues(
+                "commercial.negation_after").search(text[match.end() : match.end() + 16]):
             not_needed = True
             continue
         after = text[match.end() : match.end() + 8]
@@ -222,8 +228,9 @@ def _avoid_and_prefer(text: str, mentions: list[Mention], catalog: Catalog, v: V
             for match in term.cues.finditer(clause):
                 countries.append((start + match.start(), term.id))
                 found_here = True
+        licence_spans = [(m.start() + start, m.end() + start) for t in v.terms("licences") for m in t.cues.finditer(clause)]
         for mention in mentions:
-            if mention.kind == "family" and start <= mention.start < end:
+            if mention.kind == "family" and start <= mention.start < end and not any(a <= mention.start < b for a, b in licence_spans):
                 families.append((mention.start, mention.target))
                 found_here = True
         if found_here or _names_licence(clause, v):
@@ -339,6 +346,17 @@ def _quant(text: str, v: Vocabulary) -> str | None:
     return min(hits)[1] if hits else None
 
 
+def _release_year(text: str, v: Vocabulary, catalog: Catalog) -> str | None:
+    """「今年」 or "released in 2026": the year releases must come from (the catalog's check year for 'this year')."""
+    if v.cues("numbers.this_year")(text):
+        return str(catalog.as_of.year)
+    for match in _YEAR.finditer(text):
+        window = text[max(0, match.start() - 14) : match.end() + 6]
+        if v.cues("numbers.release_year_cue")(window):
+            return match.group(1)
+    return None
+
+
 # ---------------------------------------------------------------- hardware
 
 
@@ -356,7 +374,7 @@ def _memory_kind_near(text: str, start: int, end: int, v: Vocabulary, gpu_spans:
         hits.sort()
         return hits[-1][1] if nearest_last else hits[0][1]
 
-    return kind_of(end, end + 10, False) or kind_of(max(0, start - 10), start, True)
+    return kind_of(end, end + 18, False) or kind_of(max(0, start - 12), start, True)
 
 
 def _hardware(text: str, result: Constraints, v: Vocabulary) -> None:
@@ -366,8 +384,8 @@ def _hardware(text: str, result: Constraints, v: Vocabulary) -> None:
     result.device = device_term  # type: ignore[assignment]
     result.cpu_only = v.cues("devices.cpu_only")(text)
     on_mac = v.cues("devices.mac")(text)
-    named = [] if result.cpu_only else find_all_hardware(text)
-    gpus = [m for m in named if m.preset.memory_kind == "vram"]
+    named = find_all_hardware(_PLURAL_NUMBER.sub("", text))  # "two 4090s" names two 4090s
+    gpus = [] if result.cpu_only else [m for m in named if m.preset.memory_kind == "vram"]
     chips = [m for m in named if m.preset.memory_kind == "unified"]
     ram_kinds = [m for m in named if m.preset.memory_kind == "ram"]
     gpu_spans = [(m.start, m.end) for m in gpus]
@@ -400,7 +418,8 @@ def _hardware(text: str, result: Constraints, v: Vocabulary) -> None:
         first = gpus[0]
         key = _gpu_key(first.preset.name)
         if not laptop or key not in laptop_memory:
-            result.hardware_name, result.bandwidth_gbs = first.variant.name, first.variant.bandwidth_gbs
+            card = first.preset.variant(_card_memory(first))
+            result.hardware_name, result.bandwidth_gbs = card.name, card.bandwidth_gbs
         result.gpu_count = sum(g.count for g in gpus)
     if vram and not gpus:
         value, cards = max(vram)
@@ -415,7 +434,7 @@ def _hardware(text: str, result: Constraints, v: Vocabulary) -> None:
         total = 0.0
         names = []
         for gpu in gpus:
-            memory = laptop_memory.get(_gpu_key(gpu.preset.name), gpu.memory_gb) if laptop else gpu.memory_gb
+            memory = laptop_memory.get(_gpu_key(gpu.preset.name), gpu.memory_gb) if laptop else _card_memory(gpu)
             total += memory * gpu.count
             names.append(f"{gpu.count}× {gpu.variant.name}" if gpu.count > 1 else gpu.variant.name)
         result.memory_gb, result.memory_kind = total, "vram"
@@ -479,6 +498,14 @@ def _hardware(text: str, result: Constraints, v: Vocabulary) -> None:
         result.cpu_only = True
     if result.memory_gb is not None:
         result.memory_gb = round(result.memory_gb, 3)
+
+
+def _card_memory(gpu) -> float:  # type: ignore[no-untyped-def]
+    """One card's memory: "8 張 H100（640GB）" states the total, not a 640GB card."""
+    largest = max((gpu.preset.memory_gb, *gpu.preset.memory_options))
+    if gpu.count > 1 and gpu.size_stated and gpu.memory_gb > largest * 1.01:
+        return gpu.memory_gb / gpu.count
+    return gpu.memory_gb
 
 
 def _gpu_key(name: str) -> str:
@@ -551,6 +578,11 @@ def parse_normalised(text: str, catalog: Catalog, mentions: list[Mention] | None
     result.quant = _quant(text, v)
     result.tasks = _tasks(text, v)
     result.languages, result.traditional = _languages(text, v, avoided)
+    result.traditional_strict = v.cues("languages.traditional_strict")(text)
+    if result.traditional_strict:
+        result.traditional = True
+        result.languages = unique(["zh", *result.languages])
+    result.released_after = _release_year(text, v, catalog)
     _hardware(text, result, v)
     if result.min_context_tokens is None and v.cues("numbers.whole_book")(text):
         result.min_context_tokens = 128_000

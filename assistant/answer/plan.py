@@ -25,7 +25,7 @@ _ANSWER_KIND = {
     "fact": "fact", "false_premise": "yes_no", "fit": "yes_no", "recommend": "model", "compare": "verdict",
     "rank": "model", "newest": "model", "list": "list", "lookup": "model", "why_not": "reason",
     "unknown_model": "not_covered", "closed": "not_covered", "out_of_scope": "not_covered",
-    "scope": "help", "nonsense": "help", "no_change": "help",
+    "scope": "help", "nonsense": "help", "no_change": "help", "no_context": "help",
 }
 
 
@@ -98,6 +98,7 @@ def make_plan(
             position=reading.rank_position,
             moe_only=reading.flag("moe_only") or reading.rank_field == "params_active",
             dense_only=reading.flag("dense_only"),
+            native=reading.flag("native"),
         )
     plan.constraints.mentioned_models = list(dict.fromkeys(
         [*c.mentioned_models, *(s.id for s in plan.subjects if s.kind == "model")]))

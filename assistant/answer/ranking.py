@@ -38,6 +38,9 @@ from .fitting import best_fit
 from .types import Exclusion, Recommendation
 
 UNMEASURED = -1.0  # below every measured capability (0..1)
+SPEED_WEIGHT_ASKED = 0.3  # speed asked for (high traffic, low latency): 100 tok/s is worth 0.3 of capability
+USABLE_TOKENS_PER_S = 4.0  # below this an answer takes minutes: ranked after every usable model that fits
+SLOW_PENALTY = 1.0
 TAGGED_BONUS = 2.0  # a model tagged for an asked task no benchmark measures ranks above every untagged one
 _LICENCE_SIMPLICITY = {"yes": 1.0, "conditional": 0.5, "no": 0.0}
 _NO_LANGUAGE_TAGS = {"zh": {"no-chinese"}}  # a tagged weakness that means "cannot answer in it"
@@ -84,7 +87,8 @@ class CatalogCapabilities:
             if found is not None:
                 result = {"task": task, "score": round(found.score, 4), "basis": found.basis, "figure": found.quote,
                           "fallback": found.fell_back_to, "mode": found.mode, "key": key,
-                          "figures": {f.benchmark: f.label for f in found.figures}}
+                          "figures": {f.benchmark: f.label for f in found.figures},
+                          "values": {f.benchmark: f.value for f in found.figures}}
                 break
         self._memo[memo_key] = result
         return result
@@ -161,8 +165,33 @@ def supports_language(model: Model, code: str) -> bool | None:
     return False
 
 
+_SIZE_FACTS: dict[tuple[int, str], Model] = {}
+
+
+def size_facts(model: Model, variant: Variant) -> Model:
+    """The facts of one size (its own licence, context, modalities …), memoised."""
+    if len(model.sizes) <= 1 or model.variant(variant.name) is None:
+        return model
+    key = (id(model), variant.name)
+    if key not in _SIZE_FACTS:
+        if len(_SIZE_FACTS) > 4096:
+            _SIZE_FACTS.clear()
+        _SIZE_FACTS[key] = model.with_variant(variant.name)
+    return _SIZE_FACTS[key]
+
+
+def _licence_ok(facts: Model, c: Constraints) -> bool:
+    if c.commercial_required and facts.commercial_use == "no":
+        return False
+    if c.avoid_licences and any(facts.licence.id.lower().startswith(x.lower()) for x in c.avoid_licences):
+        return False
+    if c.licence_ids and not any(facts.licence.id.lower().startswith(x.lower()) for x in c.licence_ids):
+        return False
+    return not (c.open_source_only and not facts.licence.open_source)
+
+
 def sizes_within(model: Model, c: Constraints) -> list[Variant]:
-    sizes = model.sizes
+    sizes = [v for v in model.sizes if _licence_ok(size_facts(model, v), c)]
     if "vision" in c.tasks:
         sizes = [v for v in sizes if takes_images(model, v)]
     if "speech" in c.tasks:
@@ -191,6 +220,8 @@ def requests_of(c: Constraints) -> list[str]:
         requests.append("chinese")
     if c.traditional:
         requests.append("traditional-chinese")
+    if c.traditional_strict:
+        requests.append("traditional-chinese-strict")
     return requests
 
 
@@ -212,14 +243,18 @@ def check(model: Model, c: Constraints, catalog: Catalog) -> tuple[str, Message]
     base = catalog.by_id.get(model.base_model or "")
     if base is not None and base.country in c.avoid_countries:
         return "country", Message("why.avoid_base_country", {"name": name, "base": base.name, **_country_slots(base.country)})
-    if c.commercial_required and model.commercial_use == "no":
-        return "commercial", Message("why.noncommercial", {"name": name, "licence": model.licence.name})
-    if c.avoid_licences and any(model.licence.id.lower().startswith(x.lower()) for x in c.avoid_licences):
-        return "licence", Message("why.avoid_licence", {"name": name, "licence": model.licence.id})
-    if c.licence_ids and not any(model.licence.id.lower().startswith(x.lower()) for x in c.licence_ids):
-        return "licence", Message("why.licence", {"name": name, "licence": model.licence.id, "wanted": "/".join(c.licence_ids)})
-    if c.open_source_only and not model.licence.open_source:
-        return "licence", Message("why.not_open", {"name": name, "licence": model.licence.name})
+    if c.released_after and (model.released or "") < c.released_after:
+        return "released", Message("why.released_before", {"name": name, "date": model.released or "—", "year": c.released_after})
+    if not any(_licence_ok(size_facts(model, v), c) for v in model.sizes):  # every size fails the licence ask
+        if c.commercial_required and model.commercial_use == "no":
+            return "commercial", Message("why.noncommercial", {"name": name, "licence": model.licence.name})
+        if c.avoid_licences and any(model.licence.id.lower().startswith(x.lower()) for x in c.avoid_licences):
+            return "licence", Message("why.avoid_licence", {"name": name, "licence": model.licence.id})
+        if c.open_source_only and not model.licence.open_source and not c.licence_ids:
+            return "licence", Message("why.not_open", {"name": name, "licence": model.licence.name})
+        if c.commercial_required and not c.licence_ids:
+            return "commercial", Message("why.noncommercial", {"name": name, "licence": model.licence.name})
+        return "licence", Message("why.licence", {"name": name, "licence": model.licence.id, "wanted": "/".join(c.licence_ids) or "—"})
     for code in c.languages:
         if code != "en" and supports_language(model, code) is False:
             term = vocabulary().term("languages", code)
@@ -295,16 +330,23 @@ def untested_tasks(c: Constraints) -> list[str]:
 
 
 def _score(capability: dict[str, Any] | None, fit: FitResult | None, model: Model, adjust: float, variant: Variant | None = None,
-           tagged: bool = False) -> float:
+           tagged: bool = False, speed_weight: float = 0.01) -> float:
     base = capability["score"] if capability else UNMEASURED + (_unmeasured_prior(model, variant) if variant is not None else 0.0)
     base += TAGGED_BONUS if tagged else 0.0
+    if fit is not None and fit.tokens_per_s is not None and fit.tokens_per_s < USABLE_TOKENS_PER_S:
+        base -= SLOW_PENALTY  # too slow to use interactively on this machine
     speed = min(1.0, (fit.tokens_per_s or 0) / 100) if fit and fit.tokens_per_s else 0.0
-    return base + adjust + 0.04 * speed + 0.02 * _LICENCE_SIMPLICITY[model.commercial_use]
+    # Speed and licence only break near-ties (capability decides between models a test separates),
+    # unless the request is about speed itself (high traffic, low latency), where speed weighs in.
+    return base + adjust + speed_weight * speed + 0.004 * _LICENCE_SIMPLICITY[model.commercial_use]
 
 
-def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilitySource, task: str) -> tuple[Recommendation, list[Message]]:
-    """The best size of a model that passed the filters, scored."""
+def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilitySource, task: str,
+             only_size: str | None = None) -> tuple[Recommendation, list[Message]]:
+    """The best size of a model that passed the filters (or the one size asked for), scored."""
     sizes = sizes_within(model, c)
+    if only_size is not None:
+        sizes = [v for v in sizes if v.name == only_size] or sizes
     adjust, notes = _soft_notes(model, c, catalog)
     tagged = any(t in model.strengths for t in untested_tasks(c))
     best: Recommendation | None = None
@@ -312,9 +354,9 @@ def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilityS
         fit = fit_variant(model, variant, c) if c.memory_gb is not None else None
         if c.memory_gb is not None and fit is None:
             continue
-        facts = model.with_variant(variant.name) if len(model.sizes) > 1 and model.variant(variant.name) else model
+        facts = size_facts(model, variant)
         capability = source.capability(facts, variant, task)
-        score = _score(capability, fit, facts, adjust, variant, tagged)
+        score = _score(capability, fit, facts, adjust, variant, tagged, SPEED_WEIGHT_ASKED if "efficiency" in c.tasks else 0.01)
         rec = Recommendation(facts, variant, score, fit=fit, capability=capability,
                              matched_tasks=[t for t in c.tasks if t in model.strengths],
                              capability_reason="" if capability else "not measured")
@@ -334,6 +376,8 @@ def shortlist(
     mentioned: Iterable[str] = (),
     limit: int = 5,
     diverse: bool = True,
+    pinned: dict[str, str] | None = None,
+    per_size: bool = False,
 ) -> Shortlist:
     """Filter, rank and explain.
 
@@ -343,6 +387,8 @@ def shortlist(
         mentioned: models the user named (their exclusions are always explained).
         limit: how many to list; `ranked` always holds every model that passed.
         diverse: list the best model of each family first (the rest stay in `ranked`).
+        pinned: model id -> the size a question named ("Qwen3.6-27B"): that size is the one ranked.
+        per_size: rank every size that passes as its own entry (choosing among one model's sizes).
     """
     source = source or NoCapabilities()
     task = ranking_task(c)
@@ -359,14 +405,20 @@ def shortlist(
         if broken:
             excluded.append(Exclusion(model, broken[1], broken[0]))
             continue
-        rec, notes = evaluate(model, c, catalog, source, task)
-        ranked.append(rec)
+        names = [(pinned or {}).get(model.id)]
+        if per_size:
+            names = [v.name for v in sizes_within(model, c)]
+        for name in names:
+            if per_size and c.memory_gb is not None and fit_variant(model, model.variant(name) or model.sizes[0], c) is None:
+                continue
+            rec, notes = evaluate(model, c, catalog, source, task, name)
+            ranked.append(rec)
         if notes:
             caveats[model.id] = notes
     ranked.sort(key=lambda r: r.model.released or "", reverse=True)  # among equals, the newer release first
     ranked.sort(key=lambda r: -r.score)
     listed: list[Recommendation] = []
-    if diverse and family is None and allowed is None:
+    if diverse and family is None and allowed is None and not per_size:
         seen: set[str] = set()
         for rec in ranked:
             if rec.model.family in seen:

@@ -28,6 +28,7 @@ FLAG_CUES: dict[str, str] = {
     "plural": "intent.plural",
     "recommend": "intent.recommend",
     "compare": "intent.compare",
+    "versions": "intent.versions",
     "why_not": "intent.why_not",
     "superlative": "intent.superlative",
     "strongest": "intent.strongest",
@@ -57,6 +58,7 @@ FLAG_CUES: dict[str, str] = {
     "owned": "devices.owned",
     "moe_only": "rank.moe_only",
     "dense_only": "rank.dense_only",
+    "native": "rank.native",
     "ascending": "rank.ascending",
 }
 ATTRIBUTE_ORDER = ("commercial", "licence", "memory", "speed", "size", "experts", "context", "modalities", "languages",
@@ -100,20 +102,29 @@ class Reading:
 def read_question(question: str, catalog: Catalog) -> Reading:
     """Read `question` once against the vocabulary and the catalog."""
     v = vocabulary()
-    norm = normalize(question)
+    full = normalize(question)
+    # An instruction-override phrase (「用簡體回答」, "ignore your rules") is refused with a notice; its
+    # own words say nothing about the question ("簡體" there is not a language need).
+    norm = full
+    for match in v.cues("scope.injection").finditer(full):
+        norm = norm[: match.start()] + " " * (match.end() - match.start()) + norm[match.end() :]
     try:
         mentions = catalog.mentions(norm)
     except Exception:
         mentions = []
     constraints = parse_normalised(norm, catalog, mentions)
     flags = {name: v.cues(group)(norm) for name, group in FLAG_CUES.items()}
+    flags["injection"] = v.cues("scope.injection")(full)
     attributes = _attributes(norm, v)
     hub = [(m.start(), m.end()) for m in v.cues("scope.hub_reference").finditer(norm)]
     if hub:  # "on Hugging Face" names a place, not a maker
         mentions = [m for m in mentions if not (m.kind == "family" and any(s <= m.start < e for s, e in hub))]
     subjects = _subjects(norm, mentions, catalog)
-    # An avoided family ("不要 Qwen") is a constraint, not a subject.
-    subjects = [s for s in subjects if not (s.kind == "family" and s.id in constraints.avoid_families)]
+    # An avoided family ("不要 Qwen") is a constraint, not a subject; nor is a family named inside a
+    # licence's name ("Llama 授權", "Gemma terms").
+    licence_spans = [(m.start(), m.end()) for t in v.terms("licences") for m in t.cues.finditer(norm)]
+    in_licence = {m.target for m in mentions if m.kind == "family" and any(a <= m.start < b for a, b in licence_spans)}
+    subjects = [s for s in subjects if not (s.kind == "family" and (s.id in constraints.avoid_families or s.id in in_licence))]
     reading = Reading(question, norm, mentions, subjects, constraints, attributes, flags)
     reading.ordinal = _ordinal(norm, v)
     reading.rank_field, reading.rank_position = _rank_field(norm, v)
@@ -123,9 +134,14 @@ def read_question(question: str, catalog: Catalog) -> Reading:
         claimed = {c.value for c in reading.claims if c.attribute == "vendor"}
         reading.subjects = [s for s in reading.subjects if not (s.kind == "family" and s.id in claimed)]
     # A family named only through one of its models is not a second subject.
+    # A family named only through one of its models (the same words: "StableLM") is not a second
+    # subject; named on its own next to a model ("SmolVLM 跟 SmolLM"), it is one in a comparison.
+    model_spans = {(m.start, m.end) for m in mentions if m.kind == "model"}
     model_families = {catalog.by_id[s.id].family for s in reading.subjects if s.kind == "model"}
+    same_words = {m.target for m in mentions if m.kind == "family" and (m.start, m.end) in model_spans}
     if len(reading.subjects) > 1:
-        reading.subjects = [s for s in reading.subjects if not (s.kind == "family" and s.id in model_families)]
+        reading.subjects = [s for s in reading.subjects if not (
+            s.kind == "family" and s.id in model_families and (s.id in same_words or not flags["compare"]))]
     if not flags["injection"]:
         reading.unknown = unknown_names(question, reading, catalog, v)
     return reading
@@ -226,19 +242,24 @@ def series_members(name: str, catalog: Catalog) -> list[Model]:
 
 def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subject]:
     subjects: list[Subject] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[object] = set()
     for mention in mentions:
         key = (mention.kind, mention.target)
-        if key in seen:
-            continue
-        seen.add(key)
         if mention.kind == "model":
             model = catalog.by_id[mention.target]
             named = model.variant(mention.variant) if mention.variant else None
             variant = named or _variant_in_span(model, norm[mention.start : mention.end]) or variant_named(
                 model, norm[mention.end : mention.end + 12])
-            subjects.append(Subject("model", model.id, model.name, variant.name if variant and len(model.sizes) > 1 else None))
-        elif mention.kind == "family":
+            label = variant.name if variant and len(model.sizes) > 1 else None
+            if (key, label) in seen:  # the same model and size named twice
+                continue
+            seen |= {(key, label), key}
+            subjects.append(Subject("model", model.id, model.name, label))
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        if mention.kind == "family":
             family = catalog.family_by_id[mention.target]
             version = _VERSION_AFTER.match(norm[mention.end : mention.end + 8])
             members = series_members(f"{family.name} {version.group(1)}", catalog) if version else []
@@ -310,6 +331,14 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
         after = normalize(question[match.end() : match.end() + 12])
         leading = bool(v.cues("stopwords.leading_filler").search(before)) and v.cues("stopwords.leading_filler").search(before).start() == 0
         asked_about = bool(v.cues("stopwords.about_after").search(after))
+        neighbour = next((m for m in reading.mentions if m.kind in ("model", "family") and position >= 0 and (
+            0 <= m.start - (position + len(low)) <= 1 or 0 <= position - m.end <= 1)), None)
+        if neighbour is not None:
+            # "OpenMath Nemotron": a name the catalog lacks, built on one it has, is not that one.
+            start, end = min(position, neighbour.start), max(position + len(low), neighbour.end)
+            found.append(question[start:end] if question.lower()[start:end] == norm[start:end] else norm[start:end].title())
+            reading.subjects = [s for s in reading.subjects if s.id != neighbour.target]
+            continue
         if not (leading or asked_about or reading.flag("compare")):
             continue  # a name in passing ("用 Commodore 64 跑 LLM") is not the subject
         found.append(token)

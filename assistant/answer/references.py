@@ -134,7 +134,14 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
     elif new_attributes:
         result.changes.append("attribute")
 
-    if picked is None and not named and followup:
+    if picked is None and not named and followup and reading.flag("which") and not reading.flag("plural") and state.subjects and (
+            not reading.attributes or set(reading.attributes) <= {"commercial", "licence", "size", "memory"}):
+        # 「那要選哪一版？」: choose among the subject in play, its other sizes and the releases that share its name.
+        result.subjects = _with_namesakes(_current_subjects(state, catalog), catalog)
+        result.reference = "choose-among"
+        result.intent = "recommend"
+        result.inherited.append("choose among → " + ", ".join(s.name for s in result.subjects))
+    elif picked is None and not named and followup:
         if reading.attributes and (state.subjects or state.shown) and not stated:
             # 「需要什麼硬體」, "and its licence?": a new attribute of the subject in play.
             result.subjects = _current_subjects(state, catalog)
@@ -152,7 +159,8 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
         elif reading.flag("more") and state.intent in LIST_INTENTS:
             result.intent = state.intent
             result.reference = "more"
-        elif not stated and not reading.attributes and not reading.flag("which") and not reading.unknown:
+        elif not stated and not reading.attributes and not reading.flag("which") and not reading.unknown and (
+                reading.flag("followup") or reading.flag("pronoun")):
             result.intent = "no_change"
             result.reference = "none"
     if result.reference == "replace" and state.intent in ("fit",) and not reading.constraints.has_hardware():
@@ -160,6 +168,22 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
     if result.reference == "replace" and not reading.attributes and state.intent in ("fact", "false_premise"):
         result.attributes = list(state.attributes)
     return result
+
+
+def _with_namesakes(subjects: list[Subject], catalog: Catalog) -> list[Subject]:
+    """The subjects plus the releases that share their name (what `supersedes` links, either way)."""
+    out = list(subjects)
+    ids = {s.id for s in subjects}
+    for subject in subjects:
+        if subject.kind != "model":
+            continue
+        model = catalog.by_id[subject.id]
+        related = [*model.supersedes, *(m.id for m in catalog.models if subject.id in m.supersedes)]
+        for other in related:
+            if other not in ids:
+                ids.add(other)
+                out.append(Subject("model", other, catalog.by_id[other].name))
+    return out
 
 
 def _current_subjects(state: ConversationState, catalog: Catalog) -> list[Subject]:

@@ -18,6 +18,7 @@ from .render_lists import render_list, render_lookup, render_newest, render_rank
 from .render_scope import (
     render_closed,
     render_no_change,
+    render_no_context,
     render_nonsense,
     render_out_of_scope,
     render_scope,
@@ -42,6 +43,7 @@ RENDERERS: dict[str, Callable[[Plan, Context], Rendered]] = {
     "scope": render_scope,
     "nonsense": render_nonsense,
     "no_change": render_no_change,
+    "no_context": render_no_context,
 }
 
 

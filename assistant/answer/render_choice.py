@@ -11,10 +11,10 @@ from ..hardware import estimate
 from ..labels import commercial_label, format_context, format_params, task_label
 from ..messages import Message, join
 from .context import Context, Writer, facts_model
-from .describe import conditions, constraint_summary, display_name
-from .ranking import Shortlist, article_specialists, check, shortlist
+from .describe import conditions, constraint_summary, display_name, modalities_phrase
+from .ranking import USABLE_TOKENS_PER_S, Shortlist, article_specialists, check, shortlist
 from .render_facts import superseded_note
-from .types import Exclusion, Plan, Recommendation, Rendered
+from .types import Exclusion, Plan, Recommendation, Rendered, Subject
 
 LIST_LIMIT = 5
 ONE_AND_ALTERNATES = 2
@@ -40,6 +40,8 @@ def rec_reason(w: Writer, rec: Recommendation, plan: Plan) -> str:
         parts.append(w.say("fit.short", quant=rec.fit.quant, need=f"{rec.fit.required_gb:.1f}",
                            speed=w.say("fit.speed_short", speed=f"{rec.fit.tokens_per_s:g}") if rec.fit.tokens_per_s else ""))
     parts.append(capability_text(w, rec))
+    if rec.fit is not None and rec.fit.tokens_per_s is not None and rec.fit.tokens_per_s < USABLE_TOKENS_PER_S:
+        parts.append(w.say("fit.too_slow", speed=f"{rec.fit.tokens_per_s:g}"))
     if model.released:
         parts.append(w.say("describe.released_short", date=model.released[:7]))
     return w.say("list.clauses").join(p for p in parts if p)
@@ -50,14 +52,23 @@ def why_first(w: Writer, top: Recommendation, runner: Recommendation | None, tas
     lang = w.language
     if runner is None:
         return ""
+    if top.fit and runner.fit and top.capability and runner.capability and top.capability["score"] < runner.capability["score"] \
+            and (top.fit.tokens_per_s or 0) > (runner.fit.tokens_per_s or 0):
+        # Ranked first for speed (the request asks for it), though it scores lower.
+        return w.say("recommend.beats_speed_trade", top=top.model.name if top.variant.name == top.model.name else top.variant.name,
+                     runner=runner.variant.name, top_speed=f"{top.fit.tokens_per_s:g}", runner_speed=f"{runner.fit.tokens_per_s:g}",
+                     top_figure=top.capability.get("figure", ""), runner_figure=runner.capability.get("figure", ""))
     if top.capability and runner.capability:
-        top_figures, runner_figures = top.capability.get("figures", {}), runner.capability.get("figures", {})
-        shared = [b for b in top_figures if b in runner_figures]
-        top_figure, runner_figure = top.capability.get("figure", ""), runner.capability.get("figure", "")
-        if shared:
-            top_figure, runner_figure = top_figures[shared[0]], runner_figures[shared[0]]
-        return w.say("recommend.beats", top=top.model.name, runner=runner.model.name, task=task_label(task, lang),
-                     top_figure=top_figure, runner_figure=runner_figure)
+        top_values, runner_values = top.capability.get("values", {}), runner.capability.get("values", {})
+        ahead = [b for b in top_values if b in runner_values and top_values[b] > runner_values[b]]
+        if ahead:  # a benchmark both report, on which the pick is ahead
+            figures = top.capability.get("figures", {}), runner.capability.get("figures", {})
+            return w.say("recommend.beats", top=top.model.name, runner=runner.model.name, task=task_label(task, lang),
+                         top_figure=figures[0][ahead[0]], runner_figure=figures[1][ahead[0]])
+        # No shared benchmark where it leads: the pick rests on the combined score across tests.
+        return w.say("recommend.beats_combined", top=top.model.name, runner=runner.model.name, task=task_label(task, lang),
+                     top_score=f"{top.capability['score']:.2f}", runner_score=f"{runner.capability['score']:.2f}",
+                     top_figure=top.capability.get("figure", ""), runner_figure=runner.capability.get("figure", ""))
     if top.capability and not runner.capability:
         return w.say("recommend.beats_unmeasured", top=top.model.name, runner=runner.model.name, figure=top.capability.get("figure", ""))
     if top.fit and runner.fit and (top.fit.tokens_per_s or 0) > (runner.fit.tokens_per_s or 0):
@@ -84,9 +95,10 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
     w = Writer(plan)
     c = plan.constraints
     families = [s.id for s in plan.families()]
-    only = [s.id for s in plan.models()] if plan.intent == "recommend" and len(plan.models()) >= 2 else None
+    models = [s.id for s in plan.models()]
+    only = models if models and (len(models) >= 2 or plan.reference == "choose-among" or plan.reason.startswith("which-question naming")) else None
     result = shortlist(catalog, c, ctx.capabilities, family=families[0] if len(families) == 1 else None, only=only,
-                       mentioned=c.mentioned_models, limit=LIST_LIMIT)
+                       mentioned=c.mentioned_models, limit=LIST_LIMIT, per_size=bool(only) and len(set(models)) == 1)
     recs = result.recommendations
     if plan.more and ctx.state is not None and ctx.state.shown:
         recs = [r for r in result.ranked if r.model.id not in ctx.state.shown][:LIST_LIMIT]
@@ -102,7 +114,10 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         w.add(key, cite=ctx.cites.model(top.model.id), name=name, why=why_first(w, top, runner, result.task), summary=summary)
         shown_recs = recs[: 1 + ONE_AND_ALTERNATES] if plan.just_one else recs
         count = result.count
-        if plan.just_one and len(shown_recs) > 1:
+        per_size = only is not None and len(set(models)) == 1
+        if per_size:
+            w.raw(w.say("recommend.sizes_fit", model=catalog.by_id[models[0]].name, count=count, summary=summary or w.say("summary.none")))
+        elif plan.just_one and len(shown_recs) > 1:
             w.raw(w.say("recommend.alternates", count=count))
         elif count == 1:
             w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
@@ -119,7 +134,7 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
             w.raw(line + ctx.cites.model(rec.model.id))
             for note in result.caveats.get(rec.model.id, []):
                 w.raw("  " + note.text(w.language))
-        picks = article_specialists(catalog, c, [r.model.id for r in recs])
+        picks = article_specialists(catalog, c, [r.model.id for r in recs]) if only is None else []
         if picks:
             tasks = [t for t in c.tasks if any(m.strengths[0] == t for m in picks)]
             w.raw(w.say("recommend.article_specialists", task=task_label(tasks[0], w.language),
@@ -202,8 +217,9 @@ def render_why_not(plan: Plan, ctx: Context) -> Rendered:
         rec = next((r for r in result.ranked if r.model.id == model.id), None)
         top = result.ranked[0] if result.ranked else None
         soft = _soft_reasons(w, model, c, result)
-        if place is not None and place <= len(result.recommendations):
-            w.add("why_not.listed", cite=cite, name=subject.name, place=place)
+        shown_before = ctx.state.shown if ctx.state is not None and ctx.state.shown else [r.model.id for r in result.recommendations]
+        if rec is not None and model.id in shown_before:
+            w.add("why_not.listed", cite=cite, name=subject.name, place=shown_before.index(model.id) + 1)
             for reason in soft:
                 w.raw(reason)
         elif rec is not None and top is not None:
@@ -237,44 +253,54 @@ def _soft_reasons(w: Writer, model, c, result: Shortlist) -> list[str]:
     return [r for r in reasons if r.strip()]
 
 
+def _compared(plan: Plan, ctx: Context) -> list[Subject]:
+    """What a comparison is between: the named subjects; one named model alone means its sizes and
+    the releases that share its name ("Mistral Small 3、3.1 還有新版差在哪")."""
+    catalog = ctx.catalog
+    subjects = plan.catalog_subjects()[:4]
+    models = [s for s in subjects if s.kind == "model"]
+    if len({(s.id, s.kind) for s in subjects}) == 1 and models and len(subjects) == 1:
+        model = catalog.by_id[models[0].id]
+        expanded = [Subject("model", model.id, model.name, v.name) for v in model.sizes] if len(model.sizes) > 1 else [models[0]]
+        related = [*model.supersedes, *(m.id for m in catalog.models if model.id in m.supersedes)]
+        expanded += [Subject("model", other, catalog.by_id[other].name) for other in related]
+        return expanded[:6]
+    return subjects
+
+
 def render_compare(plan: Plan, ctx: Context) -> Rendered:
     catalog = ctx.catalog
     w = Writer(plan)
     c = plan.constraints
-    subjects = plan.catalog_subjects()[:3]
-    ids: list[str] = []
-    named_variant: dict[str, str] = {}
-    for subject in subjects:
-        if subject.kind == "model":
-            ids.append(subject.id)
-            if subject.variant:
-                named_variant[subject.id] = subject.variant
-        else:
-            ids += [m.id for m in catalog.models_of(subject.id)]
-    comparison = c.copy()
-    if named_variant:
-        comparison.max_params_b = comparison.max_params_b  # sizes are chosen per model below
-    result = shortlist(catalog, comparison, ctx.capabilities, only=ids, limit=10, diverse=False)
-    by_id = {r.model.id: r for r in result.ranked}
-    rows = []
-    for subject in subjects:
-        members = [subject.id] if subject.kind == "model" else [m.id for m in catalog.models_of(subject.id)]
-        best = next((by_id[m] for m in sorted(members, key=lambda m: result.position(m) or 99) if m in by_id), None)
-        rows.append((subject, best))
+    subjects = _compared(plan, ctx)
+    ids = list(dict.fromkeys(sid for s in subjects for sid in ([s.id] if s.kind == "model" else [m.id for m in catalog.models_of(s.id)])))
+    result = shortlist(catalog, c, ctx.capabilities, only=ids, limit=20, diverse=False, per_size=True)
+    order = {id(r): n for n, r in enumerate(result.ranked)}
+
+    def best_for(subject: Subject) -> Recommendation | None:
+        members = {subject.id} if subject.kind == "model" else {m.id for m in catalog.models_of(subject.id)}
+        for rec in result.ranked:  # best first
+            if rec.model.id in members and (not subject.variant or rec.variant.name == subject.variant):
+                return rec
+        return None
+
+    rows = [(subject, best_for(subject)) for subject in subjects]
     passing = [(s, r) for s, r in rows if r is not None]
     summary = constraint_summary(plan, w.language)
     need = summary or w.say("compare.overall")
+    best: Recommendation | None = None
     if passing:
-        subject, best = min(passing, key=lambda sr: result.position(sr[1].model.id) or 99)
-        others = [(s, r) for s, r in rows if s is not subject]
+        subject, best = min(passing, key=lambda sr: order[id(sr[1])])
         because = []
-        for other_subject, other in others:
+        for other_subject, other in rows:
+            if other_subject is subject:
+                continue
             if other is None:
                 broken = next((e for e in result.all_excluded if e.model.id == other_subject.id or e.model.family == other_subject.id), None)
-                because.append(broken.reason.text(w.language) if broken else w.say("compare.fails", name=other_subject.name))
+                because.append(broken.reason.text(w.language) if broken else w.say("compare.fails", name=_label(other_subject)))
             else:
                 because.append(why_first(w, best, other, result.task))
-        w.add("compare.verdict", name=display_name(best.model), need=need, because=w.say("list.clauses").join(b for b in because if b))
+        w.add("compare.verdict", name=_rec_name(best), need=need, because=w.say("list.clauses").join(b for b in because if b))
     else:
         reasons = [e.reason.text(w.language) for e in result.all_excluded]
         w.add("compare.neither", summary=need, reasons=w.say("list.clauses").join(reasons[:3]))
@@ -282,22 +308,28 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
     for subject, rec in rows:
         model = facts_model(catalog, subject) if subject.kind == "model" else catalog.models_of(subject.id)[0]
         if rec is not None:
+            model = rec.model
             line = rec_reason(w, rec, plan)
         else:
-            excluded = next((e for e in result.all_excluded if e.model.id == model.id), None)
+            excluded = next((e for e in result.all_excluded if e.model.id == subject.id), None)
             line = excluded.reason.text(w.language) if excluded else ""
-        w.raw(w.say("compare.row", name=display_name(model), vendor=model.vendor, line=line,
-                    context=format_context(model.context_max, w.language)) + ctx.cites.model(model.id))
-    for subject in subjects:
+        w.raw(w.say("compare.row", name=_label(subject) if subject.kind == "family" else display_name(model), vendor=model.vendor,
+                    line=line, context=format_context(model.context_max, w.language),
+                    inputs=modalities_phrase(model, w.language)) + ctx.cites.model(model.id))
+    for subject in plan.catalog_subjects():
         if subject.kind == "model":
             superseded_note(w, catalog.by_id[subject.id], catalog, ctx)
-    if passing and len(passing) > 1:
-        runner = sorted(passing, key=lambda sr: result.position(sr[1].model.id) or 99)[1][1]
+    if best is not None and len(passing) > 1:
+        runner = sorted((r for _s, r in passing), key=lambda r: order[id(r)])[1]
         w.raw(what_would_change(w, best, runner, result.task))
     elif passing and len(rows) > len(passing):
         w.raw(w.say("compare.change_constraint"))
-    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[s.id for s in subjects if s.kind == "model"],
-                    recommendations=[r for _s, r in passing])
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=list(dict.fromkeys(s.id for s in subjects if s.kind == "model")),
+                    recommendations=[r for _s, r in passing], variants={r.model.id: r.variant.name for _s, r in passing})
+
+
+def _label(subject: Subject) -> str:
+    return subject.variant or subject.name
 
 
 def what_would_change(w: Writer, best: Recommendation, runner: Recommendation, task: str) -> str:

@@ -83,7 +83,7 @@ def attribute_lead(w: Writer, plan: Plan, model: Model, variant: Variant | None,
         return None
     if attribute == "chinese":
         drift = "simplified-drift" in model.weakness_tags
-        key = "fact.chinese_drift" if plan.constraints.traditional and drift else "fact.chinese_no_drift" if plan.constraints.traditional else "fact.chinese"
+        key = "fact.chinese_drift" if drift else "fact.chinese_no_drift" if plan.constraints.traditional else "fact.chinese"
         w.add(key, cite=cite, prefix=prefix, name=name, note=model.languages.chinese_note.rstrip("。"))
         return None
     if attribute == "weakness" and model.weaknesses:
@@ -148,7 +148,7 @@ def superseded_note(w: Writer, model: Model, catalog: Catalog, ctx: Context) -> 
 
 def family_lead(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: str, prefix: str = "") -> None:
     family = catalog.family_by_id[family_id]
-    members = catalog.models_of(family_id)
+    members = [m for m in catalog.models_of(family_id) if m.status == "released"] or catalog.models_of(family_id)
     lang = w.language
     asked = set(plan.attributes)
     if "licence" in asked and "commercial" not in asked and members:

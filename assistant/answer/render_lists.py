@@ -8,7 +8,7 @@ from ..labels import commercial_label, country_label, format_context, format_par
 from ..messages import join
 from .context import Context, Writer
 from .describe import constraint_summary, display_name, licence_phrase
-from .ranking import check, takes_images
+from .ranking import check, sizes_within, takes_images
 from .types import Plan, Rendered
 
 NEWEST_SHOWN = 8
@@ -46,7 +46,7 @@ def render_rank(plan: Plan, ctx: Context) -> Rendered:
         if plan.country and model.country != plan.country:
             continue
         if spec.field in ("params_total", "params_active"):
-            for variant in model.sizes:
+            for variant in sizes_within(model, plan.constraints):
                 active = variant.params_active_b or (model.params_active_b if variant.params_total_b == model.params_total_b else None)
                 is_moe = bool(active)
                 if (spec.moe_only and not is_moe) or (spec.dense_only and is_moe):
@@ -57,7 +57,7 @@ def render_rank(plan: Plan, ctx: Context) -> Rendered:
         else:
             if (spec.moe_only and model.architecture != "moe") or (spec.dense_only and model.architecture == "moe"):
                 continue
-            value = {"experts": model.experts, "context": model.context_max, "released": model.released,
+            value = {"experts": model.experts, "context": model.context_native if spec.native else model.context_max, "released": model.released,
                      "languages": model.languages.count}.get(spec.field)
             if value:
                 rows.append((value, model, None))
@@ -182,7 +182,8 @@ def render_lookup(plan: Plan, ctx: Context) -> Rendered:
     if best.model_id and not plan.company_asked:
         model = catalog.by_id[best.model_id]
         family = catalog.family_by_id[model.family]
-        w.add("lookup.model", name=model.name, vendor=family.vendor_zh if w.language != "en" else family.vendor)
+        own_vendor = family.vendor_zh if w.language != "en" and model.vendor == family.vendor else model.vendor
+        w.add("lookup.model", name=model.name, vendor=own_vendor)
         shown = [model.id]
     elif best.entity_family or best.family:
         section_ok = best.family and best.family not in named and plan.company_asked

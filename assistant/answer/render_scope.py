@@ -4,6 +4,7 @@ outside the assistant's scope, greetings and nonsense, and follow-ups that chang
 from __future__ import annotations
 
 from ..messages import join
+from ..text import name_key
 from .context import Context, Writer
 from .types import Plan, Rendered
 
@@ -25,6 +26,17 @@ def _closest(plan: Plan, ctx: Context, name: str) -> list[str]:
     return [w_item(m.name, m.released) for m in members[:4]]
 
 
+def _article_mention(ctx: Context, name: str) -> tuple[str, str] | None:
+    """An article sentence that names `name` itself (the catalog may lack a model the article mentions)."""
+    if ctx.sentences is None:
+        return None
+    key = name_key(name)
+    for hit in ctx.sentences.search(name, k=8, min_score=0.0):
+        if hit.from_article and key and key in name_key(hit.text):
+            return hit.quote_zh, ctx.cites.cite(hit.chunk_id)
+    return None
+
+
 def w_item(name: str, date: str | None) -> str:
     return f"{name} ({date[:7]})" if date else name
 
@@ -40,6 +52,11 @@ def render_unknown(plan: Plan, ctx: Context) -> Rendered:
         w.add("unknown.named", names=join(echo, w.language))
     else:
         w.add("unknown.anonymous")
+    for name in names:
+        quote = _article_mention(ctx, name)
+        if quote:  # the catalog lacks it, but the article mentions it: say what the article says
+            sentence, cite = quote
+            w.raw(w.say("unknown.article_mentions", sentence=sentence, cite=cite))
     closest = [item for n in echo for item in _closest(plan, ctx, n)]
     if closest:
         w.raw(w.say("unknown.closest", items=join(list(dict.fromkeys(closest)), w.language)))
@@ -92,4 +109,11 @@ def render_no_change(plan: Plan, ctx: Context) -> Rendered:
     else:
         w.add("followup.no_change")
     w.raw(w.say("followup.what_to_change"))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, footer=False)
+
+
+def render_no_context(plan: Plan, ctx: Context) -> Rendered:
+    w = Writer(plan)
+    w.add("notice.no_context")
+    examples(w)
     return Rendered(w.text(), lead=w.lead, parts=w.parts, footer=False)

@@ -111,6 +111,15 @@ def greeting(ctx: RuleContext):
 
 
 @rule
+def dangling_reference(ctx: RuleContext):
+    """「那它呢？」 with no earlier turn and no name: say there is nothing to refer to."""
+    if not ctx.in_conversation and (ctx.flag("pronoun") or ctx.reading.ordinal is not None) and not ctx.resolution.subjects \
+            and not ctx.c.stated and not ctx.flag("which") and not ctx.flag("plural"):
+        return "no_context", "a reference with no earlier turn"
+    return None
+
+
+@rule
 def follow_up(ctx: RuleContext):
     """A follow-up that re-runs the last request with a change, or changes nothing."""
     if ctx.resolution.intent:
@@ -140,7 +149,7 @@ def buying_hardware(ctx: RuleContext):
 def in_domain(ctx: RuleContext) -> bool:
     """Whether the question is about language models at all (or continues a conversation that is)."""
     c, reading = ctx.c, ctx.reading
-    followup = ctx.in_conversation and (ctx.flag("followup") or reading.short or ctx.resolution.reference is not None)
+    followup = ctx.in_conversation and (ctx.flag("followup") or ctx.resolution.reference is not None)
     return bool(
         ctx.resolution.subjects or followup or reading.rank_field or ctx.flag("llm_words") or c.tasks
         or c.licence_ids or c.commercial_required or c.noncommercial_ok or c.max_params_b or c.min_context_tokens
@@ -257,6 +266,10 @@ def compare(ctx: RuleContext):
         ctx.flag("compare") or ctx.flag("which") or ctx.flag("recommend")
     ):
         return "compare", "two or more subjects"
+    if len(ctx.catalog_subjects) == 1 and ctx.models and ctx.flag("versions") and not facts_asked and ctx.resolution.reference is None:
+        model = ctx.catalog.by_id[ctx.models[0].id]
+        if len(model.sizes) > 1 or model.supersedes or any(model.id in m.supersedes for m in ctx.catalog.models):
+            return "compare", "one name, several versions"
     return None
 
 
@@ -293,7 +306,7 @@ def lookup_in_subject(ctx: RuleContext):
 @rule
 def which_model_for_task(ctx: RuleContext):
     """"Which Qwen3 size for coding on 16GB?": a recommendation within what is named."""
-    if ctx.models and ctx.flag("which") and (ctx.c.tasks or ctx.c.hard) and not ctx.resolution.attributes and not ctx.flag("yes_no"):
+    if ctx.models and ctx.flag("which") and (ctx.c.tasks or ctx.c.hard) and set(ctx.resolution.attributes) <= {"size"} and not ctx.flag("yes_no"):
         return "recommend", "which-question naming a model"
     return None
 

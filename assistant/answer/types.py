@@ -14,7 +14,7 @@ from ..messages import Message
 
 INTENTS = (
     "recommend", "fact", "lookup", "rank", "list", "compare", "why_not", "fit", "newest",
-    "out_of_scope", "unknown_model", "false_premise", "closed", "scope", "nonsense", "no_change",
+    "out_of_scope", "unknown_model", "false_premise", "closed", "scope", "nonsense", "no_change", "no_context",
 )
 
 
@@ -44,6 +44,7 @@ class RankSpec:
     position: int = 1
     moe_only: bool = False
     dense_only: bool = False
+    native: bool = False  # context: the native window, not the extended one
 
 
 @dataclass

@@ -237,13 +237,13 @@ def _preset_patterns() -> tuple[tuple[Preset, re.Pattern[str], int], ...]:
 
 _SIZE_AFTER = re.compile(r"^\s?(?:[-(,]\s?)?(?:的\s?)?(\d{1,3}(?:\.\d+)?)\s?(?:g|gb|gib|吉)(?![a-z])", re.I)
 _COUNT_WORDS = {"兩": 2, "二": 2, "雙": 2, "三": 3, "四": 4, "八": 8, "dual": 2, "two": 2, "double": 2,
-                "three": 3, "four": 4, "quad": 4, "eight": 8}
+                "three": 3, "four": 4, "quad": 4, "eight": 8, "十六": 16, "sixteen": 16}
 _COUNT_BEFORE = re.compile(
-    r"(?:(?<![0-9])([1-8])\s?(?:x|×|\*|張|片|塊|個|顆)|(兩|二|雙|三|四|八|dual|two|double|three|four|quad|eight)"
+    r"(?:(?<![0-9])([1-9]|1[0-6])\s?(?:x|×|\*|張|片|塊|個|顆)|(兩|二|雙|三|四|八|十六|dual|two|double|three|four|quad|eight|sixteen)"
     r"\s?(?:張|片|塊|個|顆|x)?)\s?(?:nvidia\s?)?(?:geforce\s?)?(?:rtx\s?)?$",
     re.I,
 )
-_COUNT_AFTER = re.compile(r"^\s?(?:(?:x|×|\*)\s?([1-8])(?![0-9.])|([1-8])\s?張)", re.I)
+_COUNT_AFTER = re.compile(r"^\s?(?:(?:x|×|\*)\s?([1-9]|1[0-6])(?![0-9.])|([1-9]|1[0-6])\s?張)", re.I)
 
 
 def find_all_hardware(text: str) -> list[HardwareMatch]:
