@@ -143,8 +143,9 @@ CASES: list[tuple[str, dict[str, object]]] = [
                                            "assumptions_empty": True}),
     ("I have a laptop with 8 GB RAM and want a model for math",
      {"device": "laptop", "memory_gb": 8.0, "memory_kind": "ram", "tasks": ["math"]}),
-    ("用手機跑模型", {"device": "phone", "memory_gb": 8.0, "max_params_b": 4.0, "tasks": ["edge"],
-                "assumed": ["assume.device_ram", "assume.device_size"]}),
+    # The phone's assumed memory bounds the size; no separate parameter cap is assumed.
+    ("用手機跑模型", {"device": "phone", "memory_gb": 8.0, "max_params_b": None, "tasks": ["edge"],
+                "assumed": ["assume.device_ram"], "no_assumed": ["assume.device_size"]}),
     ("我的 iPhone 能跑什麼", {"device": "phone", "memory_gb": 8.0, "assumed": ["assume.device_ram"]}),
     ("under 2B for a phone", {"device": "phone", "max_params_b": 2.0, "memory_gb": 8.0, "no_assumed": ["assume.device_size"]}),
     ("智慧手錶能跑 LLM 嗎", {"device": "edge", "memory_gb": 2.0, "assumed": ["assume.wearable", "assume.wearable_size"]}),

@@ -120,7 +120,8 @@ def test_a_pronoun_with_no_conversation_invents_no_subject(ask, question):
     assert reply.plan.subjects == []
     assert reply.constraints.mentioned_models == []
     assert reply.recommendations == [], "answering 'it' with a shortlist pretends to know what 'it' is"
-    assert say("notice.no_context", reply.language) in reply.notices
+    assert reply.lead["key"] == "notice.no_context", "the first sentence says there is nothing to refer to"
+    assert reply.answer.startswith(say("notice.no_context", reply.language))
 
 
 # ---------------------------------------------------------------- 「那 X 呢」

@@ -391,7 +391,7 @@ def test_only_one_fit_is_said_as_one(shared_catalog, shared_chunks):
     assert result.count == 1 and ids(result.ranked) == ["phi-4-multimodal"]
     assert ids(reply.recommendations) == ["phi-4-multimodal"]
     assert reply.lead["key"] == "recommend.top"
-    assert say("recommend.only_one", "en", summary=constraint_summary(reply.plan, "en")) in reply.answer
+    assert say("recommend.sole", "en", summary=constraint_summary(reply.plan, "en")) in reply.answer
 
 
 @pytest.mark.parametrize("question", ["直接告訴我一個寫程式的模型就好", "just tell me one model for chatting in Japanese"])

@@ -20,6 +20,8 @@ CASES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("nonsense", "zxqv blorp fnord", (), "nonsense"),
     ("greeting", "哈囉", (), "scope"),
     ("greeting", "hi", (), "scope"),
+    ("dangling_reference", "它支援中文嗎？", (), "no_context"),
+    ("dangling_reference", "is it any good for coding?", (), "no_context"),
     ("follow_up", "那換成 8GB 呢？", ("我有 12GB 顯卡，想找會寫程式的模型",), "recommend"),
     ("follow_up", "and with 64GB?", ("a coding model for a 24GB GPU please",), "recommend"),
     ("other_media", "幫我生成一張貓咪的圖片", (), "out_of_scope"),

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..knowledge import Catalog
+from ..text import name_key
 from ..vocabulary import vocabulary
 from .conversation import ConversationState
 from .read import Reading, claims_about, read_question
@@ -136,10 +137,14 @@ def _strong_lookup(ctx: RuleContext) -> Any:
     if len(named) >= 2 and (reading.flag("compare") or len(named_models) >= 2):
         return None
     hits = ctx.lookup(reading.text, exclude=frozenset(named))
-    if not hits or hits[0].score < STRONG_LOOKUP:
+    if not hits:
         return None
     hit = hits[0]
-    if named_models and set(reading.attributes) - {"vendor", "country", "base"}:
+    # A name the catalog lacks that the article itself names ("GneissWeb") makes its sentence the answer.
+    names_unknown = any(name_key(u) and name_key(u) in name_key(hit.text) for u in reading.unknown)
+    if hit.score < STRONG_LOOKUP and not names_unknown:
+        return None
+    if named_models and set(reading.attributes) - {"vendor", "country", "base"} and not reading.flag("lookup_verbs"):
         return None
     if named and reading.attributes and not (hit.names & named):
         return None

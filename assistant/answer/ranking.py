@@ -295,15 +295,19 @@ def _soft_notes(model: Model, c: Constraints, catalog: Catalog) -> tuple[float, 
     cautions rank a model lower and are stated; a preferred family ranks higher."""
     adjust, notes = 0.0, []
     seen: set[str] = set()
-    for _request, tag in _rule_tags(catalog, c, "cautions"):
+    cautioned: set[str] = set()  # requests ("traditional-chinese") a stated weakness already speaks to
+    for request, tag in _rule_tags(catalog, c, "cautions"):
         if tag in model.weakness_tags and tag not in seen:
             seen.add(tag)
+            cautioned.add(request)
             adjust -= 0.08
             label = catalog.weakness_labels[tag]
             notes.append(Message("caveat.weakness", {"name": model.name, "weakness_zh": label.zh, "weakness_en": label.en}))
     for code in c.languages:
         if code != "en" and supports_language(model, code) is None:
             term = vocabulary().term("languages", code)
+            if term and any(term.en.lower() in request for request in cautioned):
+                continue  # "mainly English" already said more than "not listed"
             notes.append(Message("caveat.language_unlisted", {"name": model.name, "language_zh": term.zh if term else code, "language_en": term.en if term else code}))
     if model.family in c.prefer_families:
         adjust += 0.05

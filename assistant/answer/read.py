@@ -316,6 +316,8 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
         low = token.lower()
         if low in stop:
             continue
+        if len(low) <= 2 or (" " in token and token.split()[0].isalpha() and token.split()[0].islower()):
+            continue  # "UI", "single 4090": an acronym or a plain word before a number is not a model's name
         shape = v.cues("stopwords.not_name_shape").search(low)
         if (shape and shape.start() == 0 and shape.end() == len(low)) or (low.endswith("s") and not low.endswith("ss") and low.isalpha()):
             continue
@@ -395,7 +397,9 @@ def claims_about(reading: Reading, subjects: list[Subject], catalog: Catalog) ->
             claims.append(Claim("vendor", mention.target, subject.id))
             break
     for term in v.terms("countries"):
-        if term.cues(norm) and v.cues("claims.country_verb")(norm) and not reading.constraints.avoid_countries:
+        match = term.cues.search(norm)
+        if match and v.cues("claims.country_verb")(norm) and not reading.constraints.avoid_countries and not v.cues(
+                "claims.user_location").search(norm[max(0, match.start() - 12) : match.start()]):
             claims.append(Claim("country", term.id, subject.id))
             break
     if subject.kind == "model" and not subject.variant:

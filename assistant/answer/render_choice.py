@@ -14,6 +14,7 @@ from .context import Context, Writer, facts_model
 from .describe import conditions, constraint_summary, display_name, modalities_phrase
 from .ranking import USABLE_TOKENS_PER_S, Shortlist, article_specialists, check, shortlist
 from .render_facts import superseded_note
+from ..vocabulary import vocabulary
 from .types import Exclusion, Plan, Recommendation, Rendered, Subject
 
 LIST_LIMIT = 5
@@ -111,7 +112,9 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         runner = recs[1] if len(recs) > 1 else None
         name = top.model.name if top.variant.name == top.model.name else f"{top.model.name}（{top.variant.name}）" if w.language != "en" else f"{top.model.name} ({top.variant.name})"
         key = "recommend.strongest" if plan.strongest and not c.hard else "recommend.top"
-        w.add(key, cite=ctx.cites.model(top.model.id), name=name, why=why_first(w, top, runner, result.task), summary=summary)
+        sole = result.count == 1 and runner is None
+        why = w.say("recommend.sole", summary=summary or w.say("summary.none")) if sole else why_first(w, top, runner, result.task)
+        w.add(key, cite=ctx.cites.model(top.model.id), name=name, why=why, summary=summary)
         shown_recs = recs[: 1 + ONE_AND_ALTERNATES] if plan.just_one else recs
         count = result.count
         per_size = only is not None and len(set(models)) == 1
@@ -120,7 +123,8 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         elif plan.just_one and len(shown_recs) > 1:
             w.raw(w.say("recommend.alternates", count=count))
         elif count == 1:
-            w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
+            if not sole:
+                w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
         elif count <= LIST_LIMIT:
             w.raw(w.say("recommend.only_n", count=count, summary=summary or w.say("summary.none")))
         else:
@@ -300,11 +304,13 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
                 because.append(broken.reason.text(w.language) if broken else w.say("compare.fails", name=_label(other_subject)))
             else:
                 because.append(why_first(w, best, other, result.task))
-        w.add("compare.verdict", name=_rec_name(best), need=need, because=w.say("list.clauses").join(b for b in because if b))
+        w.add("compare.verdict", name=_rec_name(best), need=need, because=w.say("list.clauses").join(b.rstrip("。.") for b in because if b))
     else:
         reasons = [e.reason.text(w.language) for e in result.all_excluded]
         w.add("compare.neither", summary=need, reasons=w.say("list.clauses").join(reasons[:3]))
     w.raw(w.say("compare.head"))
+    # The pick first, then the others in ranking order, then those that fail.
+    rows.sort(key=lambda sr: order[id(sr[1])] if sr[1] is not None else len(order))
     for subject, rec in rows:
         model = facts_model(catalog, subject) if subject.kind == "model" else catalog.models_of(subject.id)[0]
         if rec is not None:
@@ -321,23 +327,53 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
             superseded_note(w, catalog.by_id[subject.id], catalog, ctx)
     if best is not None and len(passing) > 1:
         runner = sorted((r for _s, r in passing), key=lambda r: order[id(r)])[1]
-        w.raw(what_would_change(w, best, runner, result.task))
+        change = what_would_change(w, best, runner, result.task, ctx)
+        if change:
+            w.raw(change)
     elif passing and len(rows) > len(passing):
         w.raw(w.say("compare.change_constraint"))
     return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=list(dict.fromkeys(s.id for s in subjects if s.kind == "model")),
-                    recommendations=[r for _s, r in passing], variants={r.model.id: r.variant.name for _s, r in passing})
+                    recommendations=sorted((r for _s, r in passing), key=lambda r: order[id(r)]), variants={r.model.id: r.variant.name for _s, r in passing})
 
 
 def _label(subject: Subject) -> str:
     return subject.variant or subject.name
 
 
-def what_would_change(w: Writer, best: Recommendation, runner: Recommendation, task: str) -> str:
-    """What would make the runner-up the better pick: its own advantage, stated."""
+def what_would_change(w: Writer, best: Recommendation, runner: Recommendation, task: str, ctx: Context) -> str:
+    """What would make the runner-up the better pick: its own advantage, stated, or that it has none."""
     if (runner.model.context_max or 0) > (best.model.context_max or 0):
         return w.say("compare.change_context", runner=runner.model.name, context=format_context(runner.model.context_max, w.language))
     if runner.variant.params_total_b < best.variant.params_total_b * 0.7:
         return w.say("compare.change_smaller", runner=runner.model.name, size=format_params(runner.variant.params_total_b))
     if runner.model.commercial_use == "yes" and best.model.commercial_use != "yes":
         return w.say("compare.change_licence", runner=runner.model.name, licence=runner.model.licence.id)
-    return w.say("compare.change_task", runner=runner.model.name, task=task_label(task, w.language))
+    lead, compared = task_where_ahead(ctx, runner, best, exclude=task)
+    if lead is not None:
+        other, figure, best_figure = lead
+        return w.say("compare.change_task", runner=runner.model.name, other=task_label(other, w.language),
+                     figure=figure, best=best.model.name, best_figure=best_figure)
+    return w.say("compare.no_edge", runner=runner.model.name, best=best.model.name) if compared else ""
+
+
+def task_where_ahead(ctx: Context, ahead: Recommendation, behind: Recommendation,
+                     exclude: str) -> tuple[tuple[str, str, str] | None, bool]:
+    """A task, other than the one ranked by, on which `ahead` has measured figures beating `behind`'s
+    on every benchmark both report; and whether any task had figures for both to compare."""
+    compared = False
+    tasks = vocabulary().terms("tasks")
+    seen = {exclude} | {t.get("capability") for t in tasks if t.id == exclude}
+    for term in tasks:
+        capability = term.get("capability")
+        if not term.get("specialist") or not capability or capability in seen:
+            continue
+        seen.add(capability)
+        mine = ctx.capabilities.capability(ahead.model, ahead.variant, capability)
+        theirs = ctx.capabilities.capability(behind.model, behind.variant, capability)
+        if not mine or not theirs or mine.get("fallback") or theirs.get("fallback"):
+            continue
+        shared = [b for b in mine["values"] if b in theirs["values"]]
+        compared = compared or bool(shared)
+        if shared and all(mine["values"][b] > theirs["values"][b] for b in shared):
+            return (term.id, mine["figures"][shared[0]], theirs["figures"][shared[0]]), True
+    return None, compared

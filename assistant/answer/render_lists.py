@@ -8,10 +8,11 @@ from ..labels import commercial_label, country_label, format_context, format_par
 from ..messages import join
 from .context import Context, Writer
 from .describe import constraint_summary, display_name, licence_phrase
-from .ranking import check, sizes_within, takes_images
+from .ranking import check, size_facts, sizes_within, takes_images
 from .types import Plan, Rendered
 
 NEWEST_SHOWN = 8
+LIST_SHOWN = 40  # a list question lists every match up to this many
 
 
 def newest_release(catalog: Catalog) -> str | None:
@@ -147,23 +148,27 @@ def render_list(plan: Plan, ctx: Context) -> Rendered:
     country = plan.country
     matches = [m for m in catalog.models if _in_scope(plan, m, catalog) and _task_ok(plan, m) and (not country or m.country == country)]
     matches.sort(key=lambda m: m.released or "", reverse=True)
-    parts = []
-    if country:
-        parts.append(country_label(country, w.language))
-    summary = _scope_summary(w, plan)
-    parts.append(summary)
-    what = w.say("list.summary_joiner").join(p for p in parts if p)
+    # What the list holds, plainly ("授權 MIT", "韓國", "Qwen 系列"), never a nested scope phrase.
+    parts = [country_label(country, w.language) if country else "", join([s.name for s in plan.catalog_subjects()], w.language),
+             constraint_summary(plan, w.language)]
+    what = w.say("list.summary_joiner").join(p for p in parts if p) or w.say("summary.none")
     if not matches:
         w.add("list.none", what=what)
         return Rendered(w.text(), lead=w.lead, parts=w.parts)
     names = [m.name for m in matches]
     w.add("list.lead", what=what, count=len(matches), names=join(names[:12], w.language), more=w.say("list.more") if len(names) > 12 else "")
-    for model in matches[:15]:
-        sizes = [v.params_total_b for v in model.sizes]
+    for model in matches[:LIST_SHOWN]:
+        # Only the sizes that meet the conditions: "DeepSeek-V3 (V3-0324): MIT", not the first release's licence.
+        passing = [v for v in model.sizes if check(size_facts(model, v), plan.constraints, catalog) is None] or list(model.sizes)
+        facts = size_facts(model, passing[0]) if len(passing) < len(model.sizes) else model
+        sizes = [v.params_total_b for v in passing]
         span = format_params(min(sizes)) if len(set(sizes)) == 1 else f"{format_params(min(sizes))}–{format_params(max(sizes))}"
-        w.raw(w.say("list.item", name=model.name, vendor=model.vendor, sizes=span, licence=model.licence.id,
-                    badge=commercial_label(model.commercial_use, w.language)) + ctx.cites.model(model.id))
-    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in matches])
+        name = model.name if len(passing) == len(model.sizes) else w.say("rank.variant_of", model=model.name, variant=join([v.name for v in passing], w.language))
+        w.raw(w.say("list.item", name=name, vendor=model.vendor, sizes=span, licence=facts.licence.id,
+                    badge=commercial_label(facts.commercial_use, w.language)) + ctx.cites.model(model.id))
+    if len(matches) > LIST_SHOWN:
+        w.raw(w.say("list.rest", count=len(matches) - LIST_SHOWN))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in matches[:LIST_SHOWN]])
 
 
 def render_lookup(plan: Plan, ctx: Context) -> Rendered:

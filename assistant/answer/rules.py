@@ -114,7 +114,9 @@ def greeting(ctx: RuleContext):
 def dangling_reference(ctx: RuleContext):
     """「那它呢？」 with no earlier turn and no name: say there is nothing to refer to."""
     if not ctx.in_conversation and (ctx.flag("pronoun") or ctx.reading.ordinal is not None) and not ctx.resolution.subjects \
-            and not ctx.c.stated and not ctx.flag("which") and not ctx.flag("plural"):
+            and (not ctx.c.stated or ((ctx.flag("yes_no") or ctx.reading.attributes) and not ctx.c.has_hardware() and not ctx.c.licence_ids)) \
+            and not ctx.flag("which") and not ctx.flag("plural") \
+            and not ctx.reading.unknown:
         return "no_context", "a reference with no earlier turn"
     return None
 
@@ -171,6 +173,14 @@ def out_of_domain(ctx: RuleContext):
 
 
 @rule
+def strong_lookup(ctx: RuleContext):
+    """A which-question an article sentence answers strongly (about something other than its subject)."""
+    if ctx.lookup_hit is not None:
+        return "lookup", "which-question answered by an article sentence"
+    return None
+
+
+@rule
 def unknown_only(ctx: RuleContext):
     """Only names the catalog does not hold: say so, never answer about a sibling."""
     if ctx.unknown and not ctx.models:
@@ -220,14 +230,6 @@ def claim(ctx: RuleContext):
     if claims and ctx.catalog_subjects:
         wrong = any(not claim_holds(c, ctx.catalog) for c in claims)
         return ("false_premise" if wrong else "fact"), "claim to verify"
-    return None
-
-
-@rule
-def strong_lookup(ctx: RuleContext):
-    """A which-question an article sentence answers strongly (about something other than its subject)."""
-    if ctx.lookup_hit is not None:
-        return "lookup", "which-question answered by an article sentence"
     return None
 
 
@@ -298,7 +300,7 @@ def model_fit(ctx: RuleContext):
 @rule
 def lookup_in_subject(ctx: RuleContext):
     """"Which (Meta) model did X?": the article's sentence, within the named family."""
-    if ctx.flag("which") and ctx.flag("lookup_verbs") and not ctx.flag("plural") and ctx.families and not ctx.models and not ctx.resolution.reference:
+    if ctx.flag("which") and (ctx.flag("lookup_verbs") or ctx.flag("naming")) and not ctx.flag("plural") and ctx.families and not ctx.models:
         return "lookup", "which-question about a trait within a family"
     return None
 
