@@ -807,10 +807,22 @@ def build_index(
         except (IndexLocked, ChromaUnavailable, DiskFull):
             raise
         except Exception as exc:
-            if disk_full(exc):
+            # chromadb reports a full disk as e.g. "Error in compaction: Failed to apply logs to
+            # the metadata segment": ask the file system too.
+            if disk_full(exc) or (not settings.chroma_url and _space_left(settings.data_dir) < LOW_SPACE_BYTES):
                 raise _disk_full_error(settings, had_index) from None
             raise
     return BuildReport(True, reason, chunks, time.perf_counter() - started)
+
+
+LOW_SPACE_BYTES = 8 << 20  # a build that fails with less free space than this failed for want of it
+
+
+def _space_left(path: Path) -> int:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 1 << 62
 
 
 def _build(settings: Settings, embedder: Embedder, progress: Progress | None, batch_size: int, had_index: bool) -> int:
