@@ -139,6 +139,28 @@ HISTORY_TRIMMED_ZH = "對話太長，只保留最近 {kept} 則訊息（較早�
 HISTORY_TRIMMED_EN = "The conversation was too long: only the last {kept} messages were kept ({dropped} older ones removed)."
 
 
+# RequestGuard trims an oversized history before Gradio parses it (a 1 MiB history cost
+# Gradio 1.5 s of CPU and tens of MB of transient memory) and tells `guarded_chat` how many
+# messages it dropped with this first message, which `guarded_chat` removes again.
+TRIM_MARKER = "\u2063assistant-history-trimmed:"
+
+
+def _trim_marker(dropped: int) -> dict[str, Any]:
+    return {"role": "system", "content": [{"type": "text", "text": f"{TRIM_MARKER}{dropped}"}]}
+
+
+def _take_trim_marker(chat: Any) -> tuple[Any, int]:
+    """(chat without RequestGuard's trim marker, the number of messages it says were dropped)."""
+    if isinstance(chat, list) and chat and isinstance(chat[0], dict) and chat[0].get("role") == "system":
+        content = chat[0].get("content")
+        parts = content if isinstance(content, list) else [content]
+        text = next((p.get("text") if isinstance(p, dict) else p for p in parts), None)
+        if isinstance(text, str) and text.startswith(TRIM_MARKER):
+            count = text[len(TRIM_MARKER):]
+            return chat[1:], int(count) if count.isdigit() and len(count) < 9 else 0
+    return chat, 0
+
+
 def _message_bytes(message: Any) -> int:
     try:
         return len(json.dumps(message, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
@@ -212,12 +234,16 @@ def guarded_chat(
         return language if language in ("zh-TW", "en") else detect_language(clean_text(message[:2000]))
 
     notes: list[str] = []
-    if len(head) > 3 and settings is not None:
-        kept, dropped = cap_history(head[3], settings.max_history_messages, settings.max_history_bytes)
-        if dropped > 0 and isinstance(head[3], list):
-            head[3] = kept
+    if len(head) > 3:
+        head[3], dropped = _take_trim_marker(head[3])
+        if settings is not None and isinstance(head[3], list):
+            kept, more = cap_history(head[3], settings.max_history_messages, settings.max_history_bytes)
+            if more > 0:
+                head[3], dropped = kept, dropped + more
+        if dropped > 0:
+            kept_count = len(head[3]) if isinstance(head[3], list) else 0
             template = HISTORY_TRIMMED_EN if lang() == "en" else HISTORY_TRIMMED_ZH
-            notes.append(template.format(kept=len(kept), dropped=dropped))
+            notes.append(template.format(kept=kept_count, dropped=dropped))
 
     def finish(update: Any, extra: str = "") -> Any:
         note = " ".join([*notes, extra]).strip()
@@ -654,7 +680,9 @@ class RequestGuard:
       inside Gradio; JSON nested deeper than `MAX_JSON_DEPTH` gets 422.
     - A chat history is checked and normalised before Gradio validates it
       (`normalise_chat_history`): plain-text content works, and a malformed history gets 422
-      and one short log line instead of a traceback per message.
+      and one short log line instead of a traceback per message. A history over `history_cap`
+      is trimmed here already (`cap_history`; `guarded_chat` says so), so Gradio never parses
+      thousands of messages.
     - The upload and deep-link routes answer 404 unless a component needs them (`uploads`
       False: this app has no file input).
     """
@@ -662,11 +690,19 @@ class RequestGuard:
     CALL_PATHS = ("/queue/join", "/run/predict", "/api/predict")
     NAMED_CALL = re.compile(r"/(?:call(?:/v2)?|run|api)/([^/]+)/?$")
 
-    def __init__(self, app: Any, max_bytes: int, known_functions: Any = None, uploads: Any = True) -> None:
+    def __init__(
+        self,
+        app: Any,
+        max_bytes: int,
+        known_functions: Any = None,
+        uploads: Any = True,
+        history_cap: tuple[int, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.known_functions = known_functions  # a callable giving {fn_index: BlockFunction}
         self.uploads = uploads  # bool, or a callable: whether any component takes files
+        self.history_cap = history_cap  # (messages, bytes) a chat history is trimmed to, see TRIM_MARKER
 
     async def _reply(self, scope: Any, receive: Any, send: Any, status: int, message: str) -> None:
         from starlette.responses import JSONResponse  # noqa: PLC0415
@@ -767,6 +803,11 @@ class RequestGuard:
             history, problem = normalise_chat_history(values[n])
             if problem:
                 return 422, problem, body
+            if self.history_cap is not None:
+                history, earlier = _take_trim_marker(history)
+                kept, dropped = cap_history(history, *self.history_cap)
+                if dropped or earlier:
+                    history = [_trim_marker(dropped + earlier), *kept]
             if history != values[n]:
                 values[n], changed = history, True
         if changed:
@@ -1090,7 +1131,8 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
                 Middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings.host)),
                 Middleware(SameOriginWrites),
                 Middleware(RequestGuard, max_bytes=settings.max_request_bytes, known_functions=lambda: demo.fns,
-                           uploads=lambda: needs_uploads(demo)),
+                           uploads=lambda: needs_uploads(demo),
+                           history_cap=(settings.max_history_messages, settings.max_history_bytes)),
                 Middleware(LoginBackoff, first_delay_s=settings.login_backoff_s),
             ]
         },
