@@ -121,7 +121,10 @@ class ModelSlot:
             held = False
             while not held:
                 held = self._lock.acquire(timeout=self.WAIT_STEP_S if give_up is not None else -1)
-                if not held and give_up is not None and give_up():
+                if give_up is not None and give_up():
+                    if held:  # the one before us just gave the slot up for the same reason
+                        self._lock.release()
+                        held = False
                     break
             if not held:
                 yield False
