@@ -14,8 +14,8 @@ stuck GPU) made LLM-mode users wait out the generation timeout one after another
   with a short timeout) every `retry_s` seconds, doubling up to `max_retry_s`; the first
   success marks it up again.
 
-Self-contained: the LLM manager creates one per backend and calls `observe` with each run's
-outcome and `status_override()` when it reports its status.
+Self-contained: the LLM manager creates one per backend, calls `observe_result` with each
+run's `LLMResult` and `status_override()` when it reports its status.
 """
 
 from __future__ import annotations
@@ -82,12 +82,20 @@ class EndpointHealth:
         return self._down_since is not None
 
     def observe(self, outcome: str) -> None:
-        """Record how an answer ended (`LLMResult.outcome`): "timeout" marks the server down;
+        """Record how an answer ended (`LLMResult.kind`): "timeout" marks the server down;
         a finished answer ("ok", "invalid", "incomplete", "empty") shows it is up."""
         if outcome == "timeout":
             self.mark_down()
         elif outcome in ("ok", "invalid", "incomplete", "empty"):
             self.mark_up()
+
+    def observe_result(self, result: object) -> None:
+        """`observe` for an `LLMResult`: its `kind`, where an "error" whose English reason says
+        "(timeout)" (the HTTP client timed out before the run's deadline) counts as a timeout."""
+        kind = str(getattr(result, "kind", "") or "")
+        if kind == "error" and "(timeout)" in str(getattr(result, "reason_en", "")):
+            kind = "timeout"
+        self.observe(kind)
 
     def mark_down(self, reason_zh: str | None = None, reason_en: str | None = None) -> None:
         """Mark the server down (idempotent) and start the background retry."""

@@ -57,6 +57,20 @@ def test_a_finished_answer_marks_it_up_again(health, outcome):
     assert not h.down
 
 
+def test_an_llm_result_is_read_by_its_kind_and_a_timed_out_error_counts(health):
+    from types import SimpleNamespace
+
+    h = health()
+    h.observe_result(SimpleNamespace(kind="error", reason_en="Server error: 500. Showing the retrieval-based answer."))
+    assert not h.down
+    h.observe_result(SimpleNamespace(kind="error", reason_en="The endpoint did not answer within 60 s. (timeout) Showing …"))
+    assert h.down
+    h.observe_result(SimpleNamespace(kind="ok", reason_en=""))
+    assert not h.down
+    h.observe_result(SimpleNamespace(kind="timeout", reason_en=""))
+    assert h.down
+
+
 @pytest.mark.parametrize("outcome", ["error", "cancelled", "loading"])
 def test_other_outcomes_say_nothing_about_a_hang(health, outcome):
     h = health()
