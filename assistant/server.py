@@ -472,6 +472,7 @@ def busy_reply(message: Any, chat: Any, mode: Any = None, language: Any = None, 
     text = clean_text(message if isinstance(message, str) else "")
     lang = language if language in ("zh-TW", "en") else detect_language(text)
     busy = BUSY_EN if lang == "en" else BUSY_ZH
+    chat, _dropped = _take_trim_marker(chat)  # RequestGuard's marker is not a message to show
     history = [m for m in (chat or []) if isinstance(m, dict)]
     shown = [*history, {"role": "user", "content": text[:2000]}, {"role": "assistant", "content": busy}]
     # The conversation state (when the chat carries one) is left as it was.
