@@ -400,7 +400,11 @@ def test_6_chroma_rebuild_kill_and_restart_give_no_error_replies(tmp_path):
     (tmp_path / "chroma-folder").mkdir()
     (tmp_path / "app").mkdir()
     chroma.start()
-    app = AppProcess(tmp_path / "app", ASSISTANT_CHROMA_URL=chroma.url, ASSISTANT_COLLECTION="probe")
+    try:
+        app = AppProcess(tmp_path / "app", ASSISTANT_CHROMA_URL=chroma.url, ASSISTANT_COLLECTION="probe")
+    except BaseException:
+        chroma.kill()
+        raise
     stop, results = threading.Event(), []
     asker = threading.Thread(target=_asking, args=(app.port, stop, results, 0.1))
     try:
@@ -421,7 +425,8 @@ def test_6_chroma_rebuild_kill_and_restart_give_no_error_replies(tmp_path):
         time.sleep(6.0)
     finally:
         stop.set()
-        asker.join(timeout=120)
+        if asker.is_alive():
+            asker.join(timeout=120)
         app.stop()
         chroma.kill()
 
