@@ -145,21 +145,33 @@ class EndpointHealth:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            self._thread = threading.Thread(target=self._retry_loop, name=f"llm-health-{self.name}", daemon=True)
+            # The thread holds only a weak reference: a health whose manager is gone (a test's,
+            # a replaced one) is collected, leaves the registry, and its thread ends.
+            self._thread = threading.Thread(
+                target=_retry_loop, args=(weakref.ref(self), self._stop, self.retry_s),
+                name=f"llm-health-{self.name}", daemon=True,
+            )
             self._thread.start()
 
-    def _retry_loop(self) -> None:
-        wait = self.retry_s
-        while self.down and not self._stop.wait(wait):
-            self.probes += 1
-            try:
-                self.probe()  # type: ignore[misc]
-            except Exception as exc:
-                log.info("language-model server %s still down: %s", self.name, exc)
-                wait = min(self.max_retry_s, wait * 2)
-                continue
-            self.mark_up()
+
+def _retry_loop(ref: weakref.ref[EndpointHealth], stop: threading.Event, wait: float) -> None:
+    while not stop.wait(wait):
+        health = ref()
+        if health is None or not health.down:
             return
+        health.probes += 1
+        try:
+            health.probe()  # type: ignore[misc]
+        except Exception as exc:
+            log.info("language-model server %s still down: %s", health.name, exc)
+            wait = min(health.max_retry_s, wait * 2)
+            continue
+        finally:
+            del health
+        health = ref()
+        if health is not None:
+            health.mark_up()
+        return
 
 
 def any_down() -> bool:

@@ -182,3 +182,16 @@ def test_completion_probe_asks_for_one_token_and_needs_choices():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_forgotten_health_leaves_the_registry_and_its_thread_ends():
+    import gc
+
+    h = llm_health.EndpointHealth("http://gone.test/v1", lambda: (_ for _ in ()).throw(TimeoutError()), retry_s=0.05)
+    h.mark_down()
+    thread = h._thread
+    assert llm_health.any_down()
+    del h
+    gc.collect()
+    thread.join(timeout=2)
+    assert not thread.is_alive() and not llm_health.any_down()
