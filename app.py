@@ -1,8 +1,10 @@
 """Web UI entry point: `python app.py [--host 127.0.0.1] [--port 7860]`.
 
-Thin on purpose: settings, then `build_assistant`, then `build_ui`, then launch. The
-index is built (with progress) before the server starts; a local language model, if
-any, loads in a background thread so the page answers in grounded mode meanwhile.
+Thin on purpose: settings, then `build_assistant`, then `webapp.build_page`, then launch.
+The index is built (with progress) before the server starts, waiting for another process
+that is building it; with a Chroma server that is down the app starts anyway and answers
+with keyword search until it is back. A local language model, if any, loads in a
+background thread so the page answers in grounded mode meanwhile.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ os.environ.pop("GRADIO_SHARE", None)
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 EXIT_REFUSED = 2
+EXIT_ERROR = 1
+INDEX_WAIT_S = 600.0  # another process building the index: wait this long for it at start
 
 
 def _say(message: str) -> None:
@@ -57,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env(host=args.host, port=args.port)
 
-    from assistant.server import gradio_cache_folder, is_loopback, parse_auth
+    from assistant.server import gradio_cache_folder, install_output_guard, is_loopback, parse_auth
 
+    # Whatever a request makes Gradio print, the log stays bounded (one write ≤ 2,000 characters).
+    install_output_guard()
     # Gradio's file cache is this process's own folder (removed at exit): the server never
     # serves files another Gradio process put in the shared /tmp/gradio.
     os.environ["GRADIO_TEMP_DIR"] = str(gradio_cache_folder())
@@ -76,15 +82,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_REFUSED
 
-    from assistant.server import warm_up
+    from assistant.index import ChromaUnavailable, IndexError_
+    from assistant.server import serve, warm_up
     from assistant.service import build_assistant
-    from assistant.ui import build_ui, serve
+    from assistant.webapp import build_page
 
     _say("載入型錄…")
     assistant = build_assistant(settings)
-    _say(f"檢查索引（{settings.data_dir}）…")
-    report = assistant.ensure_index(progress=lambda done, total: _say(f"  建立索引 {done}/{total}"))
-    _say(f"索引{'已重建' if report.rebuilt else '已是最新'}：{report.chunks} 段（{report.seconds:.1f}s）")
+    _say(f"檢查索引（{settings.chroma_url or settings.data_dir}）…")
+    try:
+        report = assistant.ensure_index(
+            progress=lambda done, total: _say(f"  建立索引 {done}/{total}"), wait_s=INDEX_WAIT_S
+        )
+    except ChromaUnavailable as exc:
+        _say(f"Chroma 伺服器連不上（{exc}）：先只用關鍵字檢索回答，伺服器恢復後自動改回完整檢索。")
+    except IndexError_ as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    else:
+        _say(f"索引{'已重建' if report.rebuilt else '已是最新'}：{report.chunks} 段（{report.seconds:.1f}s）")
     started = time.perf_counter()
     assistant.warm()  # index, tokenizer, embedder and answer modules: the first question is as fast as the tenth
     _say(f"檢索已就緒（{time.perf_counter() - started:.1f}s）")
@@ -99,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (systemd, docker stop, a test) exits through the normal path, so the process's
     # export and cache folders are removed at exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    demo = build_ui(assistant, settings)
+    demo = build_page(assistant, settings)
     _say(f"網頁介面：http://{settings.host}:{settings.port}  （Ctrl+C 結束）")
     serve(demo, settings, quiet=True, prevent_thread_lock=True)
     seconds = warm_up(settings)  # Gradio's first-request costs, paid before the first user

@@ -19,6 +19,10 @@ from .config import Settings
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
+class UsageError(Exception):
+    """Unusable input (a bad --history file, …): the message is printed and the exit code is 2."""
+
+
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (also ASSISTANT_<NAME> environment variables)")
     for name, field in Settings.model_fields.items():
@@ -62,7 +66,7 @@ def _build(settings: Settings):
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     assistant = _build(settings)
-    report = assistant.ensure_index(force=args.force, progress=_progress_bar)
+    report = assistant.ensure_index(force=args.force, progress=_progress_bar)  # IndexError_: main says why
     if report.rebuilt:
         print(f"已重建索引 Rebuilt index ({report.reason}): {report.chunks} chunks in {report.seconds:.2f}s → {settings.data_dir}")
     else:
@@ -102,20 +106,33 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load_history(path: str | None) -> list[dict[str, str]]:
+    """The turns of a `--history` file: a JSON list of {"role": "user"|"assistant", "content": text}
+    (a bare string is a user turn).
+
+    Raises:
+        UsageError: the file cannot be read, is not such a list, or a turn is malformed.
+    """
     if not path:
         return []
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UsageError(f"cannot read history {path}: the JSON is nested too deeply") from None
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"錯誤 error: cannot read history {path}: {exc}") from exc
+        raise UsageError(f"cannot read history {path}: {exc}") from None
     if not isinstance(data, list):
-        raise SystemExit(f"錯誤 error: {path} must hold a JSON list of turns")
+        raise UsageError(f"{path} must hold a JSON list of turns ({{\"role\": \"user\", \"content\": \"...\"}})")
     turns = []
-    for item in data:
-        if isinstance(item, dict) and isinstance(item.get("content"), str):
-            turns.append({"role": str(item.get("role", "user")), "content": item["content"]})
-        elif isinstance(item, str):
+    for n, item in enumerate(data, 1):
+        if isinstance(item, str):
             turns.append({"role": "user", "content": item})
+        elif (isinstance(item, dict) and isinstance(item.get("content"), str)
+              and item.get("role", "user") in ("user", "assistant", "system")):
+            turns.append({"role": str(item.get("role", "user")), "content": item["content"]})
+        else:
+            raise UsageError(
+                f"{path}: turn {n} is not {{\"role\": \"user\" or \"assistant\", \"content\": text}}"
+            )
     return turns
 
 
@@ -136,9 +153,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     cleaned = _clean_or_exit(args.question, settings)
     if cleaned is None:
         return EXIT_USAGE
+    history = _load_history(args.history)  # UsageError (exit 2) before any work
     _verbose_logging(args.verbose)
     assistant = _build(settings)
-    history = _load_history(args.history)
     if args.json:
         reply = assistant.ask(cleaned.text, history=history, use_llm=not args.no_llm)
         reply.notices[:0] = cleaned.notices
@@ -501,13 +518,23 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"錯誤 error: invalid settings: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from .index import IndexLocked  # noqa: PLC0415
+    from .index import IndexError_, disk_full  # noqa: PLC0415
     from .knowledge import CatalogError  # noqa: PLC0415
 
     try:
         return int(args.func(args, settings))
-    except (IndexLocked, CatalogError) as exc:
+    except UsageError as exc:
         print(f"錯誤 error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (IndexError_, CatalogError) as exc:  # locked, disk full, Chroma server down, damaged
+        print(f"錯誤 error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        print(f"錯誤 error: 磁碟空間不足（{exc.filename or settings.data_dir}）；請釋出空間後再試。"
+              f"Not enough disk space ({exc.filename or settings.data_dir}); free some space and try again.",
+              file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

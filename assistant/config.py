@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "ASSISTANT_"
@@ -86,6 +86,35 @@ class Settings(BaseModel):
             "it doubles with each further failure, up to 300 s."
         ),
     )
+    max_history_messages: int = Field(
+        default=100,
+        ge=2,
+        le=10_000,
+        description=(
+            "Chat messages a web session keeps; a longer conversation sent to the server keeps its most recent "
+            "messages, with a notice (bounds the memory each session holds)."
+        ),
+    )
+    max_history_bytes: int = Field(
+        default=131_072,
+        ge=4096,
+        description="UTF-8 bytes of chat messages a web session keeps (see max_history_messages).",
+    )
+    session_capacity: int = Field(
+        default=1000,
+        ge=10,
+        description=(
+            "Web sessions whose state the server keeps in memory; the least recently used beyond it are "
+            "forgotten (their next question starts a fresh session state)."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses (or networks) of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto headers are believed; empty (the default): nobody's."
+        ),
+    )
     chroma_url: str | None = Field(
         default=None,
         description=(
@@ -93,6 +122,20 @@ class Settings(BaseModel):
             "several app processes can share it."
         ),
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        import ipaddress  # noqa: PLC0415
+
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an IP address or network") from None
+        return value
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

