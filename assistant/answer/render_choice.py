@@ -131,8 +131,8 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
             w.raw(w.say("recommend.top_n", count=count, shown=len(shown_recs), summary=summary or w.say("summary.none"),
                         task=task_label(result.task, w.language)))
         for n, rec in enumerate(shown_recs, 1):
-            line = w.say("recommend.item", n=n, name=_rec_name(rec),
-                         reason=rec_reason(w, rec, plan))
+            rec.reason = rec_reason(w, rec, plan)  # the same words the API and the UI cards carry
+            line = w.say("recommend.item", n=n, name=_rec_name(rec), reason=rec.reason)
             if c.memory_gb is None:
                 line += w.say("list.clause_sep") + _needs_line(w, rec)
             w.raw(line + ctx.cites.model(rec.model.id))
@@ -315,7 +315,7 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
         model = facts_model(catalog, subject) if subject.kind == "model" else catalog.models_of(subject.id)[0]
         if rec is not None:
             model = rec.model
-            line = rec_reason(w, rec, plan)
+            line = rec.reason = rec_reason(w, rec, plan)
         else:
             excluded = next((e for e in result.all_excluded if e.model.id == subject.id), None)
             line = excluded.reason.text(w.language) if excluded else ""
