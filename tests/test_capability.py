@@ -116,6 +116,20 @@ def test_spot_checks_of_sourced_figures(caps: Capabilities) -> None:
     assert value("moonshotai/Kimi-K2-Thinking", "thinking", "swe-bench-verified") == 71.3
 
 
+def test_spot_checks_of_2025_26_releases(caps: Capabilities) -> None:
+    def value(variant: str, mode: str, benchmark: str) -> float:
+        [figure] = [f for f in caps.figures_for(variant) if f.mode == mode and f.benchmark == benchmark]
+        return figure.value
+
+    assert value("Qwen/Qwen3.5-2B", "thinking", "mmlu-pro") == 66.5
+    assert value("Qwen/Qwen3.5-2B", "non-thinking", "mmlu-pro") == 55.3
+    assert value("Qwen/Qwen3.6-27B", "thinking", "aa-index-v4") == 45
+    assert value("XiaomiMiMo/MiMo-V2-Flash", "default", "swe-bench-verified") == 73.4
+    assert value("Gemma 4 12B", "default", "mmlu-pro") == 77.2
+    assert value("DeepSeek-V4-Flash", "non-thinking", "gpqa-diamond") == 71.2
+    assert caps.resolve("Kimi K3") == "moonshotai/Kimi-K3"
+
+
 def test_a_figure_is_never_copied_to_another_size(caps: Capabilities) -> None:
     # Qwen3-30B-A3B (2025-04) and its 2507 Instruct are different weights with different figures.
     old = {f.benchmark: f.value for f in caps.figures_for("Qwen/Qwen3-30B-A3B", "non-thinking")}
