@@ -116,14 +116,13 @@ def chart_rows(rows: list[dict[str, Any]], runs: int = 24, near: int = 8) -> lis
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
-    ticks = []
-    for exponent in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        for step in (1, 3):
-            value = step * 10 ** exponent
-            if lo <= value <= hi:
-                ticks.append(value)
-    if len(ticks) > 6:
-        ticks = [t for t in ticks if f"{t:g}".lstrip("0.").startswith("1")]
+    """Round GB values on the log axis: 1-2-5 steps, thinned to at most six labels."""
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    ticks: list[float] = []
+    for steps in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [s * 10 ** e for e in decades for s in steps if lo <= s * 10 ** e <= hi]
+        if len(ticks) <= 6:
+            break
     return ticks
 
 
