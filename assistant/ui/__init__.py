@@ -35,9 +35,9 @@ from .catalog import (  # noqa: E402, F401
     CATALOG_HEADERS,
     catalog_models,
     catalog_rows,
+    model_by_name,
     render_catalog_table,
     render_entry,
-    model_by_name,
     vendor_choices,
     vendor_names,
 )

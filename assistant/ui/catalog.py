@@ -291,6 +291,7 @@ def build_catalog(assistant: Assistant, language_input: Any) -> dict[str, Any]:
     # part, and every API client fetches the config.
     table = gr.HTML("", elem_id="catalog-table", js_on_load=CATALOG_JS)
     entry = gr.HTML(render_entry(assistant, None), elem_id="catalog-entry", js_on_load=ENTRY_JS)
+    picked = gr.State(None)  # the model whose entry is shown, redrawn when the language changes
 
     def on_filter(commercial_value: str, size_value: Any, tag_values: list[str], vendor_values: list[str],
                   language_value: str) -> tuple[str, str]:
@@ -303,26 +304,27 @@ def build_catalog(assistant: Assistant, language_input: Any) -> dict[str, Any]:
     for control in filters:
         control.change(on_filter, filters, [table, count], api_visibility="private", concurrency_limit=4)
 
-    def on_pick(language_value: str, evt: gr.EventData) -> str:
+    def on_pick(language_value: str, evt: gr.EventData) -> tuple[str, str | None]:
         data = getattr(evt, "_data", None)
         name = data.get("model") if isinstance(data, dict) else None
         model = model_by_name(catalog, name if isinstance(name, str) else None)
-        return render_entry(assistant, model, lang(language_value), pick=str(time.monotonic_ns()))
+        return render_entry(assistant, model, lang(language_value), pick=str(time.monotonic_ns())), (model.name if model else None)
 
-    table.click(on_pick, [language_input], [entry], api_visibility="private", concurrency_limit=4)
+    table.click(on_pick, [language_input], [entry, picked], api_visibility="private", concurrency_limit=4)
+
+    def relabel(language: str, picked_name: str | None) -> list[Any]:
+        """Updates for the filters' labels and choices and the entry (the table follows via its own event)."""
+        return [
+            gr.update(choices=commercial_filters(language), label=t("filter.commercial", language)),
+            gr.update(choices=size_filters(language), label=t("filter.size", language)),
+            gr.update(choices=tag_choices(language), label=t("filter.tags", language)),
+            gr.update(label=t("filter.vendor", language)),
+            render_entry(assistant, model_by_name(catalog, picked_name), language),
+        ]
+
     return {"commercial": commercial, "max_size": max_size, "tags": tags, "vendor": vendor, "count": count,
-            "table": table, "entry": entry, "filters": filters, "on_filter": on_filter}
-
-
-def relabel_catalog(parts: dict[str, Any], language: str) -> list[Any]:
-    """Updates for the catalog filters' labels and choices (the table follows via its own event)."""
-    return [
-        gr.update(choices=commercial_filters(language), label=t("filter.commercial", language)),
-        gr.update(choices=size_filters(language), label=t("filter.size", language)),
-        gr.update(choices=tag_choices(language), label=t("filter.tags", language)),
-        gr.update(label=t("filter.vendor", language)),
-    ]
+            "table": table, "entry": entry, "picked": picked, "filters": filters, "on_filter": on_filter, "relabel": relabel}
 
 
 def relabelled_catalog(parts: dict[str, Any]) -> list[Any]:
-    return [parts["commercial"], parts["max_size"], parts["tags"], parts["vendor"]]
+    return [parts["commercial"], parts["max_size"], parts["tags"], parts["vendor"], parts["entry"]]

@@ -26,7 +26,14 @@ from .panels import (
     render_sources,
     slow_model_notice,
 )
-from .render import machine_hardware, render_source_groups, reply_hardware, separate_lists, source_dict, unlink_citations
+from .render import (
+    machine_hardware,
+    render_source_groups,
+    reply_hardware,
+    separate_lists,
+    source_dict,
+    unlink_citations,
+)
 from .settings import MODE_GROUNDED, MODE_LLM, build_settings, llm_details, llm_status
 
 if TYPE_CHECKING:

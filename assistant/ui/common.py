@@ -145,6 +145,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "hw.table": ("哪些跑得動（記憶體含 KV 快取與執行負擔；速度是估計值）",
                  "What runs (memory includes the KV cache and runtime overhead; speeds are estimates)"),
     "hw.memory_error": ("請輸入大於 0 的記憶體大小（GB）。", "Enter a memory size above 0 GB."),
+    "hw.not_a_number": ("「{text}」不是數字，改用預設值。", "“{text}” is not a number; using the default."),
     "hw.unknown": ("看不懂「{name}」：請從清單選，或寫成「M3 Max 64GB」「兩張 RTX 4090」。",
                    "Could not read “{name}”: pick from the list, or write it like “M3 Max 64GB” or “2x RTX 4090”."),
 }

@@ -140,7 +140,20 @@ def hardware_result(catalog: Catalog, memory_gb: float, kind: str, context: int 
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+    """A positive number from a form field (a number, or text such as "1,008"), else None."""
+    if isinstance(value, str):
+        try:
+            value = float(value.replace(",", "").strip())
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    return None
+
+
+def field_text(value: float | None) -> str:
+    """A number for a text field that is blank when it means "the default": 1008.0 -> '1008'."""
+    return f"{value:g}" if isinstance(value, (int, float)) and value > 0 else ""
 
 
 # ------------------------------------------------------------------ layout and events
@@ -159,10 +172,11 @@ def build_hardware(assistant: Assistant, language_input: Any, default_memory: fl
         count = gr.Number(value=1, label=t("hw.count", "zh-TW"), minimum=1, maximum=16, precision=0, elem_id="hw-count",
                           min_width=100)
     with gr.Row():
-        bandwidth = gr.Number(value=None, label=t("hw.bandwidth", "zh-TW"), placeholder=t("hw.bandwidth_placeholder", "zh-TW"),
-                              maximum=20000, elem_id="hw-bandwidth")
-        ram = gr.Number(value=None, label=t("hw.ram", "zh-TW"), placeholder=t("hw.ram_placeholder", "zh-TW"), maximum=4096,
-                        elem_id="hw-ram")
+        # Text fields, so that blank (the default) shows as blank: Gradio's Number draws None as 0.
+        bandwidth = gr.Textbox(value="", label=t("hw.bandwidth", "zh-TW"), placeholder=t("hw.bandwidth_placeholder", "zh-TW"),
+                               max_length=12, elem_id="hw-bandwidth")
+        ram = gr.Textbox(value="", label=t("hw.ram", "zh-TW"), placeholder=t("hw.ram_placeholder", "zh-TW"), max_length=12,
+                         elem_id="hw-ram")
         context = gr.Dropdown(CONTEXT_CHOICES, value=4096, label=t("hw.context", "zh-TW"), elem_id="hw-context")
         quant = gr.Dropdown(list(QUANT_BITS), value="Q4_K_M", label=t("hw.quant", "zh-TW"), elem_id="hw-quant")
     with gr.Row():
@@ -183,6 +197,9 @@ def build_hardware(assistant: Assistant, language_input: Any, default_memory: fl
         memory_gb = _number(memory_value)
         if memory_gb is None:
             raise gr.Error(t("hw.memory_error", page))
+        for text in (bandwidth_value, ram_value):
+            if isinstance(text, str) and text.strip() and _number(text) is None:
+                gr.Warning(t("hw.not_a_number", page, text=text.strip()[:12]))
         html, rows = hardware_result(catalog, memory_gb, kind_value, int(context_value or 4096), quant_value or "Q4_K_M",
                                      bool(only_value), page, preset_value or None, _number(bandwidth_value),
                                      int(_number(count_value) or 1), _number(ram_value))
@@ -192,14 +209,14 @@ def build_hardware(assistant: Assistant, language_input: Any, default_memory: fl
         chosen = preset_by_name(preset_value)
         if chosen is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return chosen.memory_gb, chosen.memory_kind, chosen.bandwidth_gbs, 1
+        return chosen.memory_gb, chosen.memory_kind, field_text(chosen.bandwidth_gbs), 1
 
     def on_name(text: str, language_value: str) -> tuple[Any, ...]:
         found = resolve_hardware(text)
         if found is None:
             gr.Warning(t("hw.unknown", lang(language_value), name=(text or "").strip()[:40]))
             return (gr.skip(),) * 5
-        return found["name"], found["memory_gb"], found["kind"], found["bandwidth_gbs"], found["count"]
+        return found["name"], found["memory_gb"], found["kind"], field_text(found["bandwidth_gbs"]), found["count"]
 
     inputs = [memory, kind, context, quant, only, language_input, preset, bandwidth, count, ram]
     outputs = [chart, table]

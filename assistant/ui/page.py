@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from .assets import LOAD_JS, READ_FROM_START_JS
-from .catalog import build_catalog, relabel_catalog, relabelled_catalog
+from .catalog import build_catalog, relabelled_catalog
 from .chat import build_chat, clear_conversation, new_conversation, relabel_chat, relabelled_chat, respond
 from .common import esc, lang, t
 from .compare import build_compare, relabel_compare, relabelled_compare
@@ -21,6 +21,7 @@ from .hardware import (
     DEFAULT_BUDGET,
     build_hardware,
     detect_this_machine,
+    field_text,
     hardware_note,
     menu_value,
     preset_by_name,
@@ -50,7 +51,7 @@ def hardware_fields(hardware: dict[str, Any], language: str | None) -> tuple[Any
         preset = None
     bandwidth = hardware.get("bandwidth_gbs") or (preset.bandwidth_gbs if preset else None)
     note = esc(hardware_note(hardware, language))
-    return total, kind, per_card, kind, cards, note, note, menu_value(preset), bandwidth
+    return total, kind, per_card, kind, cards, note, note, menu_value(preset), field_text(bandwidth)
 
 
 def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] | None = None) -> gr.Blocks:
@@ -135,7 +136,7 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
                       *relabelled_catalog(catalog), *relabelled_compare(compare), *relabelled_hardware(hardware),
                       compare["note"], hardware["note"]]
 
-        def on_language(value, state_value):
+        def on_language(value, state_value, picked):
             page = lang(value)
             state_value = state_value if isinstance(state_value, dict) else {}
             budget = state_value.get("hardware") or state_value.get("detected")
@@ -145,14 +146,14 @@ def build_ui(assistant: Assistant, settings: Settings, machine: dict[str, Any] |
                 *(gr.update(label=t(f"tab.{name}", page)) for name in TABS),
                 *relabel_chat(chat, value, state_value, settings.max_question_chars),
                 *relabel_settings(chat["settings"], assistant, page),
-                *relabel_catalog(catalog, page),
+                *catalog["relabel"](page, picked),
                 *relabel_compare(compare, page),
                 *relabel_hardware(hardware, page),
                 note,
                 note,
             )
 
-        language.change(on_language, [language, state], relabelled, api_visibility="private", queue=False).then(
+        language.change(on_language, [language, state, catalog["picked"]], relabelled, api_visibility="private", queue=False).then(
             compare["on_compare"], compare["inputs"], compare["outputs"], api_visibility="private", concurrency_limit=4
         ).then(**hardware["compute"])
 
