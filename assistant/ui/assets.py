@@ -52,7 +52,9 @@ table.catalog tbody tr:hover,table.catalog tbody tr.picked{background:var(--back
 table.catalog td.col-name{font-weight:600}
 .rec-cap{font-size:.88em;margin-bottom:2px}
 .cmp-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
-.cmp-wrap th:first-child{background:var(--background-fill-secondary)}
+.cmp-wrap table{border-collapse:separate;border-spacing:0;border-top:1px solid var(--border-color-primary);border-left:1px solid var(--border-color-primary)}
+.cmp-wrap th,.cmp-wrap td{border-width:0 1px 1px 0}
+.cmp-wrap tr > th:first-child{background:var(--background-fill-secondary)}
 .entry{scroll-margin-top:12px;border-radius:10px}
 .entry[data-pick]{border:2px solid var(--color-accent);padding:10px 12px}
 .entry.flash{animation:entry-flash 2.4s ease-out}
@@ -98,7 +100,7 @@ table.catalog td.col-name{font-weight:600}
   .catalog-wrap{max-height:none}
   /* Compare: the table scrolls sideways inside its box; the row labels stay in view. */
   .cmp-wrap table{min-width:520px}
-  .cmp-wrap th:first-child{position:sticky;left:0;z-index:1}
+  .cmp-wrap tr > th:first-child{position:sticky;left:0;z-index:1;max-width:34vw;box-shadow:2px 0 3px rgba(0,0,0,.08)}
   /* Tabs: every tab is a button in the bar (they wrap), none behind an overflow menu. */
   #tabs .tab-container button{padding:0 10px}
   .fc-row{grid-template-columns:minmax(92px,36%) 1fr}

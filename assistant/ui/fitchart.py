@@ -165,8 +165,8 @@ def chart_html(rows: list[dict[str, Any]], machine: Machine, quant: str, context
     where = machine_hardware_label(machine, language)
     title = (f"{where} · {quant} · context {context:,} tokens: memory each size needs" if en
              else f"{where}・{quant}・上下文 {context:,} token：各尺寸需要的記憶體")
-    line = (f"┆ dashed line: usable {usable:.1f} GB of {total:.0f} GB (dotted)" if en
-            else f"┆ 虛線：可用 {usable:.1f} GB（點線為全部 {total:.0f} GB）")
+    line = (f"┆ dashed line: usable ~{usable:.1f} GB; dotted line: all of the memory" if en
+            else f"┆ 虛線：可用約 {usable:.1f} GB；點線：全部記憶體")
     rule = budget_rule(bars[0]["fit"], language)
     return (
         f'<div class="fitchart" role="figure" aria-label="{esc(title)}" data-usable="{usable:.2f}" data-total="{total:.2f}">'

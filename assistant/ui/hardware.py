@@ -130,6 +130,13 @@ def hardware_note(hardware: dict[str, Any] | None, language: str | None = "zh-TW
     return f"依對話中的硬體：{label}" if zh else f"From the conversation: {label}"
 
 
+def chosen_note(preset: Preset, count: int, language: str | None) -> str:
+    """'你選的硬體：2× RTX 4090（48 GB VRAM）' for a preset picked or named in the form."""
+    label = hardware_label({"memory_gb": preset.memory_gb * count, "kind": preset.memory_kind, "name": preset.name,
+                            "gpu_count": count if count > 1 else None}, language)
+    return f"Your hardware: {label}" if is_en(language) else f"你選的硬體：{label}"
+
+
 def hardware_result(catalog: Catalog, memory_gb: float, kind: str, context: int = 4096, quant: str = "Q4_K_M",
                     only_runs: bool = False, language: str | None = "zh-TW", preset: str | None = None,
                     bandwidth_gbs: float | None = None, count: int = 1, ram_gb: float | None = None) -> tuple[str, list[list[Any]]]:
@@ -205,18 +212,20 @@ def build_hardware(assistant: Assistant, language_input: Any, default_memory: fl
                                      int(_number(count_value) or 1), _number(ram_value))
         return html, pd.DataFrame(rows, columns=table_headers(page))
 
-    def on_preset(preset_value: str | None) -> tuple[Any, ...]:
+    def on_preset(preset_value: str | None, language_value: str) -> tuple[Any, ...]:
         chosen = preset_by_name(preset_value)
         if chosen is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return chosen.memory_gb, chosen.memory_kind, field_text(chosen.bandwidth_gbs), 1
+            return (gr.skip(),) * 5
+        return (chosen.memory_gb, chosen.memory_kind, field_text(chosen.bandwidth_gbs), 1,
+                esc(chosen_note(chosen, 1, language_value)))
 
     def on_name(text: str, language_value: str) -> tuple[Any, ...]:
         found = resolve_hardware(text)
         if found is None:
             gr.Warning(t("hw.unknown", lang(language_value), name=(text or "").strip()[:40]))
-            return (gr.skip(),) * 5
-        return found["name"], found["memory_gb"], found["kind"], field_text(found["bandwidth_gbs"]), found["count"]
+            return (gr.skip(),) * 6
+        return (found["name"], found["memory_gb"], found["kind"], field_text(found["bandwidth_gbs"]), found["count"],
+                esc(chosen_note(found["preset"], found["count"], language_value)))
 
     inputs = [memory, kind, context, quant, only, language_input, preset, bandwidth, count, ram]
     outputs = [chart, table]
@@ -226,8 +235,9 @@ def build_hardware(assistant: Assistant, language_input: Any, default_memory: fl
         field.submit(**compute)
     for control in (kind, context, quant, only):
         control.input(**compute)
-    preset.input(on_preset, [preset], [memory, kind, bandwidth, count], api_visibility="private", queue=False).then(**compute)
-    name.submit(on_name, [name, language_input], [preset, memory, kind, bandwidth, count], api_visibility="private",
+    preset.input(on_preset, [preset, language_input], [memory, kind, bandwidth, count, note], api_visibility="private",
+                 queue=False).then(**compute)
+    name.submit(on_name, [name, language_input], [preset, memory, kind, bandwidth, count, note], api_visibility="private",
                 queue=False).then(**compute)
     return {"preset": preset, "name": name, "memory": memory, "kind": kind, "count": count, "bandwidth": bandwidth, "ram": ram,
             "context": context, "quant": quant, "only": only, "button": button, "detect": detect, "note": note,
