@@ -99,8 +99,12 @@ table.catalog td.col-name{font-weight:600}
   table.catalog tbody td.narrow-keep:not(.col-name)::before{content:attr(data-label) "：";opacity:.7}
   .catalog-wrap{max-height:none}
   /* Compare: the table scrolls sideways inside its box; the row labels stay in view. */
-  .cmp-wrap table{min-width:520px}
-  .cmp-wrap tr > th:first-child{position:sticky;left:0;z-index:1;max-width:34vw;box-shadow:2px 0 3px rgba(0,0,0,.08)}
+  .cmp-wrap tr > th:first-child{position:sticky;left:0;z-index:1;width:26vw;min-width:26vw;max-width:28vw;white-space:normal;
+    box-shadow:2px 0 3px rgba(0,0,0,.08)}
+  /* Each model's column is as wide as the room beside the labels: a swipe shows one whole column. */
+  .cmp-wrap td,.cmp-wrap tr > th:not(:first-child){min-width:calc(100vw - 28vw - 110px)}
+  .cmp-wrap{scroll-snap-type:x proximity}
+  .cmp-wrap td{scroll-snap-align:end}
   /* Tabs: every tab is a button in the bar (they wrap), none behind an overflow menu. */
   #tabs .tab-container button{padding:0 10px}
   .fc-row{grid-template-columns:minmax(92px,36%) 1fr}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from ..inputs import strip_invisible
-from .assets import COUNTER_JS
+from .assets import CITATION_JS, COUNTER_JS
 from .common import CJK, esc, lang, sanitize_markdown, server_wording, t
 from .panels import (
     answer_markdown,
@@ -291,8 +291,6 @@ def build_chat(assistant: Assistant, max_chars: int) -> dict[str, Any]:
             settings = build_settings(assistant)
             cards = gr.HTML(render_cards(None, catalog, None, "zh-TW"), elem_id="cards", js_on_load=None)
             why_not = gr.HTML(render_exclusions(None, "zh-TW"), elem_id="why-not", js_on_load=None)
-            from .assets import CITATION_JS  # noqa: PLC0415
-
             sources = gr.HTML(render_sources(None, "zh-TW"), elem_id="sources", js_on_load=CITATION_JS)
     return {"chatbot": chatbot, "question": question, "send": send, "counter": counter, "clear": clear,
             "status": status, "examples_box": examples_box, "examples": examples.dataset, "settings": settings,
