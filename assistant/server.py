@@ -1072,18 +1072,9 @@ def blocked_paths(settings: Settings) -> list[str]:
 
 
 def page_assets(demo: Any) -> tuple[str | None, str | None]:
-    """(css, head) of the page, which its builder hangs on the Blocks (`webapp.build_page`
-    sets `demo.page_css` / `demo.page_head`). This module never imports `ui`.
-
-    Until `ui.build_ui` sets them itself, a page built by `ui.build_ui` directly takes them
-    from the already-loaded `ui` module (a lookup, not an import)."""
-    import sys  # noqa: PLC0415
-
-    css, head = getattr(demo, "page_css", None), getattr(demo, "page_head", None)
-    if css is None and head is None:
-        page = sys.modules.get(f"{__package__}.ui")
-        css, head = getattr(page, "_CSS", None), getattr(page, "_HEAD", None)
-    return css, head
+    """(css, head) of the page, which `ui.build_ui` hangs on the Blocks (`page_css`,
+    `page_head`). This module never imports `ui`."""
+    return getattr(demo, "page_css", None), getattr(demo, "page_head", None)
 
 
 def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:

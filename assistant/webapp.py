@@ -18,13 +18,10 @@ if TYPE_CHECKING:
 
 
 def build_page(assistant: Assistant, settings: Settings, machine: dict[str, Any] | None = None) -> gr.Blocks:
-    """`ui.build_ui(...)` with the page's CSS and head attached for the server's launcher."""
+    """`ui.build_ui(...)`: the page, with its CSS and head attached for the server's launcher."""
     from . import ui  # noqa: PLC0415
 
-    demo = ui.build_ui(assistant, settings, machine=machine)
-    demo.page_css = ui._CSS  # type: ignore[attr-defined]
-    demo.page_head = ui._HEAD  # type: ignore[attr-defined]
-    return demo
+    return ui.build_ui(assistant, settings, machine=machine)  # it hangs page_css / page_head on the Blocks
 
 
 def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:

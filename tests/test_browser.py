@@ -34,16 +34,16 @@ MACHINE = {"ram_gb": 16.0, "vram_gb": None, "gpus_vram_gb": [], "ram_source": "t
 
 
 def start(assistant, machine=MACHINE):
-    from assistant import ui
+    from assistant import server, ui
 
     settings = assistant.settings.model_copy(update={"port": free_port()})
     demo = ui.build_ui(assistant, settings, machine=machine)
-    ui.serve(demo, settings, prevent_thread_lock=True, quiet=True)
+    server.serve(demo, settings, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{settings.port}/"
 
 
-@pytest.fixture(scope="module")
-def browser():
+def launch_chromium():
+    """A headless Debian Chromium driven by Playwright (a generator: yields the browser)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium fonts-noto-cjk)")
     from playwright.sync_api import sync_playwright
@@ -54,25 +54,41 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def app_url(real_assistant):
-    demo, url = start(real_assistant)
+def serve_app(assistant):
+    """The app on a free port (a generator: yields its URL)."""
+    demo, url = start(assistant)
     yield url
     demo.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-TW", accept_downloads=True)
+def open_page(browser, url, **options):
+    """A page of the app in a new context (a generator: yields the page, then checks for script errors)."""
+    options = {"viewport": {"width": 1400, "height": 1000}, **options}
+    context = browser.new_context(locale="zh-TW", accept_downloads=True, **options)
     page = context.new_page()
     page.set_default_timeout(30_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(app_url)
+    page.goto(url)
     page.wait_for_selector("#question textarea")
     yield page
     context.close()
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launch_chromium()
+
+
+@pytest.fixture(scope="module")
+def app_url(real_assistant):
+    yield from serve_app(real_assistant)
+
+
+@pytest.fixture
+def page(browser, app_url):
+    yield from open_page(browser, app_url)
 
 
 def screenshot(page, name: str) -> Path:
@@ -208,9 +224,9 @@ def test_hardware_tab_draws_what_fits(page):
     page.click("#tab-hardware-button")
     page.fill("#hw-memory input", "16")
     page.click("#hw-button")
-    page.wait_for_selector("#hw-plot img")
+    page.wait_for_selector("#hw-plot .fitchart .fc-bar")
     page.wait_for_function("document.querySelector('#hw-table').innerText.includes('✓')")
-    assert "Phi-4" in page.inner_text("#hw-table")
+    assert "Phi-4" in page.inner_text("#hw-table") and "放置方式" in page.inner_text("#hw-table")
     screenshot(page, "hardware")
 
 
@@ -279,6 +295,11 @@ def test_model_and_passage_html_is_inert_in_the_browser(browser, fake_assistant)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def FIELD(elem_id: str) -> str:  # noqa: N802
+    """JS for a text field's input element (Gradio draws a one-line Textbox as input or textarea)."""
+    return f"document.querySelector('#{elem_id} input, #{elem_id} textarea')"
+
+
 def test_clicking_a_citation_opens_the_cited_passage_of_that_answer(page):
     ask(page, "Phi 4 有多大？")
     ask(page, "Gemma 3 可以商用嗎？")
@@ -331,7 +352,7 @@ def test_fit_follows_the_hardware_stated_in_the_conversation(page):
     page.click("#tab-hardware-button")
     page.wait_for_function("document.querySelector('#hw-memory input').value === '24'")
     assert "依對話中的硬體" in page.inner_text("#hw-machine")
-    page.wait_for_selector("#hw-plot img")
+    page.wait_for_selector("#hw-plot .fitchart")
     assert "本機" not in page.inner_text("body")
     # Only an explicit click reads the server's hardware (the test server is given 16 GB RAM).
     page.click("#hw-detect")
@@ -415,9 +436,9 @@ def test_hardware_preset_fills_memory_kind_and_bandwidth(page):
     page.click("#hw-preset input")
     page.click("[role='listbox'] li[aria-label^='RTX 4090 (24 GB VRAM']")
     page.wait_for_function("document.querySelector('#hw-memory input').value === '24'")
-    page.wait_for_function("document.querySelector('#hw-bandwidth input').value === '1008'")
+    page.wait_for_function(f"{FIELD('hw-bandwidth')}.value === '1008'")
     assert page.is_checked("#hw-kind input[value='vram']")
     page.click("#hw-button")
-    page.wait_for_selector("#hw-plot img")
+    page.wait_for_selector("#hw-plot .fitchart")
     page.wait_for_function("document.querySelector('#hw-table').innerText.includes('✓')")
     screenshot(page, "hardware-preset")

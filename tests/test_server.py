@@ -176,7 +176,7 @@ def test_answers_through_gradio_client_with_a_follow_up(server):
     from gradio_client import Client
 
     client = Client(server.url, verbose=False)
-    from assistant.ui_render import unlink_citations
+    from assistant.ui import unlink_citations
 
     chat, _box, cards, _why, sources, status = client.predict("Phi 4 有多大？", [], "grounded", "auto", api_name="/chat")
     answer = unlink_citations(chat[-1]["content"][0]["text"])  # [n] arrive as links to the sources panel

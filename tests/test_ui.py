@@ -10,7 +10,7 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
-from assistant import ui, ui_render  # noqa: E402
+from assistant import ui  # noqa: E402
 from assistant.chinese import is_traditional_only  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.retrieval import Passage  # noqa: E402
@@ -31,7 +31,7 @@ def drain(generator):
 
 
 def last_answer(chat):
-    return ui._message_text(chat[-1]["content"])
+    return ui.message_text(chat[-1]["content"])
 
 
 class ScriptedAssistant:
@@ -165,7 +165,7 @@ def test_streamed_model_output_is_sanitized_at_every_step(fake_assistant):
     scripted = ScriptedAssistant(fake_assistant, deltas=["<script>", "alert(1)</script>", "![x](https://evil.example/pixel.png)"], reply=reply)
     for chat, *_ in drain(ui.respond(scripted, SMALL_MACHINE, "<img src=x onerror=alert(1)>", [], "grounded", "auto")):
         for message in chat:
-            assert_inert(ui._message_text(message["content"]))
+            assert_inert(ui.message_text(message["content"]))
 
 
 def test_a_failing_assistant_leaves_a_friendly_message(fake_assistant):
@@ -187,21 +187,83 @@ def test_clear_conversation_empties_chat_and_panels():
 # ------------------------------------------------------------------ cards and badges
 
 
-def test_fit_badge_names_the_budget_not_this_machine(catalog):
+def test_fit_badge_names_the_budget_and_the_rule_not_this_machine(catalog):
     phi4, kimi = catalog.by_id["phi-4"], catalog.by_id["kimi-k2"]
     assert "16 GB RAM 可跑" in ui.fit_badge(phi4, SMALL_MACHINE)
     assert "16 GB RAM 放不下" in ui.fit_badge(kimi, SMALL_MACHINE)
     assert "24 GB VRAM 放不下" in ui.fit_badge(kimi, {"memory_gb": 24.0, "kind": "vram"})
     assert ui.fit_badge(phi4, {}) == "" and ui.fit_badge(phi4, None) == ""  # no stated hardware: no badge
     assert "fits 16 GB RAM" in ui.fit_badge(phi4, SMALL_MACHINE, "en")
-    for badge in (ui.fit_badge(phi4, SMALL_MACHINE), ui.fit_badge(kimi, SMALL_MACHINE)):
-        assert "本機" not in badge and "75 %" in badge  # the rule is in the tooltip
+    badge = ui.fit_badge(phi4, SMALL_MACHINE)
+    # The tooltip is the budget rule the engine judged by (RAM less what the OS keeps).
+    assert "本機" not in badge and re.search(r'title="假設：[^"]*系統記憶體', badge)
+    assert "顯存" not in badge
 
 
 def test_commercial_badges(catalog):
     assert "可商用" in ui.commercial_badge(catalog.by_id["phi-4"])
     assert "有條件" in ui.commercial_badge(catalog.by_id["gemma-3"])
     assert "不可商用" in ui.commercial_badge(catalog.by_id["command-a"])
+
+
+def test_recommendation_cards_show_the_capability_figure_and_its_source(fake_assistant):
+    reply = fake_assistant.grounded("我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？")
+    cards = ui.render_cards(reply, fake_assistant.catalog, {"memory_gb": 16.0, "kind": "ram", "origin": "conversation"})
+    lines = re.findall(r'<div class="rec-cap">(.*?)</div>', cards)
+    assert len(lines) == len(reply.recommendations) >= 3
+    for rec, line in zip(reply.recommendations, lines, strict=True):
+        assert line.startswith("能力：")
+        if rec.capability:
+            figure = rec.capability["figure"]
+            name, source = re.match(r"^(.*\S)\s+\(([^()]*)\)$", figure).groups()
+            assert f"{name}（{source}）" in html_unescape(line)  # the figure with its source, full-width brackets
+    english = ui.render_cards(fake_assistant.grounded("Best coding model for a 16GB laptop, commercial use?"),
+                              fake_assistant.catalog, None, "en")
+    assert re.search(r'<div class="rec-cap">capability: ', english)
+
+
+def test_a_recommendation_without_a_figure_says_so():
+    class Rec:
+        capability = None
+
+    assert ui.capability_line(Rec(), "zh-TW") == "能力：沒有測得的數據"
+    assert ui.capability_line(Rec(), "en") == "capability: no measured figure"
+    Rec.capability = {"task": "coding", "figure": "LiveCodeBench 63.5 (Qwen3 tech report, 2025-05)", "fallback": None}
+    assert ui.capability_line(Rec(), "zh-TW") == "能力：LiveCodeBench 63.5（Qwen3 tech report, 2025-05）"
+    assert ui.capability_line(Rec(), "en") == "capability: LiveCodeBench 63.5 (Qwen3 tech report, 2025-05)"
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+# ------------------------------------------------------------------ one-time notices
+
+
+def test_a_notice_is_shown_once_per_conversation():
+    state = ui.new_conversation()
+    first = ui.notify_once(state, "伺服器上的語言模型太慢")
+    assert "伺服器上的語言模型太慢" in first and first.lstrip().startswith("⚠")
+    assert ui.notify_once(state, "伺服器上的語言模型太慢") == ""
+    assert ui.notify_once(state, None) == "" and ui.notify_once(state, "") == ""
+    assert ui.slow_model_notice({"too_slow": False}, "zh-TW") is None
+    assert "120 秒" in ui.slow_model_notice({"too_slow": True, "timeout_s": 120}, "zh-TW")
+    assert "120 s" in ui.slow_model_notice({"too_slow": True, "timeout_s": 120}, "en")
+
+
+def test_the_status_line_says_a_slow_model_once(fake_assistant):
+    class Slow(ScriptedAssistant):
+        def llm_status(self):
+            return {"available": True, "model": "m.gguf", "too_slow": True, "timeout_s": 90}
+
+    reply = fake_assistant.grounded("Phi 4 有多大？")
+    slow = Slow(fake_assistant, reply=reply)
+    first = drain(ui.respond(slow, None, "Phi 4 有多大？", [], "llm", "zh-TW"))[-1]
+    assert "90 秒" in first[5]
+    second = drain(ui.respond(slow, None, "Phi 4 有多大？", first[0], "llm", "zh-TW", first[6]))[-1]
+    assert "90 秒" not in second[5] and "模式" in second[5]
 
 
 # ------------------------------------------------------------------ settings panel
@@ -228,111 +290,11 @@ def test_settings_show_why_the_llm_is_unavailable_and_the_models(fake_assistant)
     assistant = WithLLM(fake_assistant)
     text = ui.settings_markdown(assistant)
     assert "基礎模型" in text and "tiny.gguf" in text and "other.gguf" in text and "/m/" not in text
-    assert "base model" in ui.settings_markdown(assistant, "en")
+    english = ui.settings_markdown(assistant, "en")
+    assert "base model" in english and not re.search(r"[\u4e00-\u9fff]", english)
     assistant.available = True
     assert "語言模型可用" in ui.settings_markdown(assistant)
     assert ui.mode_choices(assistant)[1] == ui.MODE_LLM
-
-
-# ------------------------------------------------------------------ catalog tab
-
-
-def names(rows):
-    return {row[0] for row in rows}
-
-
-def test_catalog_rows_cover_the_catalog_and_filter(catalog):
-    everything = ui.catalog_rows(catalog)
-    assert len(everything) == len(catalog.models) and len(everything[0]) == len(ui.CATALOG_HEADERS)
-    commercial = names(ui.catalog_rows(catalog, "commercial"))
-    assert "Command A" not in commercial and "Codestral 22B" not in commercial and "Gemma 3" in commercial
-    assert "Gemma 3" not in names(ui.catalog_rows(catalog, "unconditional"))
-    small = names(ui.catalog_rows(catalog, max_size_b=4))
-    assert "Qwen3" in small and "Kimi K2" not in small  # a series with a small size stays
-    vision = ui.catalog_rows(catalog, tags=["vision"])
-    assert vision and all("看圖" in row[10] for row in vision)
-    assert names(ui.catalog_rows(catalog, vendors=["Microsoft"])) >= {"Phi-4"}
-    assert all(row[2] == "Microsoft" for row in ui.catalog_rows(catalog, vendors=["Microsoft"]))
-    context = {row[0]: row[6] for row in everything}
-    # As the model cards say it: the native window (Qwen3 reaches 128k only with YaRN, issue 13).
-    assert context["Phi-4"] == 16 and context["Qwen3"] == 32
-
-
-def test_catalog_entry_shows_the_article_passage(fake_assistant):
-    model = ui.model_by_name(fake_assistant.catalog, "Phi-4")
-    html = ui.render_entry(fake_assistant, model)
-    assert "MIT" in html and "原文段落" in html and "Phi 家族" in html
-    assert 'class="passage"' in html
-    assert "panel-empty" in ui.render_entry(fake_assistant, None)
-
-
-# ------------------------------------------------------------------ compare tab
-
-
-def test_compare_side_by_side_and_markdown_export(fake_assistant, tmp_path):
-    catalog = fake_assistant.catalog
-    html = ui.compare_html(catalog, ["Phi-4", "Gemma 3"], 16, "ram")
-    assert "Phi-4" in html and "Gemma 3" in html and "16 GB RAM" in html and "原文評價" in html
-    assert "panel-empty" in ui.compare_html(catalog, ["Phi-4"])
-    path = ui.export_comparison(fake_assistant, ["Phi-4", "Gemma 3", "Qwen3", "Kimi K2"], 16, "ram", "zh-TW", tmp_path)
-    assert path is not None and path.parent == tmp_path and path.suffix == ".md"
-    text = path.read_text(encoding="utf-8")
-    assert "| | Phi-4 | Gemma 3 | Qwen3 |" in text and "Kimi K2" not in text  # at most three
-    assert catalog.as_of.isoformat() in text and "## 資料來源" in text and "huggingface.co/microsoft/phi-4" in text
-    assert "> " in text  # the article's own words
-    assert ui.export_comparison(fake_assistant, ["Phi-4"], 16, "ram", "zh-TW", tmp_path) is None
-
-
-# ------------------------------------------------------------------ hardware tab
-
-
-def test_hardware_rows_list_what_fits_first(catalog):
-    rows = ui.hardware_rows(catalog, 16, "ram", 4096, "Q4_K_M")
-    fits = [r for r in rows if r[5].startswith("✓")]
-    assert fits and rows[: len(fits)] == fits
-    assert all(r[4] <= 16 for r in fits)
-    only = ui.hardware_rows(catalog, 16, "ram", 4096, "Q4_K_M", only_fits=True)
-    assert only == fits
-    assert all(r[6].startswith("~") for r in fits)
-
-
-def test_hardware_chart_draws_bars_against_the_budget(catalog):
-    figure = ui.hardware_chart(catalog, 16, "ram", 4096, "Q4_K_M")
-    ax = figure.axes[0]
-    assert len(ax.patches) >= 10
-    green = [p for p in ax.patches if p.get_facecolor()[1] > p.get_facecolor()[0]]
-    assert green and all(p.get_width() <= 16 for p in green)
-    if ui.cjk_font():
-        assert "可用" in "".join(t.get_text() for t in ax.texts)
-
-
-@pytest.mark.parametrize(("memory", "kind"), [(16, "ram"), (24, "vram"), (36, "unified")])
-def test_hardware_chart_line_is_the_usable_budget_with_its_rule_and_a_gb_axis(catalog, memory, kind):
-    from assistant.hardware import USABLE_FRACTION
-
-    fraction = USABLE_FRACTION[kind]  # what fit is judged on (75 % of RAM, ...)
-    figure = ui.hardware_chart(catalog, memory, kind, 4096, "Q4_K_M", "en")
-    ax = figure.axes[0]
-    usable = memory * fraction
-    budget = [line for line in ax.get_lines() if line.get_gid() == "usable-budget"]
-    assert budget and list(budget[0].get_xdata()) == [usable, usable]
-    red = [p for p in ax.patches if p.get_facecolor()[0] > p.get_facecolor()[1]]
-    green = [p for p in ax.patches if p.get_facecolor()[1] > p.get_facecolor()[0]]
-    # Every bar that fails is right of the drawn line; every bar that fits is left of it.
-    assert red and all(p.get_width() > usable - 0.06 for p in red) and all(p.get_width() <= usable + 0.06 for p in green)
-    labels = " ".join(t.get_text() for t in ax.texts) + ax.get_title()
-    assert f"{fraction:.0%}" in labels
-    assert ax.get_xscale() == "log"
-    figure.canvas.draw()
-    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
-    assert ticks and all(t.endswith("GB") for t in ticks), ticks
-    assert not any("10^" in t or "mathdefault" in t for t in ticks)
-
-
-def test_detect_this_machine_returns_a_budget():
-    memory, kind, summary = ui.detect_this_machine()
-    assert memory > 0 and kind in ("ram", "vram") and "RAM" in summary
-    assert ui.detect_this_machine(machine={"ram_gb": 64.0, "vram_gb": 24.0, "gpus_vram_gb": [24.0]})[:2] == (24.0, "vram")
 
 
 # ------------------------------------------------------------------ launch safety
@@ -374,6 +336,7 @@ def test_build_ui_has_a_bounded_queue_and_one_model_request_at_a_time(fake_assis
     # Grounded answers run side by side in their own group; the model slot is inside the handler
     # (server.guarded_chat), tested live in test_server.py.
     assert chat and chat[0].concurrency_id == "chat" and chat[0].concurrency_limit == settings.chat_concurrency
+    assert {fn.api_name for fn in demo.fns.values() if fn.api_name} >= {"chat", "compare", "hardware"}
 
 
 def test_a_full_queue_says_busy_in_chinese(fake_assistant, settings):
@@ -388,13 +351,22 @@ def test_a_full_queue_says_busy_in_chinese(fake_assistant, settings):
     assert not success and state == "queue_full" and "忙碌中" in detail
 
 
-def test_ui_module_is_not_imported_by_the_cli():
+def test_the_package_is_split_and_imports_neither_server_nor_gradio_for_the_cli():
     import subprocess
     import sys
 
     code = "import sys, assistant.cli; print('gradio' in sys.modules, 'assistant.ui' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+    code = "import sys, assistant.ui, assistant.ui.assets; print('assistant.server' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]
+    folder = Path(ui.__file__).parent
+    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in folder.glob("*.py")}
+    assert {"chat.py", "catalog.py", "compare.py", "hardware.py", "settings.py", "assets.py"} <= set(sizes)
+    assert max(sizes.values()) <= 600, sizes
+    assets = (folder / "assets.py").read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(?:import|from)\s", assets, re.M)  # a leaf
 
 
 def test_settings_fixture_is_isolated(settings):
@@ -419,7 +391,7 @@ def test_each_answer_links_its_own_citations_and_keeps_its_sources(fake_assistan
     assert "[\\[1\\]](#src-a1-1)" in last_answer(chat)
     second = drain(ui.respond(fake_assistant, None, "Gemma 3 可以商用嗎？", chat, "grounded", "zh-TW", state))[-1]
     chat, sources, state = second[0], second[4], second[6]
-    assert "](#src-a2-1)" in last_answer(chat) and "](#src-a1-1)" in ui._message_text(chat[1]["content"])
+    assert "](#src-a2-1)" in last_answer(chat) and "](#src-a1-1)" in ui.message_text(chat[1]["content"])
     # Both answers' passages are in the panel, each under its own ids.
     assert 'id="src-a1-1"' in sources and 'id="src-a2-1"' in sources and len(state["sources"]) == 2
     assert "Phi" in sources.split('id="src-a1"')[1]
@@ -428,7 +400,7 @@ def test_each_answer_links_its_own_citations_and_keeps_its_sources(fake_assistan
     history = scripted.calls[0]["history"]
     assert "[1]" in history[1]["content"] and "#src-a" not in history[1]["content"]
     # Clearing the chat starts the numbering again.
-    assert ui._conversation(state, [])["sources"] == []
+    assert ui.conversation(state, [])["sources"] == []
 
 
 def test_link_citations_only_links_cited_numbers_in_range():
@@ -442,7 +414,7 @@ def test_a_list_does_not_swallow_the_paragraph_after_it(fake_assistant):
     from markdown_it import MarkdownIt
 
     reply = fake_assistant.grounded("我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？")
-    assert re.search(r"^\d\. .*\n原文認為", reply.answer, re.M)  # the composer writes it right after the list
+    reply.answer = "建議：\n1. A\n2. B\n原文認為 A 最好。"  # a paragraph right after a list, as the composer may write it
     rendered = MarkdownIt("commonmark").render(ui.answer_markdown(reply, 1))
     items = re.findall(r"<li>(.*?)</li>", rendered, re.S)
     assert items and not any("原文認為" in item for item in items)
@@ -454,7 +426,8 @@ def test_fit_follows_the_hardware_in_the_conversation_not_the_server(fake_assist
     final = drain(ui.respond(fake_assistant, server, "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？", [], "grounded", "zh-TW"))[-1]
     cards, state = final[2], final[6]
     assert "16 GB RAM 可跑" in cards and "512" not in cards and "本機" not in cards
-    assert state["hardware"] == {"memory_gb": 16.0, "kind": "ram", "origin": "conversation"}
+    assert {k: state["hardware"][k] for k in ("memory_gb", "kind", "origin")} == {"memory_gb": 16.0, "kind": "ram",
+                                                                               "origin": "conversation"}
     # A follow-up that states no hardware keeps the conversation's budget.
     follow = drain(ui.respond(fake_assistant, server, "Kimi K2 呢？", final[0], "grounded", "zh-TW", state))[-1]
     assert "16 GB RAM 放不下" in follow[2]
@@ -481,14 +454,28 @@ def test_reply_hardware_reads_the_plan_first_and_keeps_the_previous_budget(fake_
     assert ui.reply_hardware(fake_assistant.grounded("Phi 4 可以商用嗎？"), previous) == previous
 
 
+def test_conversation_hardware_fills_the_hardware_form(fake_assistant):
+    from assistant.ui.page import hardware_fields
+
+    hardware = ui.reply_hardware(fake_assistant.grounded("兩張 RTX 4090 可以跑什麼？"))
+    total, kind, per_card, _kind, cards, _note, _note2, preset, bandwidth = hardware_fields(hardware, "zh-TW")
+    assert (total, kind, per_card, cards) == (48.0, "vram", 24.0, 2)
+    if hardware.get("name"):
+        assert preset == "RTX 4090" and bandwidth == "1008"
+    mac = hardware_fields({"memory_gb": 64.0, "kind": "unified", "name": "M3 Max", "origin": "conversation"}, "en")
+    assert mac[7] == "M3 Max 64GB" and mac[8] == "400" and "From the conversation" in mac[6]
+
+
 def test_build_ui_never_reads_the_server_hardware_without_a_click(fake_assistant, settings, monkeypatch):
+    from assistant.ui import hardware as tab
+
     def boom():
         raise AssertionError("detect_machine called at build time")
 
-    monkeypatch.setattr(ui, "detect_machine", boom)
+    monkeypatch.setattr(tab, "detect_machine", boom)
     demo = ui.build_ui(fake_assistant, settings)
     config = str(demo.config)
-    assert "本機" not in config
+    assert "本機" not in config and "顯存" not in config
 
 
 def test_english_panels_have_no_chinese_labels_or_dumps(fake_assistant):
@@ -505,7 +492,7 @@ def test_english_panels_have_no_chinese_labels_or_dumps(fake_assistant):
     verdict = re.search(r"<th>Article&#x27;s verdict</th><td>(.*?)</td>", entry).group(1)
     assert not re.search(r"[\u4e00-\u9fff]", verdict)
     compare = ui.compare_html(fake_assistant.catalog, ["Phi-4", "Qwen3"], 16, "ram", "en")
-    assert "；" not in compare
+    assert "；" not in compare and "（" not in compare
 
 
 def test_chinese_sources_drop_the_english_line_and_double_stops():
@@ -521,21 +508,6 @@ def test_auto_language_panels_follow_the_question(fake_assistant):
     assert "Sources" in english[4] and "Recommended and mentioned models" in english[2]
     chinese = drain(ui.respond(fake_assistant, None, "Phi 4 可以商用嗎？", [], "grounded", "auto"))[-1]
     assert "引用來源" in chinese[4] and "推薦與提到的模型" in chinese[2]
-
-
-def test_catalog_sorts_a_series_by_its_smallest_size(fake_assistant):
-    catalog = fake_assistant.catalog
-    rows = {row[0]: row for row in ui.catalog_rows(catalog)}
-    qwen3 = catalog.by_id["qwen3"] if "qwen3" in catalog.by_id else ui.model_by_name(catalog, "Qwen3")
-    assert rows["Qwen3"][3] == min(v.params_total_b for v in qwen3.sizes) < 10
-    html = ui.render_catalog_table(catalog.models, catalog, "zh-TW")
-    row = re.search(r'<tr data-model="Qwen3".*?</tr>', html, re.S).group(0)
-    size = re.search(r'class="col-sizes[^"]*" data-label="[^"]*" data-sort="([^"]*)">([^<]*)<', row)
-    assert float(size.group(1)) < 10 and "–" in size.group(2) and "235B" in size.group(2)
-    assert html.count('<th data-key=') == len(ui_render.CATALOG_COLUMNS) and 'data-type="num"' in html
-    assert "⋮" not in html and "Sort" not in html
-    english = ui.render_catalog_table(catalog.models, catalog, "en")
-    assert ">Sizes<" in english and "可下載尺寸" not in english
 
 
 class StatusAssistant:
@@ -591,16 +563,3 @@ def test_a_rejected_model_answer_never_stays_on_screen(fake_assistant):
 
     final = last_answer(drain(ui.respond(Vanishing(fake_assistant), None, "Phi 4 有多大？", [], "llm", "zh-TW"))[-1][0])
     assert "99B" not in final and "中斷" in final
-
-
-def test_hardware_presets_fill_memory_kind_and_bandwidth(catalog):
-    choices = dict((value, label) for label, value in ui.preset_choices())
-    assert "" in choices and "RTX 4090" in choices and "24 GB VRAM" in choices["RTX 4090"]
-    preset = ui.preset_by_name("RTX 4090")
-    assert (preset.memory_gb, preset.memory_kind, preset.bandwidth_gbs) == (24, "vram", 1008)
-    assert any(p.memory_kind == "unified" for p in ui.hardware_presets())  # Apple chips
-    assert any(p.memory_kind == "ram" for p in ui.hardware_presets())  # DDR systems
-    slow = ui.hardware_rows(catalog, 24, "vram", 4096, "Q4_K_M", True, "en", ui.estimate_options(None, 100))
-    fast = ui.hardware_rows(catalog, 24, "vram", 4096, "Q4_K_M", True, "en", ui.estimate_options("RTX 4090", None))
-    speed = lambda rows: {(r[0], r[1]): r[6] for r in rows}  # noqa: E731
-    assert speed(slow) != speed(fast)  # the bandwidth reaches the speed column
