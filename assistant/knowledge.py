@@ -135,6 +135,9 @@ class Model(_Strict):
     country: str = Field(description="ISO 3166 alpha-2, e.g. CN, US, FR")
     kind: Literal["model", "series", "derivative"] = "model"
     base_model: str | None = Field(default=None, description="Catalog id this derivative was tuned from")
+    weights_from: str | None = Field(
+        default=None, description="Catalog id whose weights a distillation starts from (its student), when that differs from "
+        "base_model (its teacher): DeepSeek-R1-Distill-Qwen has base_model deepseek-r1 and weights_from qwen2.5")
     params_total_b: float = Field(gt=0, description="Headline size; for a series, its flagship")
     params_active_b: float | None = Field(default=None, gt=0)
     architecture: Architecture
@@ -385,6 +388,8 @@ class Catalog(_Strict):
                 raise ValueError(f"{model.id}: unknown family {model.family!r}")
             if model.base_model and model.base_model not in model_ids:
                 raise ValueError(f"{model.id}: unknown base_model {model.base_model!r}")
+            if model.weights_from and model.weights_from not in model_ids:
+                raise ValueError(f"{model.id}: unknown weights_from {model.weights_from!r}")
             unknown = [old for old in model.supersedes if old not in model_ids or old == model.id]
             if unknown:
                 raise ValueError(f"{model.id}: supersedes unknown or itself {unknown}")

@@ -342,3 +342,44 @@ def test_render_returns_the_lead_and_every_part(shared_catalog, shared_chunks):
     assert [p.key for p in rendered.parts[:2]] == ["fact.context", "fact.commercial.yes"]
     assert rendered.shown == ["phi-4"]
     assert rendered.footer
+
+
+# ---------------------------------------------------------------- derivatives and suitability
+
+
+def test_derivatives_list_what_is_built_on_the_named_model(ask, shared_catalog):
+    reply = ask("Which models are based on Llama 3?")
+    assert reply.route == "derivatives" and reply.lead["key"] == "derivatives.lead"
+    expected = {m.id for m in shared_catalog.models if "llama-3" in (m.base_model, m.weights_from)}
+    assert expected and set(reply.shown) == expected
+    assert reply.lead["slots"]["count"] == len(expected)
+
+
+def test_a_distillation_counts_as_built_on_its_student(ask):
+    reply = ask("哪些模型是從 Qwen3 微調來的？")
+    assert reply.route == "derivatives"
+    assert "deepseek-r1-0528-qwen3-8b" in reply.shown
+
+
+def test_the_base_of_a_named_model_is_a_fact_not_a_list(ask):
+    reply = ask("Devstral 是基於哪個模型？")
+    assert reply.route == "fact"
+    assert "Mistral Small 3.1" in reply.answer.split("\n")[0]
+
+
+def test_suitability_places_the_model_among_the_measured_and_names_stronger_ones(ask):
+    reply = ask("Is Phi-4 good for coding?")
+    assert reply.route == "suitability" and reply.lead["key"].startswith("suit.")
+    own, *better = reply.recommendations
+    assert own.model.id == "phi-4"
+    assert better, "a 'not really' names what to use instead"
+    for rec in better:
+        assert rec.capability["score"] > own.capability["score"]
+        assert rec.variant.params_total_b <= own.variant.params_total_b * 1.2
+
+
+def test_suitability_for_an_untested_task_reads_the_strength_tags(ask, shared_catalog):
+    reply = ask("Qwen3 適合微調嗎")
+    assert reply.route == "suitability"
+    tagged = "fine-tuning-base" in shared_catalog.by_id["qwen3"].strengths
+    assert reply.lead["key"] == ("suit.tagged_only" if tagged else "suit.untagged")

@@ -24,7 +24,7 @@ from .types import Plan, RankSpec, Step, Subject
 
 _ANSWER_KIND = {
     "fact": "fact", "false_premise": "yes_no", "fit": "yes_no", "recommend": "model", "compare": "verdict",
-    "rank": "model", "newest": "model", "list": "list", "lookup": "model", "why_not": "reason",
+    "rank": "model", "newest": "model", "list": "list", "derivatives": "list", "suitability": "yes_no", "lookup": "model", "why_not": "reason",
     "unknown_model": "not_covered", "closed": "not_covered", "out_of_scope": "not_covered",
     "scope": "help", "nonsense": "help", "no_change": "help", "no_context": "help",
 }
@@ -58,7 +58,7 @@ def make_plan(
         question=question,
         intent=intent,
         language=language,
-        subjects=[s for s in resolution.subjects if s.kind != "unknown"],
+        subjects=list({(s.kind, s.id, s.variant): s for s in resolution.subjects if s.kind != "unknown"}.values()),
         constraints=c,
         attributes=resolution.attributes,
         claims=reading.claims,

@@ -345,6 +345,17 @@ def _score(capability: dict[str, Any] | None, fit: FitResult | None, model: Mode
     return base + adjust + speed_weight * speed + 0.004 * _LICENCE_SIMPLICITY[model.commercial_use]
 
 
+CONTEXT_BONUS_PER_DOUBLING = 0.05  # per doubling of the context window beyond 128k, for long-context requests
+CONTEXT_BONUS_MAX = 0.3
+
+
+def _context_bonus(model: Model) -> float:
+    window = model.context_max or 0
+    if window <= 131072:
+        return 0.0
+    return min(CONTEXT_BONUS_MAX, CONTEXT_BONUS_PER_DOUBLING * math.log2(window / 131072))
+
+
 def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilitySource, task: str,
              only_size: str | None = None) -> tuple[Recommendation, list[Message]]:
     """The best size of a model that passed the filters (or the one size asked for), scored."""
@@ -361,6 +372,8 @@ def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilityS
         facts = size_facts(model, variant)
         capability = source.capability(facts, variant, task)
         score = _score(capability, fit, facts, adjust, variant, tagged, SPEED_WEIGHT_ASKED if "efficiency" in c.tasks else 0.01)
+        if "long-context" in c.tasks and (not capability or capability.get("fallback")):
+            score += _context_bonus(facts)  # no long-context test: the window itself is the evidence
         rec = Recommendation(facts, variant, score, fit=fit, capability=capability,
                              matched_tasks=[t for t in c.tasks if t in model.strengths],
                              capability_reason="" if capability else "not measured")

@@ -37,6 +37,8 @@ FLAG_CUES: dict[str, str] = {
     "company_asked": "intent.company_asked",
     "naming": "intent.naming",
     "newest": "intent.newest",
+    "derivatives": "intent.derivatives",
+    "suitable": "intent.suitable",
     "llm_words": "scope.llm_words",
     "run_words": "scope.run_words",
     "other_media": "scope.other_media",
@@ -144,7 +146,23 @@ def read_question(question: str, catalog: Catalog) -> Reading:
             s.kind == "family" and s.id in model_families and (s.id in same_words or not flags["compare"]))]
     if not flags["injection"]:
         reading.unknown = unknown_names(question, reading, catalog, v)
+    flags["derivatives"] = flags["derivatives"] or _asks_derivatives(reading, v)
     return reading
+
+
+def _asks_derivatives(reading: Reading, v: Vocabulary) -> bool:
+    """"哪些模型是從 Qwen3 微調來的", "which models are based on Llama 3": the named model is the
+    base of what is asked (a derived-from word right before it), not the one asked about
+    ("Devstral 是基於哪個模型" asks Devstral's base: a fact)."""
+    if "base" not in reading.attributes or not (reading.flag("which") or reading.flag("plural")) or len(reading.subjects) != 1:
+        return False
+    subject = reading.subjects[0]
+    mention = next((m for m in reading.mentions if m.target == subject.id), None)
+    if mention is None:
+        return False
+    before = reading.norm[max(0, mention.start - 8) : mention.start].rstrip()
+    word = v.cues("intent.derived_from").search(before)
+    return bool(word and word.end() == len(before))
 
 
 # ---------------------------------------------------------------- attributes, ordinals, rank fields

@@ -53,6 +53,11 @@ def why_first(w: Writer, top: Recommendation, runner: Recommendation | None, tas
     lang = w.language
     if runner is None:
         return ""
+    unmeasured = [r for r in (top, runner) if not r.capability or r.capability.get("fallback")]
+    if task == "long-context" and unmeasured and (top.model.context_max or 0) > (runner.model.context_max or 0):
+        # No long-context test for one of them: the longer window decided.
+        return w.say("recommend.beats_context", top=top.model.name, runner=runner.model.name,
+                     top_context=format_context(top.model.context_max, lang), runner_context=format_context(runner.model.context_max, lang))
     if top.fit and runner.fit and top.capability and runner.capability and top.capability["score"] < runner.capability["score"] \
             and (top.fit.tokens_per_s or 0) > (runner.fit.tokens_per_s or 0):
         # Ranked first for speed (the request asks for it), though it scores lower.
@@ -64,8 +69,13 @@ def why_first(w: Writer, top: Recommendation, runner: Recommendation | None, tas
         ahead = [b for b in top_values if b in runner_values and top_values[b] > runner_values[b]]
         if ahead:  # a benchmark both report, on which the pick is ahead
             figures = top.capability.get("figures", {}), runner.capability.get("figures", {})
-            return w.say("recommend.beats", top=top.model.name, runner=runner.model.name, task=task_label(task, lang),
+            basis = top.capability.get("fallback") if top.capability.get("fallback") == runner.capability.get("fallback") else None
+            return w.say("recommend.beats", top=top.model.name, runner=runner.model.name, task=task_label(basis or task, lang),
                          top_figure=figures[0][ahead[0]], runner_figure=figures[1][ahead[0]])
+        if top.capability["score"] < runner.capability["score"]:
+            # Ranked first by what else the ranking weighs (a caution, the licence, a preference), not by the score.
+            return w.say("recommend.beats_close", top=top.model.name, runner=runner.model.name, task=task_label(task, lang),
+                         top_figure=top.capability.get("figure", ""), runner_figure=runner.capability.get("figure", ""))
         # No shared benchmark where it leads: the pick rests on the combined score across tests.
         return w.say("recommend.beats_combined", top=top.model.name, runner=runner.model.name, task=task_label(task, lang),
                      top_score=f"{top.capability['score']:.2f}", runner_score=f"{runner.capability['score']:.2f}",
@@ -119,7 +129,8 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         count = result.count
         per_size = only is not None and len(set(models)) == 1
         if per_size:
-            w.raw(w.say("recommend.sizes_fit", model=catalog.by_id[models[0]].name, count=count, summary=summary or w.say("summary.none")))
+            w.raw(w.say("recommend.sizes_fit", model=catalog.by_id[models[0]].name, count=count, summary=summary) if summary else
+                  w.say("recommend.sizes_all", model=catalog.by_id[models[0]].name, count=count, task=task_label(result.task, w.language)))
         elif plan.just_one and len(shown_recs) > 1:
             w.raw(w.say("recommend.alternates", count=count))
         elif count == 1:
@@ -296,14 +307,14 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
     if passing:
         subject, best = min(passing, key=lambda sr: order[id(sr[1])])
         because = []
+        # Against the runner-up only (the next in ranking order), then why each failing one fails.
+        runner_up = min((r for s, r in passing if s is not subject), key=lambda r: order[id(r)], default=None)
+        if runner_up is not None:
+            because.append(why_first(w, best, runner_up, result.task))
         for other_subject, other in rows:
-            if other_subject is subject:
-                continue
             if other is None:
                 broken = next((e for e in result.all_excluded if e.model.id == other_subject.id or e.model.family == other_subject.id), None)
                 because.append(broken.reason.text(w.language) if broken else w.say("compare.fails", name=_label(other_subject)))
-            else:
-                because.append(why_first(w, best, other, result.task))
         w.add("compare.verdict", name=_rec_name(best), need=need, because=w.say("list.clauses").join(b.rstrip("。.") for b in because if b))
     else:
         reasons = [e.reason.text(w.language) for e in result.all_excluded]

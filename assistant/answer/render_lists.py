@@ -171,6 +171,32 @@ def render_list(plan: Plan, ctx: Context) -> Rendered:
     return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in matches[:LIST_SHOWN]])
 
 
+def render_derivatives(plan: Plan, ctx: Context) -> Rendered:
+    """The catalog's models built on the named ones: tuned from them (base_model) or distilled onto
+    their weights (weights_from)."""
+    catalog = ctx.catalog
+    w = Writer(plan)
+    bases: set[str] = set()
+    for subject in plan.catalog_subjects():
+        bases |= {subject.id} if subject.kind == "model" else {m.id for m in catalog.models_of(subject.id)}
+    names = join([s.name for s in plan.catalog_subjects()], w.language)
+    found = [m for m in catalog.models if m.base_model in bases or m.weights_from in bases]
+    found.sort(key=lambda m: m.released or "", reverse=True)
+    if not found:
+        w.add("derivatives.none", names=names)
+        return Rendered(w.text(), lead=w.lead, parts=w.parts)
+    w.add("derivatives.lead", names=names, count=len(found), list=join([m.name for m in found], w.language))
+    for model in found:
+        base = catalog.by_id[model.base_model] if model.base_model else None
+        student = catalog.by_id[model.weights_from] if model.weights_from else None
+        how = (w.say("derivatives.distilled", teacher=base.name, student=student.name) if base and student
+               else w.say("derivatives.tuned", base=base.name if base else ""))
+        w.raw(w.say("derivatives.item", name=model.name, vendor=model.vendor, how=how, licence=model.licence.id,
+                    badge=commercial_label(model.commercial_use, w.language)) + ctx.cites.model(model.id))
+    w.raw(w.say("derivatives.coverage"))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in found])
+
+
 def render_lookup(plan: Plan, ctx: Context) -> Rendered:
     catalog = ctx.catalog
     w = Writer(plan)

@@ -224,6 +224,14 @@ def why_not(ctx: RuleContext):
 
 
 @rule
+def derivatives(ctx: RuleContext):
+    """"Which models are fine-tuned from Qwen3?": the catalog's models built on the named one."""
+    if ctx.flag("derivatives") and ctx.catalog_subjects and not ctx.flag("compare"):
+        return "derivatives", "which models are built on a named one"
+    return None
+
+
+@rule
 def claim(ctx: RuleContext):
     """A point taken for granted ("對吧", 「不是…嗎」): confirm it, or correct it first."""
     claims = ctx.reading.claims
@@ -268,7 +276,8 @@ def compare(ctx: RuleContext):
         ctx.flag("compare") or ctx.flag("which") or ctx.flag("recommend")
     ):
         return "compare", "two or more subjects"
-    if len(ctx.catalog_subjects) == 1 and ctx.models and ctx.flag("versions") and not facts_asked and ctx.resolution.reference is None:
+    if len(ctx.catalog_subjects) == 1 and ctx.models and ctx.flag("versions") and not facts_asked and ctx.resolution.reference is None \
+            and not ctx.flag("superlative"):
         model = ctx.catalog.by_id[ctx.models[0].id]
         if len(model.sizes) > 1 or model.supersedes or any(model.id in m.supersedes for m in ctx.catalog.models):
             return "compare", "one name, several versions"
@@ -308,8 +317,20 @@ def lookup_in_subject(ctx: RuleContext):
 @rule
 def which_model_for_task(ctx: RuleContext):
     """"Which Qwen3 size for coding on 16GB?": a recommendation within what is named."""
-    if ctx.models and ctx.flag("which") and (ctx.c.tasks or ctx.c.hard) and set(ctx.resolution.attributes) <= {"size"} and not ctx.flag("yes_no"):
+    if ctx.models and ctx.flag("which") and (ctx.c.tasks or ctx.c.hard or ctx.flag("strongest")) and set(ctx.resolution.attributes) <= {"size"} \
+            and not ctx.flag("yes_no"):
         return "recommend", "which-question naming a model"
+    return None
+
+
+@rule
+def suitability(ctx: RuleContext):
+    """"Gemma 3 適合寫程式嗎？", "Is Phi-4 good for coding?": yes or no for one named subject and a task."""
+    tasks = [t for t in ctx.c.tasks if t != "general"]
+    asks = ctx.flag("yes_no") or ctx.flag("recommend") or ctx.flag("suitable")
+    if len(ctx.catalog_subjects) == 1 and tasks and asks and not ctx.flag("which") and not ctx.flag("plural") \
+            and not ctx.c.has_hardware() and not set(ctx.resolution.attributes) - {"verdict"}:
+        return "suitability", "is a named model suited to a task"
     return None
 
 
