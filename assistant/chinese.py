@@ -300,14 +300,23 @@ def to_traditional_query(text: str) -> str:
     if not _CJK_ANY.search(clean):
         return clean
     out: list[str] = []
+    simplified_somewhere = any(_converter("s2tw")(char) != char and char not in AMBIGUOUS_TRADITIONAL
+                               for char in set(clean) if _CJK_ANY.match(char))
     for segment in _segments(clean):
         if _BOUNDARY.match(segment) or not _simplified_in_segment(segment):
             out.append(segment)
             continue
+        if not simplified_somewhere:
+            # Every character is Traditional on its own: OpenCC's phrase table would still turn
+            # 「是不是只剩」 into 「是不是隻剩」, which no vocabulary phrase matches. Keep it as typed.
+            out.append(segment)
+            continue
         converted = _converter("s2tw")(segment)
         if len(converted) == len(segment):
+            # 台 stays 台 (the knowledge base's form); 个 is always 個 (OpenCC's 「一个中」 → 「一箇中」).
             converted = "".join(
-                "台" if original == "台" else new for original, new in zip(segment, converted, strict=True)
+                "台" if original == "台" else "個" if original == "个" else new
+                for original, new in zip(segment, converted, strict=True)
             )
         out.append(converted)
     return "".join(out)

@@ -576,14 +576,19 @@ def parse_normalised(text: str, catalog: Catalog, mentions: list[Mention] | None
     result.min_context_tokens = _context(text, v)
     result.longest_context = v.cues("numbers.longest_context")(text)
     result.quant = _quant(text, v)
-    result.tasks = _tasks(text, v)
+    # A task word inside a model's name ("Phi-4-multimodal", "DeepSeek-R1-Distill") is not a request.
+    unnamed = text
+    for m in mentions:
+        if m.kind == "model":
+            unnamed = unnamed[: m.start] + " " * (m.end - m.start) + unnamed[m.end :]
+    result.tasks = _tasks(unnamed, v)
     result.languages, result.traditional = _languages(text, v, avoided)
     result.traditional_strict = v.cues("languages.traditional_strict")(text)
     if result.traditional_strict:
         result.traditional = True
         result.languages = unique(["zh", *result.languages])
     result.released_after = _release_year(text, v, catalog)
-    _hardware(text, result, v)
+    _hardware(unnamed, result, v)  # "MiniMax-M2" names a model, not an Apple M2
     if result.min_context_tokens is None and v.cues("numbers.whole_book")(text):
         result.min_context_tokens = 128_000
         result.assumptions.append(Message("assume.whole_book"))

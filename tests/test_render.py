@@ -383,3 +383,21 @@ def test_suitability_for_an_untested_task_reads_the_strength_tags(ask, shared_ca
     assert reply.route == "suitability"
     tagged = "fine-tuning-base" in shared_catalog.by_id["qwen3"].strengths
     assert reply.lead["key"] == ("suit.tagged_only" if tagged else "suit.untagged")
+
+
+def test_an_only_claim_is_checked_against_everything_that_fits(ask):
+    reply = ask("Is Phi-4 the only MIT model that fits 16GB?")
+    assert reply.route == "only" and reply.lead["key"] == "only.false"
+    assert reply.lead["slots"]["count"] >= 1
+    assert all(r.model.licence.id.startswith("MIT") for r in reply.recommendations)
+
+
+def test_a_true_only_claim_says_yes(ask):
+    reply = ask("a speech model under 8B with MIT licence, is Phi-4-multimodal the only one?")
+    assert reply.route == "only" and reply.lead["key"] == "only.true"
+    assert [r.model.id for r in reply.recommendations] == ["phi-4-multimodal"]
+
+
+def test_a_drift_question_is_answered_first(ask):
+    reply = ask("Falcon 會不會跳成簡體？")
+    assert reply.lead["key"] == "family.drift_yes"

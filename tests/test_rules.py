@@ -60,6 +60,8 @@ CASES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("which_model_for_task", "Qwen3 哪一個適合在 12GB 顯卡上寫程式？", (), "recommend"),
     ("which_model_for_task", "Which Qwen3 size should I use for coding on a 16GB GPU?", (), "recommend"),
     ("which_model_for_task", "Qwen3 哪個尺寸適合在 12GB 顯卡上寫程式？", (), "recommend"),
+    ("only_claim", "商用又要 8GB 顯卡，是不是只剩 Qwen 可以選？", (), "only"),
+    ("only_claim", "Is Phi-4 the only MIT model that fits 16GB?", (), "only"),
     ("derivatives", "哪些模型是從 Qwen3 微調來的？", (), "derivatives"),
     ("derivatives", "Which models are based on Llama 3?", (), "derivatives"),
     ("suitability", "Gemma 3 適合寫程式嗎", (), "suitability"),

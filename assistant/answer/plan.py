@@ -24,7 +24,7 @@ from .types import Plan, RankSpec, Step, Subject
 
 _ANSWER_KIND = {
     "fact": "fact", "false_premise": "yes_no", "fit": "yes_no", "recommend": "model", "compare": "verdict",
-    "rank": "model", "newest": "model", "list": "list", "derivatives": "list", "suitability": "yes_no", "lookup": "model", "why_not": "reason",
+    "rank": "model", "newest": "model", "list": "list", "derivatives": "list", "suitability": "yes_no", "only": "yes_no", "lookup": "model", "why_not": "reason",
     "unknown_model": "not_covered", "closed": "not_covered", "out_of_scope": "not_covered",
     "scope": "help", "nonsense": "help", "no_change": "help", "no_context": "help",
 }
@@ -66,6 +66,7 @@ def make_plan(
         strongest=reading.flag("strongest") and why.startswith("strongest"),
         newest=intent == "newest",
         asks_storage=reading.flag("storage"),
+        drift_asked=reading.flag("drift"),
         asks_full_size=reading.flag("full_size"),
         size_extreme=_size_extreme(reading),
         modality_asked="audio" if reading.flag("audio") else "video" if reading.flag("video") else "image",

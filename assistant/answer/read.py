@@ -39,6 +39,8 @@ FLAG_CUES: dict[str, str] = {
     "newest": "intent.newest",
     "derivatives": "intent.derivatives",
     "suitable": "intent.suitable",
+    "only_claim": "intent.only_claim",
+    "drift": "attributes.drift",
     "llm_words": "scope.llm_words",
     "run_words": "scope.run_words",
     "other_media": "scope.other_media",

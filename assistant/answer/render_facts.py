@@ -21,7 +21,7 @@ from .describe import (
     summary,
     vendor_phrase,
 )
-from .ranking import fit_variant, takes_audio, takes_images
+from .ranking import fit_variant, supports_language, takes_audio, takes_images
 from .read import claim_holds
 from .types import Plan, Rendered, Subject
 
@@ -82,9 +82,27 @@ def attribute_lead(w: Writer, plan: Plan, model: Model, variant: Variant | None,
         w.add("fact.released", cite=cite, prefix=prefix, name=name, date=model.released)
         return None
     if attribute == "chinese":
+        # Yes / no / not stated from the sourced language list, then the article's drift warning; the
+        # catalog's own Chinese note follows in Chinese answers only.
+        support = supports_language(model, "zh")
+        weak = _chinese_weaknesses([model], catalog, lang)
         drift = "simplified-drift" in model.weakness_tags
-        key = "fact.chinese_drift" if drift else "fact.chinese_no_drift" if plan.constraints.traditional else "fact.chinese"
-        w.add(key, cite=cite, prefix=prefix, name=name, note=model.languages.chinese_note.rstrip("。"))
+        if plan.drift_asked:  # 「會不會跳成簡體？」: that first, then whether it supports Chinese at all
+            w.add("fact.drift_yes" if drift else "fact.drift_unrecorded", cite=cite, prefix=prefix, name=name)
+            prefix = ""
+        if weak and support is not True:  # "mainly English": a tagged weakness says more than the language list
+            w.add("fact.chinese_weak", cite=cite, prefix=prefix, name=name, weakness=weak[0])
+        else:
+            key = {True: "fact.chinese_yes", False: "fact.chinese_no", None: "fact.chinese_unstated"}[support]
+            w.add(key, cite=cite, prefix=prefix, name=name, languages=languages_phrase(model, lang))
+            for label in weak:
+                w.raw(w.say("fact.chinese_weakness", weakness=label))
+        if drift and not plan.drift_asked:
+            w.raw(w.say("fact.chinese_drift"))
+        elif plan.constraints.traditional and not plan.drift_asked:
+            w.raw(w.say("fact.chinese_no_drift", name=name))
+        if lang != "en" and model.languages.chinese_note:
+            w.raw(w.say("fact.chinese_note", note=model.languages.chinese_note.rstrip("。")))
         return None
     if attribute == "weakness" and model.weaknesses:
         w.add("fact.weakness", cite=cite, prefix=prefix, name=name, weaknesses="；".join(model.weaknesses))
@@ -182,10 +200,26 @@ def family_lead(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: s
         w.add("family.sizes", cite=cite, prefix=prefix, family=family.name, low=format_params(sizes[0]), high=format_params(sizes[-1]))
         return
     if "chinese" in asked and members:
-        notes = list(dict.fromkeys(m.languages.chinese_note.rstrip("。") for m in members))
-        drift = any("simplified-drift" in m.weakness_tags for m in members)
-        key = "family.chinese_drift" if plan.constraints.traditional and drift else "family.chinese"
-        w.add(key, cite=cite, prefix=prefix, family=family.name, notes="；".join(notes[:2]))
+        said = {m.name: supports_language(m, "zh") for m in members}
+        yes = [n for n, v in said.items() if v]
+        no = [n for n, v in said.items() if v is False]
+        weak = _chinese_weaknesses(members, catalog, lang)
+        drifting = [m.name for m in members if "simplified-drift" in m.weakness_tags]
+        if plan.drift_asked:
+            w.add("family.drift_yes" if drifting else "family.drift_unrecorded", cite=cite, prefix=prefix, family=family.name,
+                  names=join(drifting, lang))
+            prefix = ""
+        key = ("family.chinese_all" if len(yes) == len(said) else "family.chinese_none" if len(no) == len(said)
+               else "family.chinese_some" if yes else "family.chinese_weak" if weak else "family.chinese_unstated")
+        w.add(key, cite=cite, prefix=prefix, family=family.name, yes=join(yes, lang), no=join(no, lang),
+              others=join([n for n, v in said.items() if not v], lang), weakness=weak[0] if weak else "")
+        for label in weak[1:] if key == "family.chinese_weak" else weak:
+            w.raw(w.say("fact.chinese_weakness", weakness=label))
+        if drifting and not plan.drift_asked:
+            w.raw(w.say("fact.chinese_drift"))
+        notes = list(dict.fromkeys(m.languages.chinese_note.rstrip("。") for m in members if m.languages.chinese_note))
+        if lang != "en" and notes:
+            w.raw(w.say("fact.chinese_note", note="；".join(notes[:2])))
         return
     w.add("family.summary", cite=cite, prefix=prefix, family=family.name, vendor=family.vendor_zh if lang != "en" else family.vendor,
           summary=family.summary_zh if lang != "en" else family.summary_en)
@@ -303,3 +337,10 @@ def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
 
 
 __all__ = ["render_fact", "render_false_premise", "attribute_lead", "commercial_lead", "Subject"]
+
+
+def _chinese_weaknesses(models: list[Model], catalog: Catalog, language: str) -> list[str]:
+    """Tagged weaknesses the request rules tie to Chinese ("mainly English") other than the drift, which has its own line."""
+    tags = {t for rule in catalog.request_rules if "chinese" in rule.request for t in (*rule.excludes, *rule.cautions)} - {"simplified-drift"}
+    found = dict.fromkeys(t for m in models for t in m.weakness_tags if t in tags)
+    return [catalog.weakness_labels[t].en if language == "en" else catalog.weakness_labels[t].zh for t in found]

@@ -11,6 +11,7 @@ from ..messages import join
 from .context import Context, Writer
 from .fitting import COMFORTABLE, report_fit
 from .ranking import sizes_within
+from .render_facts import attribute_lead
 from .types import Plan, Rendered
 
 OFFLOAD = ("partial_offload", "expert_offload")
@@ -164,12 +165,21 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
         model = ctx.catalog.by_id[subject.id]
         variant = model.variant(subject.variant) if subject.variant else None
         shown.append(model.id)
+        start = len(w.lines)
         if c.has_hardware():
             chosen = _model_fit(w, plan, ctx, model, variant)
             if chosen:
                 variants[model.id] = chosen.variant
         else:
             _memory_needs(w, plan, ctx, model, variant)
+        # A second question in the same message ("…能聽語音嗎？"): answered after the fit.
+        fitted = len(w.lines)
+        for attribute in [a for a in plan.attributes if a not in ("memory", "speed", "size")]:
+            attribute_lead(w, plan, model, variant, ctx.catalog, attribute, ctx.cites.model(model.id))
+        # Right after the fit's own first sentence, before its details and assumptions.
+        answers = w.lines[fitted:]
+        del w.lines[fitted:]
+        w.lines[start + 1 : start + 1] = answers
     if not w.lines:
         w.add("fit.no_hardware")
     for note in c.assumptions:

@@ -14,7 +14,9 @@ from ..labels import format_params, task_label
 from ..messages import join
 from ..vocabulary import vocabulary
 from .context import Context, Writer
+from .describe import constraint_summary
 from .ranking import ranking_task, shortlist
+from .render_choice import rec_reason
 from .types import Plan, Recommendation, Rendered
 
 GOOD_SHARE = 0.25  # in the top quarter of the measured models: suited
@@ -125,3 +127,35 @@ def _with_alternates(w: Writer, plan: Plan, ctx: Context, ranked: list[Recommend
         w.raw(w.say("suit.none_better", task=label, size=format_params(best.variant.params_total_b)))
     return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[r.model.id for r in picks],
                     recommendations=([best] if best else []) + picks)
+
+
+ONLY_SHOWN = 5
+
+
+def render_only(plan: Plan, ctx: Context) -> Rendered:
+    """Whether the named model really is the only one that meets the stated conditions."""
+    catalog = ctx.catalog
+    w = Writer(plan)
+    subjects = plan.catalog_subjects()
+    members = {s.id for s in subjects if s.kind == "model"} | {m.id for s in subjects if s.kind == "family" for m in catalog.models_of(s.id)}
+    name = join([s.variant or s.name for s in subjects], w.language)
+    c = dataclasses.replace(plan.constraints, mentioned_models=[], mentioned_families=[])
+    summary = constraint_summary(plan, w.language) or w.say("summary.none")
+    result = shortlist(catalog, c, ctx.capabilities, limit=ONLY_SHOWN + len(members), diverse=True)
+    others = [r for r in result.recommendations if r.model.id not in members][:ONLY_SHOWN]
+    count_others = sum(1 for r in result.ranked if r.model.id not in members)
+    passing = [r for r in result.ranked if r.model.id in members]
+    if not others:
+        key = "only.true" if passing else "only.none"
+        w.add(key, name=name, summary=summary)
+    elif passing:
+        w.add("only.false", name=name, summary=summary, count=count_others, others=join([r.model.name for r in others[:3]], w.language))
+    else:
+        broken = next((e for e in result.all_excluded if e.model.id in members), None)
+        w.add("only.subject_fails", name=name, summary=summary, reason=broken.reason.text(w.language) if broken else "",
+              count=count_others, others=join([r.model.name for r in others[:3]], w.language))
+    shown = passing[:1] + others
+    for n, rec in enumerate(shown, 1):
+        rec.reason = rec_reason(w, rec, plan)
+        w.raw(w.say("recommend.item", n=n, name=rec.variant.name, reason=rec.reason) + ctx.cites.model(rec.model.id))
+    return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[r.model.id for r in shown], recommendations=shown)

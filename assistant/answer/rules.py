@@ -173,6 +173,14 @@ def out_of_domain(ctx: RuleContext):
 
 
 @rule
+def only_claim(ctx: RuleContext):
+    """"是不是只剩 Qwen 可以選？", "Is Phi-4 the only MIT model that fits?": check it against everything that fits."""
+    if ctx.flag("only_claim") and ctx.catalog_subjects and not ctx.flag("compare"):
+        return "only", "a named model taken to be the only choice"
+    return None
+
+
+@rule
 def strong_lookup(ctx: RuleContext):
     """A which-question an article sentence answers strongly (about something other than its subject)."""
     if ctx.lookup_hit is not None:

@@ -15,7 +15,7 @@ from ..messages import Message
 INTENTS = (
     "recommend", "fact", "lookup", "rank", "list", "compare", "why_not", "fit", "newest",
     "out_of_scope", "unknown_model", "false_premise", "closed", "scope", "nonsense", "no_change", "no_context",
-    "derivatives", "suitability",
+    "derivatives", "suitability", "only",
 )
 
 
@@ -80,6 +80,7 @@ class Plan:
     modality_asked: str = "image"  # image | audio | video, for "can it see / hear"
     company_asked: bool = False  # a lookup asking for the maker rather than the model
     naming: bool = False  # asks what a name means
+    drift_asked: bool = False  # asks whether Chinese output drifts into Simplified
     more: bool = False  # asks for more options of the same list
     country: str | None = None  # a country the question asks about (not one it avoids)
     mentions_closed: list[str] = field(default_factory=list)  # closed models named in passing
