@@ -111,12 +111,15 @@ def _as_subject(m: Any, text: str, catalog: Catalog, name_keys: frozenset[str]) 
     return m
 
 
-def _sibling_size(claim: Claim, catalog: Catalog) -> Entity | None:
+def _sibling_size(claim: Claim, catalog: Catalog, text: str) -> Entity | None:
     """The size of the subject's model that a bare parameter count names, when it is
     another size than the subject: one of a series' sizes other than its headline size,
-    or a sibling of the size named. None when several sizes share the count."""
+    or a sibling of the size named. None when several sizes share the count, and when the
+    words around it make it a claim ("it has 405B parameters", 「有 3B、8B」)."""
     subject = claim.subject
     if claim.kind != "params" or claim.role or claim.qualifier not in ("", "more", "approx", "series") or subject is None or subject.kind != "model":
+        return None
+    if at_end("size_claim_before", text[max(0, claim.start - 10) : claim.start]) or cues("params_after").at_start(text[claim.end : claim.end + 12]):
         return None
     model = catalog.by_id.get(subject.id)
     if model is None or len(model.variants) < 2:
@@ -235,7 +238,7 @@ def read_answer(
                 claim.subject = owner
             elif in_play is not None and not cues("others").search(text, s_start, claim.start):
                 claim.subject, claim.owner_known = in_play, False
-            sibling = _sibling_size(claim, catalog)
+            sibling = _sibling_size(claim, catalog, text)
             if sibling is not None:
                 # A bare size of the model in play names that size ("Gemma 3 1B 只有 32k，4B 以上才有 128k"):
                 # it is true as a size, and what follows in the sentence is about that size.

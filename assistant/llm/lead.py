@@ -109,10 +109,14 @@ def answer_key(grounding: Grounding, catalog: Catalog) -> dict[str, Any]:
     subjects = subject_entities(grounding, catalog)
     key: dict[str, Any] = {"kind": kind}
     grounded_lead = lead_text(grounding.grounded, 1)
-    about_commercial = asks("commercial", grounding.question)
+    about_commercial = asks("commercial", grounding.question) or "commercial" in grounding.attributes
     facts = Facts(catalog)
     uses = {m.commercial_use for s in subjects[:1] for m in facts.of(s)} if len(subjects) == 1 else set()
-    if kind == "yes_no":
+    # On commercial use, the grounded lead's verdict counts when it speaks of use or licence
+    # (not when the engine answered another question, e.g. whether it fits a machine).
+    on_topic = not about_commercial or any(
+        c.kind in ("commercial", "unrestricted", "licence") for c in read_answer(grounded_lead, catalog, subjects).claims)
+    if kind == "yes_no" and on_topic:
         said = polarity(grounded_lead, subjects, catalog, about_commercial)
         if said:
             key["yes_no"] = said
@@ -148,7 +152,7 @@ def _states(lead: str, wanted: str, subjects: list[Entity], catalog: Catalog) ->
     reading = read_answer(lead, catalog, subjects, asked=[wanted])
     if {c.kind for c in reading.claims} & (ATTRIBUTE_CLAIMS[wanted] | ({"count"} if wanted in NUMERIC else set())):
         return True
-    spans = [(m.start, m.end) for m in reading.mentions]
+    spans = [(m.start, m.end) for m in reading.mentions] + [(c.start, c.end) for c in reading.claims]
     if wanted in NUMERIC:
         cited = [m.span() for m in CITATION.finditer(reading.text)]
         return any(not any(s <= n.start() < e for s, e in spans + cited) for n in NUMBER.finditer(reading.text))
@@ -162,7 +166,7 @@ def coverage_problems(answer: str, reading: Reading, grounding: Grounding, catal
     key = answer_key(grounding, catalog)
     subjects = subject_entities(grounding, catalog)
     lead = lead_text(answer)
-    about_commercial = asks("commercial", grounding.question)
+    about_commercial = asks("commercial", grounding.question) or "commercial" in grounding.attributes
     problems: list[str] = []
     # "I don't know" when the facts answer it.
     if cues("no_knowledge").search(lead) and not cues("no_data").search(lead_text(grounding.grounded, 1)):
