@@ -510,7 +510,7 @@ def test_server_errors_are_reported_as_errors_not_fact_mismatches(llm_assistant,
 
     exc = getattr(generation, error)("連線中斷，回答不完整。", "The stream broke off; the answer is incomplete.")
     # The generator is treated as a remote server for the wording of the notice.
-    monkeypatch.setattr("assistant.llm.manager.OpenAICompatibleGenerator", type(fake))
+    monkeypatch.setattr("assistant.llm.run.OpenAICompatibleGenerator", type(fake))
     fake.enqueue(exc)
     _events_, reply = _events(llm_assistant, PHI)
     assert reply.mode == "grounded" and reply.llm["outcome"] == "error"
@@ -664,7 +664,7 @@ def test_start_builds_the_prompt_inside_the_deadline(fake_assistant):
 
 
 def test_grounded_answers_and_status_do_not_wait_for_a_model_load(fake_assistant, tmp_path, monkeypatch):
-    import assistant.llm.backends as generation
+    import assistant.llm.backends.llama_cpp as generation  # where the registry looks the loader up
 
     started, release = threading.Event(), threading.Event()
 

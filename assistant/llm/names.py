@@ -15,7 +15,19 @@ from ..constraints import Constraints
 from ..knowledge import Catalog
 from ..text import normalize
 from ..vocabulary import vocabulary
-from .facts import SIZE_IN_NAME, Entity, Facts, Reading, catalog_name_keys, close, compact, cues, mentions, name_key, params_of
+from .facts import (
+    SIZE_IN_NAME,
+    Entity,
+    Facts,
+    Reading,
+    catalog_name_keys,
+    close,
+    compact,
+    cues,
+    mentions,
+    name_key,
+    params_of,
+)
 from .grounding import Grounding
 from .prompt import EXAMPLE_MODELS
 from .statements import term_matches

@@ -36,7 +36,18 @@ from ..knowledge import Catalog
 from ..text import has_cjk, normalize
 from .check import CheckContext, check_claims
 from .claims import read_answer, sentences
-from .facts import CITATION, PLACEHOLDER, Claim, Entity, Facts, compact, contexts_of, number_key, numbers_in, params_of
+from .facts import (
+    CITATION,
+    PLACEHOLDER,
+    Claim,
+    Entity,
+    Facts,
+    compact,
+    contexts_of,
+    number_key,
+    numbers_in,
+    params_of,
+)
 from .form import form_problems, regurgitation_problems
 from .grounding import Grounding, Validation, asks, families_in_play, subject_entities
 from .lead import answer_key, coverage_problems
