@@ -98,7 +98,7 @@ def check_claims(reading_claims: list[Claim], ctx: CheckContext) -> list[str]:
         facts = ctx.facts.of(subject)
         if not facts:
             continue
-        if not claim.same_as and ctx.copied(claim.start, claim.end):
+        if ctx.copied(claim.start, claim.end):
             continue  # copied with its context from the facts
         problem = _check(claim, facts, ctx, subject)
         if problem:

@@ -69,10 +69,12 @@ def _clauses(text: str) -> list[str]:
     return [c for c in out if c.strip()]
 
 
-def particle(text: str) -> str | None:
-    if cues("lead_no").at_start(text):
+def particle(text: str, fit: bool = True) -> str | None:
+    """A leading yes or no; with `fit`, also "it runs" / "it does not fit" (not when the
+    question is about commercial use)."""
+    if cues("lead_no").at_start(text) or (fit and cues("lead_fit_no").at_start(text)):
         return "no"
-    if cues("lead_yes").at_start(text):
+    if cues("lead_yes").at_start(text) or (fit and cues("lead_fit_yes").at_start(text)):
         return "yes"
     return None
 
@@ -82,7 +84,7 @@ def polarity(lead: str, subjects: list[Entity], catalog: Catalog, about_commerci
     commercial-use claim (when the question is about commercial use: a conditional "needs
     a separate licence above 700M users" is a yes with conditions); else a short clause
     that is only a yes or a no (「至於商用，R1 是 MIT 授權，可以。」)."""
-    said = particle(lead)
+    said = particle(lead, fit=not about_commercial)
     if said:
         return said
     if about_commercial:
@@ -95,7 +97,7 @@ def polarity(lead: str, subjects: list[Entity], catalog: Catalog, about_commerci
     for clause in _clauses(lead):
         clause = clause.strip()
         if clause and word_chars(clause) <= 4:
-            said = particle(clause)
+            said = particle(clause, fit=not about_commercial)
             if said:
                 return said
     return None
@@ -127,7 +129,9 @@ def answer_key(grounding: Grounding, catalog: Catalog) -> dict[str, Any]:
         attributes = [a for a in grounding.attributes if a in ATTRIBUTE_CLAIMS]
         if not grounding.attributes:
             attributes = [name for name in (NUMBER_ASKS if kind == "number" else ASKED_FALLBACK) if asks(name, grounding.question)]
-        if attributes and not (about_commercial and "yes_no" in key):
+        # Only what the grounded answer itself leads with (the engine may have read the
+        # question otherwise: "released under" is no release date).
+        if attributes and not (about_commercial and "yes_no" in key) and _states(lead_text(grounding.grounded, 3), attributes[0], subjects, catalog):
             key["attribute"] = attributes[0]
             if kind == "number":
                 key["numbers"] = {"kind": "params" if attributes[0] == "size" else attributes[0]}

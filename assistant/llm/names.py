@@ -108,9 +108,11 @@ def question_constraints(grounding: Grounding, catalog: Catalog) -> Constraints 
         return None
 
 
-def excluded_by_question(entity: Entity, constraints: Constraints | None, catalog: Catalog, facts: Facts) -> str | None:
+def excluded_by_question(entity: Entity, constraints: Constraints | None, catalog: Catalog, facts: Facts,
+                         hardware: bool = True) -> str | None:
     """Why the question's hard requirements rule a model (or the size named) out, as the
-    answer engine's own filter says; None: they do not."""
+    answer engine's own filter says; None: they do not. Without `hardware`, a model that
+    only does not fit the machine is not ruled out (a name in passing is no advice to run it)."""
     if constraints is None or entity.kind != "model":
         return None
     sizes = facts.of(entity)
@@ -120,7 +122,7 @@ def excluded_by_question(entity: Entity, constraints: Constraints | None, catalo
     if model is None:
         return None
     broken = requirement_check(model, constraints, catalog)
-    if broken is None:
+    if broken is None or (not hardware and broken[0] == "memory"):
         return None
     return f"it does not meet the question's requirement ({broken[0]})"
 
@@ -148,7 +150,7 @@ def names_problems(answer: str, reading: Reading, grounding: Grounding, catalog:
         name = catalog.by_id[model_id].name
         if model_id in allowed_models:
             continue
-        reason = excluded_by_question(Entity("model", model_id), constraints, catalog, facts)
+        reason = excluded_by_question(Entity("model", model_id), constraints, catalog, facts, hardware=recommending)
         if model_id not in related and not (recommending and reason is None):
             problems.append(f"names a model that is not in the facts: {name}")
             continue

@@ -87,9 +87,13 @@ def validate(answer: str, grounding: Grounding, catalog: Catalog) -> Validation:
     text = reading.text
 
     def copied(start: int, end: int) -> bool:
-        window = compact(text[max(0, start - 8) : end])
-        words = sum(1 for ch in window if not (ch.isdigit() or ch in ".,"))
-        return words >= 3 and window in compact_known
+        """Whether the claim stands in the facts with the words before it (a wider window when
+        only digits and dates precede it: 「2026-05）；2025-06 釋出」)."""
+        for width in (8, 16, 32):
+            window = compact(text[max(0, start - width) : end])
+            if sum(1 for ch in window if not (ch.isdigit() or ch in ".,")) >= 3:
+                return window in compact_known
+        return False
 
     def other_values(claim: Claim, kind: str) -> list[float]:
         """Values of the other names in the claim's sentence: those before it (a comparison:
