@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from ..knowledge import Catalog, Model
 from ..text import normalize
 from .facts import (
+    NUMBER,
     Claim,
     Entity,
     Facts,
     close,
     contexts_of,
+    cues,
     language_count,
     licence_segments,
     mentions,
@@ -39,6 +41,7 @@ class CheckContext:
     other_values: Callable[[Claim, str], list[float]]  # values of the other subjects in the sentence (for lists)
     known_text: str = ""  # the grounded answer, the question and the history (normalised)
     _stated: dict[Entity, list[tuple[float, str]]] | None = None
+    _memory: set[str] | None = None
 
     def family_values(self, subject: Entity, kind: str) -> list[float]:
         """Parameter counts or context lengths of every model in the subject's family."""
@@ -60,6 +63,19 @@ class CheckContext:
             names = [(m.start, m.end, m.kind) for m in mentions(text, self.catalog)]
             self._stated[subject] = [(c.value, c.role) for c in number_claims(text, 0, len(text), names) if c.kind == "params"]
         return self._stated[subject]
+
+    def memory_figures(self) -> set[str]:
+        """The memory figures (numbers before GB) the grounded answer and the conversation state."""
+        if self._memory is not None:
+            return self._memory
+        figures: set[str] = set()
+        for match in NUMBER.finditer(self.known_text):
+            unit = cues("memory_after").at_start(self.known_text[match.end() : match.end() + 6])
+            if unit is not None:
+                scale = {"tb": 1000.0, "mb": 0.001}.get(unit.group().strip(), 1.0)
+                figures.add(number_key(float(match.group(1).replace(",", "")) * scale))
+        self._memory = figures
+        return figures
 
     def stated(self, value: float, subject: Entity | None) -> bool:
         """Whether the facts state this number: the grounded answer or the subject's catalog texts."""
@@ -90,7 +106,7 @@ def check_claims(reading_claims: list[Claim], ctx: CheckContext) -> list[str]:
             continue
         subject = claim.subject
         if subject is None:
-            if claim.kind == "memory" and number_key(claim.value) not in ctx.known_numbers:
+            if claim.kind == "memory" and number_key(claim.value) not in ctx.memory_figures():
                 problems.append(f"states '{claim.shown}', which the facts do not hold")
             continue
         if claim.qualifier in ("series", "series_family") and subject.kind == "model":
@@ -250,6 +266,8 @@ def _context(claim: Claim, facts: list[Model], ctx: CheckContext, subject: Entit
 
 def _experts(claim: Claim, facts: list[Model], ctx: CheckContext, subject: Entity) -> str | None:
     experts = [float(m.experts) for m in facts if m.experts]
+    if claim.role == "active":
+        return None  # experts used per token: the catalog counts the experts, not those active
     if float(claim.value) in experts or ctx.stated(claim.value, subject):
         return None
     return f"'{claim.shown}' does not match the catalog's number of experts"
@@ -272,9 +290,11 @@ def _languages(claim: Claim, facts: list[Model], ctx: CheckContext, subject: Ent
 
 
 def _memory(claim: Claim, facts: list[Model], ctx: CheckContext, subject: Entity) -> str | None:
-    if number_key(claim.value) in ctx.known_numbers:
+    """A memory figure the facts state, or one a quantisation of the size gives: from about
+    2.4 bits a weight (0.3 GB per billion parameters) to 16-bit weights with room to spare."""
+    if number_key(claim.value) in ctx.memory_figures():
         return None
-    if any(0.2 * s <= claim.value <= 2.6 * s for m in facts for s in params_of(m)[0]):
+    if any(0.3 * s <= claim.value <= 2.6 * s for m in facts for s in params_of(m)[0]):
         return None
     return f"'{claim.shown}' is not a memory figure the facts support"
 
