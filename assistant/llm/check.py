@@ -331,6 +331,10 @@ def _arch(claim: Claim, facts: list[Model], ctx: CheckContext, subject: Entity) 
         return f"says '{claim.shown}', but the catalog lists it as {'/'.join(sorted(archs))}"
     if claim.value == "dense" and archs <= {"moe"}:
         return f"says '{claim.shown}', but the catalog lists it as a mixture-of-experts model"
+    if claim.value == "hybrid" and not archs & {"hybrid", "ssm"}:
+        return f"says '{claim.shown}', but the catalog lists it as {'/'.join(sorted(archs))}"
+    if claim.value == "transformer" and archs <= {"hybrid", "ssm"}:
+        return f"says '{claim.shown}', but the catalog lists it as {'/'.join(sorted(archs))}"
     return None
 
 

@@ -161,21 +161,32 @@ def _month_before(text: str, start: int, n_start: int) -> int | None:
 
 
 def counted_noun(text: str, pos: int, end: int) -> str:
-    """The noun a number counts ("3,000 sub-agents", 「2,000 次工具呼叫」): a word of at least
-    five letters, or four CJK characters (a measure word and what it measures); else ""."""
+    """The noun a number counts ("3,000 sub-agents", "300 tool calls", 「2,000 次工具呼叫」):
+    a word of at least five letters (or two words), or four CJK characters (a measure word
+    and what it measures); else ""."""
     i = pos + (1 if text[pos : pos + 1] == " " else 0)
     j = i
     if i < end and "\u3400" <= text[i] <= "\u9fff":
         while j < end and j - i < 4 and "\u3400" <= text[j] <= "\u9fff":
             j += 1
         return text[i:j] if j - i == 4 else ""
-    while j < end and j - i < 24 and (text[j].isascii() and (text[j].isalpha() or text[j] == "-")):
-        j += 1
-    word = text[i:j].strip("-")
+    words = []
+    for _ in range(2):
+        k = j
+        while k < end and k - j < 24 and text[k].isascii() and (text[k].isalpha() or text[k] == "-"):
+            k += 1
+        word = text[j:k].strip("-")
+        if not word:
+            break
+        words.append(word)
+        if len(word) >= 5 or text[k : k + 1] != " ":
+            break
+        j = k + 1
     ignored = vocabulary_words("count_nouns_ignored")
-    if len(word) < 5 or word in ignored or word.rstrip("s") in ignored:
+    if not words or words[0] in ignored or words[0].rstrip("s") in ignored:
         return ""
-    return word.rstrip("s")
+    noun = " ".join(words)
+    return noun.rstrip("s") if len(noun) >= 5 and (len(words) == 2 or len(words[0]) >= 5) else ""
 
 
 def vocabulary_words(name: str) -> frozenset[str]:

@@ -64,11 +64,14 @@ def statement_claims(
             previous = at_end("licence_previous_before", text[max(start, s - 14) : s]) is not None
             denied = at_end("licence_negated_before", text[max(start, s - 16) : s]) is not None
             claims.append(Claim("licence", term, s, e, text[s:e], qualifier="previous" if previous else "negated" if denied else ""))
-    for group, value in (("arch_moe", "moe"), ("arch_dense", "dense")):
+    for group, value in (("arch_moe", "moe"), ("arch_dense", "dense"), ("arch_hybrid", "hybrid"), ("arch_transformer_only", "transformer")):
         for match in cues(group).finditer(text, start, end):
             if _in_name(match.span(), names) or question_after(text, match.end()):
                 continue
-            stated = value if not negated(text, match.start()) else ("dense" if value == "moe" else "moe")
+            denied = negated(text, match.start())
+            if denied and value not in ("moe", "dense"):
+                continue  # "not a hybrid": nothing said about what it is
+            stated = value if not denied else ("dense" if value == "moe" else "moe")
             claims.append(Claim("arch", stated, *match.span(), match.group()))
     for match in cues("not_released").finditer(text, start, end):
         if not question_after(text, match.end()) and not negated(text, match.start()):
