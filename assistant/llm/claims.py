@@ -260,7 +260,8 @@ def read_answer(
 
 def _same_as(text: str, s_start: int, inside: list[Any], claims: list[Claim], in_play: Entity | None) -> list[Claim]:
     """「X 跟 Y 一樣是 128k」, "same as Y": what is said of Y after it is said of X too
-    (X: the name before the comparison, else the subject in play)."""
+    (X: the name before the comparison, else the subject in play); what follows a contrast
+    (「X 跟 Y 一樣大，但上下文只有 32k」) is said of X only."""
     extra: list[Claim] = []
     for index, other in enumerate(inside):
         if other.kind not in ("model", "family"):
@@ -275,7 +276,12 @@ def _same_as(text: str, s_start: int, inside: list[Any], claims: list[Claim], in
         compared = entity_of(other)
         if main is None or main == compared or (main.kind == compared.kind and main.id == compared.id):
             continue
+        contrast = cues("contrast").search(text, other.end)
         for claim in claims:
-            if claim.start >= other.end and claim.subject == compared and claim.kind not in ("vendor", "country"):
+            if claim.start < other.end or claim.subject != compared or claim.kind in ("vendor", "country"):
+                continue
+            if contrast is not None and claim.start >= contrast.end():
+                claim.subject = main  # after "but": the main subject's own
+            else:
                 extra.append(replace(claim, subject=main, same_as=True, owner_known=True))
     return extra

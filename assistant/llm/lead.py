@@ -30,6 +30,7 @@ ATTRIBUTE_CLAIMS = {
     "context": {"context"}, "experts": {"experts", "params"}, "size": {"params", "params_range"},
     "params": {"params", "params_range"}, "vendor": {"vendor", "country"}, "country": {"country", "vendor"},
     "released": {"date", "status"}, "languages": {"languages", "language_support"},
+    "licence": {"licence", "commercial", "unrestricted"},
 }
 """The claims that answer a question about an attribute (the plan's attribute names)."""
 NUMERIC = frozenset({"context", "experts", "size", "params", "languages"})
@@ -163,6 +164,8 @@ def _states(lead: str, wanted: str, subjects: list[Entity], catalog: Catalog) ->
     if wanted == "vendor":
         makers = {normalize(n) for f in catalog.families for n in (f.vendor, f.vendor_zh) if n}
         return any(reading.text[m.start : m.end] in makers for m in reading.mentions)
+    if wanted == "licence":
+        return cues("asks.licence").search(reading.text) is not None  # a licence the term list does not know
     return False
 
 
