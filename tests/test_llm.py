@@ -610,6 +610,7 @@ def test_validator_accepts_harmless_words_and_paraphrases(fake_assistant, catalo
     [
         ("eval/validator_labels.jsonl", 0.95),  # the project's own labels
         ("eval/validator_labels_v2.jsonl", 0.9),  # issue 20: labelled by a reader who never saw the validator
+        ("eval/validator_labels_v3.jsonl", 0.9),  # issue 20: a second such set (both are development sets now)
     ],
 )
 def test_validator_precision_and_recall_on_the_labelled_sets(fake_assistant, capsys, path, floor):

@@ -274,7 +274,7 @@ def _same_as(text: str, s_start: int, inside: list[Any], claims: list[Claim], in
         before = [m for m in inside[:index] if m.end <= other.start - len(comparator.group()) and m.kind in ("model", "family")]
         main = entity_of(before[-1]) if before else in_play
         compared = entity_of(other)
-        if main is None or main == compared or (main.kind == compared.kind and main.id == compared.id):
+        if main is None or main == compared:
             continue
         contrast = cues("contrast").search(text, other.end)
         for claim in claims:
