@@ -7,20 +7,26 @@ answer engine words its answers) and checks an LLM answer against it and the cat
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
+import yaml
 
 from assistant.llm.validate import Grounding, convert_answer, validate
 
 
-def check(catalog, question, grounded, answer, history=(), kind=None, subjects=(), language=None):
+def check(catalog, question, grounded, answer, history=(), kind=None, subjects=(), language=None, attributes=(), intent=""):
     """Validate `answer`; the question counts as asked in the answer's language unless
     `language` says otherwise (so one Chinese question serves English answers too)."""
     if language is None:
         language = "zh-TW" if re.search(r"[\u4e00-\u9fff]", answer) else "en"
     grounding = Grounding(question=question, grounded=grounded, history=list(history), answer_kind=kind,
-                          subjects=list(subjects), language=language)
+                          subjects=list(subjects), language=language, attributes=list(attributes), intent=intent)
     return validate(convert_answer(answer), grounding, catalog)
+
+
+def subject(model_id, variant=None):
+    return SimpleNamespace(kind="model", id=model_id, name=model_id, variant=variant)
 
 
 QWEN_3B = ("Qwen2.5-3B 可以商用嗎？", "不行：Qwen2.5-3B 採 Qwen Research License（Qwen-Research）授權，不可商用。[1]")
@@ -310,3 +316,185 @@ def test_a_recommendation_must_meet_the_questions_requirements(catalog):
 def test_simplified_text_is_converted_before_it_is_checked(catalog):
     question, grounded = PHI
     assert check(catalog, question, grounded, "Phi-4 参数量 14.7B，采用 MIT 授权 [1]。").ok
+
+
+# ------------------------------------------------------------------ issue 20: mechanisms found on the v2/v3 label sets
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("GLM-4.6 跟 GLM-4.5 一樣是 128k。", False),
+        ("GLM-4.6 is the same as GLM-4.5: 128k tokens.", False),
+        ("GLM-4.6 的上下文從 GLM-4.5 的 128k 加長到 200k [1]。", True),
+        ("GLM-4.6 的上下文是 200k [1]。", True),
+    ],
+)
+def test_the_same_as_another_model_is_said_of_the_subject_too(catalog, answer, ok):
+    grounded = "GLM-4.6 的上下文長度是 200k token。[1]"
+    assert check(catalog, "GLM-4.6 上下文多長？", grounded, answer, subjects=[subject("glm-4.6")]).ok is ok
+
+
+def test_a_claim_after_both_names_is_said_of_each(catalog):
+    grounded = "Qwen3.6：尺寸 27B–35B（Qwen3.6-27B、Qwen3.6-35B-A3B）。[1]"
+    question = "Qwen3.6 的兩個尺寸都是 MoE 嗎？"
+    assert not check(catalog, question, grounded, "Qwen3.6 的 27B 和 35B-A3B 都是 MoE。").ok
+    assert check(catalog, question, grounded, "只有 Qwen3.6 的 35B-A3B 是 MoE [1]。").ok
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("MiniMax-M2 是 MIT，可以商用；M2.5 是修改版 MIT [1]。", True),
+        ("MiniMax-M2 是 MIT；M2.5 也是標準 MIT，沒有任何額外條件。", False),
+        ("MiniMax 有 M2、M2.5，還有更小的 M2.5-Mini。", False),
+    ],
+)
+def test_partial_names_of_a_family_in_play_are_names(catalog, answer, ok):
+    grounded = "MiniMax-M2 採 MIT License 授權，可商用；MiniMax-M2.5 採 Modified MIT License，有條件商用。[1]"
+    assert check(catalog, "MiniMax 哪一版可以商用？", grounded, answer).ok is ok
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("Kimi K2.5 was released on 2026-01-27 [1].", True),
+        ("Kimi K2.5 came out in January 2026.", True),
+        ("Kimi K2.5 was released in July 2025.", False),
+        ("Kimi K2.5 於 2025 年 7 月釋出。", False),
+    ],
+)
+def test_release_dates_compare_to_the_month(catalog, answer, ok):
+    grounded = "Kimi K2.5 was released on 2026-01-27.[1]"
+    assert check(catalog, "When did Kimi K2.5 come out?", grounded, answer, subjects=[subject("kimi-k2.5")],
+                 attributes=["released"]).ok is ok
+
+
+def test_a_count_the_facts_give_with_another_number_fails(catalog):
+    grounded = "Kimi K2.6 focuses on agent swarms of up to 300 sub-agents.[1]"
+    question = "How many sub-agents can Kimi K2.6 coordinate?"
+    assert not check(catalog, question, grounded, "Up to 3,000 sub-agents in a swarm.", subjects=[subject("kimi-k2.6")]).ok
+    assert check(catalog, question, grounded, "Up to 300 sub-agents in a swarm [1].", subjects=[subject("kimi-k2.6")]).ok
+
+
+def test_a_size_the_catalog_states_in_its_own_words_passes_with_its_role(catalog):
+    grounded = "LongCat-Flash 是混合專家 (MoE) 架構，每次啟動 27B。[1]"
+    question = "LongCat-Flash 每次啟動多少參數？"
+    assert check(catalog, question, grounded, "依內容動態啟動約 18.6B～31.3B，平均約 27B [1]。", subjects=[subject("longcat-flash")]).ok
+    grounded = "DeepSeek-R1：671B 參數（MoE，每次啟動 37B）。[1]"
+    assert not check(catalog, "DeepSeek-R1 參數量多少？", grounded, "DeepSeek-R1 總參數 37B，每次啟動 671B。",
+                     subjects=[subject("deepseek-r1")]).ok
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("Gemma 2 由 Google 推出 [1]。\n- 上下文 8k [1]。", False),
+        ("Gemma 2 是 Google 的 27B 模型 [1]。", False),
+        ("8k [1]。", True),
+        ("Gemma 2 的上下文是 8K token [1]。", True),
+    ],
+)
+def test_the_first_sentences_state_the_attribute_asked(catalog, answer, ok):
+    grounded = "Gemma 2 的上下文長度是 8k token。[1]"
+    assert check(catalog, "Gemma 2 的上下文多長？", grounded, answer, kind="fact", subjects=[subject("gemma-2")],
+                 attributes=["context"]).ok is ok
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("美團。", True),
+        ("LongCat-Flash 是美團推出的 [1]。", True),
+        ("LongCat-Flash 是一個很受歡迎的開放模型！", False),
+        ("Samsung Research in South Korea.", False),
+    ],
+)
+def test_a_maker_named_answers_who_makes_it(catalog, answer, ok):
+    grounded = "LongCat-Flash 由中國的 美團 推出。[1]"
+    assert check(catalog, "LongCat-Flash 是哪家的？", grounded, answer, kind="fact", subjects=[subject("longcat-flash")],
+                 attributes=["vendor"], language="zh-TW").ok is ok
+
+
+def test_licence_names_are_not_model_names(catalog):
+    grounded = "Yes: Qwen3.8-27B is under Apache License 2.0, which allows commercial use.[1]"
+    assert check(catalog, "Is Qwen3.8-27B open for commercial use?", grounded, "Yes — Qwen3.8-27B is released under Apache-2.0.",
+                 kind="yes_no").ok
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("Gemma 4 9B 是 Gemma 4 的中型模型。", False),
+        ("可以，Qwen3.5-72B 以 Apache 2.0 開源。", False),
+        ("Qwen3.5 沒有 72B 這個尺寸；最接近的是 27B [1]。", True),
+        ("Ministral 3 最大只到 8B。", False),
+        ("Ministral 3 有 3B、8B、22B 三種。", False),
+        ("Ministral 3 有 3B、8B、14B 三種 [1]。", True),
+    ],
+)
+def test_sizes_that_do_not_exist_fail(catalog, answer, ok):
+    grounded = "Gemma 4、Qwen3.5 與 Ministral 3 的尺寸見型錄。[1]"
+    assert check(catalog, "這些模型有哪些尺寸？", grounded, answer).ok is ok
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("還沒，Granite 4.0 目前還在預覽階段。", False),
+        ("Qwen3.5 的繁體中文完全不會跳成簡體。", False),
+        ("None at all — Kimi K2.5 is plain MIT, so there are no extra conditions.", False),
+        ("Kimi K2.5 uses a modified MIT licence: commercial use is allowed, with a display clause above 100 million users [1].", True),
+    ],
+)
+def test_status_weaknesses_and_plain_licences_are_checked(catalog, answer, ok):
+    grounded = "Granite 4.0 於 2025-10 釋出；Qwen3.5 的中文容易跳成簡體；Kimi K2.5 採 Modified MIT License。[1]"
+    assert check(catalog, "Granite 4.0、Qwen3.5、Kimi K2.5 怎麼樣？", grounded, answer).ok is ok
+
+
+def test_a_recommendation_may_name_any_model_that_meets_every_requirement(catalog):
+    grounded = "建議選 **Qwen3.5-4B**：在通用對話能力上領先。[1]"
+    question = "我只有 8GB 記憶體的舊筆電，能跑哪些模型？"
+    ok = check(catalog, question, grounded, "建議先試 Granite 4.0：Q4_K_M 約需 5.0GB [1]。", kind="model", intent="recommend")
+    assert ok.ok, ok.problems
+    too_big = check(catalog, question, grounded, "建議用 DeepSeek-R1，推理能力最強。", kind="model", intent="recommend")
+    assert not too_big.ok
+
+
+def test_a_commercial_verdict_is_checked_against_the_catalog_when_the_facts_lead_with_none(catalog):
+    grounded = "EXAONE 4.0 is LG AI Research's hybrid reasoning model, under the non-commercial EXAONE 1.2 NC licence.[1]"
+    question = "Can my company ship a paid product on EXAONE 4.0?"
+    assert not check(catalog, question, grounded, "Yes, as long as you credit LG AI Research.", kind="fact",
+                     subjects=[subject("exaone-4.0")]).ok
+    assert check(catalog, question, grounded, "No: EXAONE 4.0 is licensed for non-commercial use only [1].", kind="fact",
+                 subjects=[subject("exaone-4.0")]).ok
+
+
+def test_an_answer_about_a_model_the_catalog_does_not_have_fails(catalog):
+    grounded = "型錄沒有收錄你問的這個模型，所以無法回答這個問題。"
+    answer = "適合，V4-Lite 只有 16B，是 V4 系列最小的版本。"
+    assert not check(catalog, "DeepSeek-V4-Lite 適合筆電嗎？", grounded, answer, kind="not_covered",
+                     subjects=[subject("deepseek-v4")]).ok
+
+
+def test_regular_expressions_in_the_validator_vocabulary_are_in_normalised_form():
+    """`re:` cues are not normalised at load: a Simplified or variant character in one
+    never matches (「最大只到」 normalises to 「最大隻到」)."""
+    from assistant.text import normalize
+    from assistant.vocabulary import VOCABULARY_DIR
+
+    data = yaml.safe_load((VOCABULARY_DIR / "validation.yaml").read_text(encoding="utf-8"))
+    bad = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and node.startswith("re:"):
+            bad.extend(run for run in re.findall(r"[\u3400-\u9fff]+", node) if normalize(run) != run)
+
+    walk(data)
+    assert bad == []

@@ -4,10 +4,15 @@ The selection engine decides the facts; a chat-capable model only rephrases them
 
 - `prompt.py`: the prompt (static prefix per language, conversation context, per-question
   facts) and its budget.
-- `validate.py` + `claims.py`: checks an answer's form, names, citations and meaning, claim
-  by claim (its words are `knowledge/vocabulary/validation.yaml`, loaded by `assistant.vocabulary`).
-- `manager.py`: status, the model, one run with a deadline, and how it ended.
-- `backends.py`: the text generators (llama.cpp in process, OpenAI-compatible HTTP, a fake).
+- The validator: `validate.py` (the entry point and the labelled-set report) checks an
+  answer's form (`form.py`), names (`names.py`, `tails.py`), what comes first (`lead.py`)
+  and its meaning claim by claim: `claims.py` reads the claims (`numbers.py`,
+  `statements.py`) and ties each to its subject, `check.py` checks them against the
+  catalog facts (`facts.py`); `grounding.py` is what it checks against. Its words are
+  `knowledge/vocabulary/validation.yaml`, loaded by `assistant.vocabulary`.
+- `manager.py`: status and the model; `run.py`: one run with a deadline, and how it ended.
+- `backends/`: the text generators (`llama_cpp.py` in process, `openai_http.py` for an
+  OpenAI-compatible server, `fake.py` for tests; `common.py` what they share).
 """
 
 from .manager import (

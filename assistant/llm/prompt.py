@@ -19,8 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..messages import messages
 from .backends import GenerationError, Message
 
 if TYPE_CHECKING:
@@ -135,7 +137,23 @@ def strip_citations(text: str) -> str:
 
 # The grounded answer ends with the same boilerplate every time (the catalog date, what
 # memory and speed estimates include, what 「原文」 means): the glossary says it when needed.
-_BOILERPLATE = re.compile(r"^[（(](?:記憶體為含|Memory includes|型錄資料截至|Catalog facts as of)")
+BOILERPLATE_KEYS = ("catalog.footer", "fit.estimate_note")
+"""Message keys (knowledge/messages/*.yaml) of the grounded answer's footer lines."""
+
+
+@lru_cache(maxsize=1)
+def _boilerplate_prefixes() -> tuple[str, ...]:
+    """The fixed start of each footer line, in both languages (the text before its first slot)."""
+    prefixes = []
+    for key in BOILERPLATE_KEYS:
+        for language in ("zh-TW", "en"):
+            try:
+                prefixes.append(messages().template(key, language).split("{")[0].strip())
+            except KeyError:
+                continue
+    return tuple(p for p in prefixes if len(p) >= 4)
+
+
 _VARIANT_LIST = re.compile(r"((?:尺寸|sizes) \S+?[–-]\S+?)[（(][^（）()]*[）)]")
 """「尺寸 270M–27B（Gemma 3 270M、Gemma 3 1B、…）」: the range says it, the list repeats it."""
 
@@ -150,7 +168,7 @@ def fact_lines(answer: str) -> list[str]:
         run = run + 1 if line.lstrip().startswith("- ") else 0
         if run > BULLET_RUN:
             continue
-        if _BOILERPLATE.match(line.strip()):
+        if line.strip().startswith(_boilerplate_prefixes()):
             continue
         if line.strip() or (lines and lines[-1].strip()):
             lines.append(line.rstrip())
