@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
+from ..llm_health import EndpointHealth, completion_probe
 from ..knowledge import Catalog
 from .backends import (
     BackendUnavailable,
@@ -157,6 +158,14 @@ class LLMManager:
         self._speeds: tuple[float, float] | None = None  # measured (prompt tok/s, generation tok/s)
         self._too_slow = False  # the last finished run ran past its deadline
         self._slow_announced = False  # the "too slow" notice was given once in this process
+        # A remote endpoint that stops answering is marked down after one timeout and probed in the
+        # background; users get the grounded answer at once instead of waiting for each timeout.
+        self.health = EndpointHealth(
+            settings.llm_url,
+            completion_probe(settings.llm_url, str(settings.model) if settings.model else None, settings.llm_api_key,
+                             timeout_s=min(15.0, settings.llm_timeout_s)),
+            timeout_s=settings.llm_timeout_s,
+        ) if settings.llm_url else None
 
     # -------------------------------------------------------------- status
     def status(self, refresh: bool = False) -> LLMStatus:
@@ -166,6 +175,8 @@ class LLMManager:
         status = LLMStatus(**{**status.__dict__})
         status.timeout_s = self.settings.llm_timeout_s
         status.too_slow = self._too_slow
+        if status.available and self.health is not None and (down := self.health.status_override()) is not None:
+            status.available, status.reason_zh, status.reason_en = False, *down
         if status.available:
             status.n_ctx = self._n_ctx_now(entry)
             status.loading = self._loading()
@@ -322,6 +333,8 @@ class LLMManager:
 
     def _finished(self, result: LLMResult) -> None:
         """After a run: measured speeds, and the "too slow" state (announced once)."""
+        if self.health is not None:
+            self.health.observe_result(result)
         self._record_speeds(result)
         if result.kind == "timeout":
             with self._lock:

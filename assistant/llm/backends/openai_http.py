@@ -132,10 +132,10 @@ class OpenAICompatibleGenerator:
                 f"The endpoint {self.base_url} answered HTTP {exc.code}: {detail[:200]}",
             ) from None
         except TimeoutError:
-            raise self._timeout() from None
+            raise self._timeout(timeout) from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                raise self._timeout() from None
+                raise self._timeout(timeout) from None
             raise self._down(exc.reason) from None
         except (OSError, http.client.HTTPException) as exc:
             raise self._down(exc) from None
@@ -156,10 +156,11 @@ class OpenAICompatibleGenerator:
             "ASSISTANT_LLM_URL is right.",
         )
 
-    def _timeout(self) -> GenerationTimeout:
+    def _timeout(self, seconds: float | None = None) -> GenerationTimeout:
+        waited = seconds or self.timeout_s  # a 3 s start-up probe says 3 s, not the generation timeout
         return GenerationTimeout(
-            f"模型服務 {self.base_url} 在 {self.timeout_s:g} 秒內沒有回應。",
-            f"The model endpoint {self.base_url} did not answer within {self.timeout_s:g} s.",
+            f"模型服務 {self.base_url} 在 {waited:g} 秒內沒有回應。",
+            f"The model endpoint {self.base_url} did not answer within {waited:g} s.",
         )
 
     def list_models(self, timeout: float | None = None) -> list[str]:
