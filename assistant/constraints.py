@@ -29,7 +29,7 @@ from .hardware import find_all_hardware
 from .knowledge import Catalog
 from .mentions import Mention, unique
 from .messages import Message
-from .text import normalize
+from .text import mask_spans, normalize
 from .vocabulary import Vocabulary, vocabulary
 
 MemoryKind = Literal["ram", "vram", "unified"]
@@ -577,10 +577,7 @@ def parse_normalised(text: str, catalog: Catalog, mentions: list[Mention] | None
     result.longest_context = v.cues("numbers.longest_context")(text)
     result.quant = _quant(text, v)
     # A task word inside a model's name ("Phi-4-multimodal", "DeepSeek-R1-Distill") is not a request.
-    unnamed = text
-    for m in mentions:
-        if m.kind == "model":
-            unnamed = unnamed[: m.start] + " " * (m.end - m.start) + unnamed[m.end :]
+    unnamed = mask_spans(text, [(m.start, m.end) for m in mentions if m.kind == "model"])
     result.tasks = _tasks(unnamed, v)
     result.languages, result.traditional = _languages(text, v, avoided)
     result.traditional_strict = v.cues("languages.traditional_strict")(text)

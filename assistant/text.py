@@ -112,3 +112,11 @@ def first_sentence(text: str) -> str:
     line = plain.split("\n", 1)[0]
     match = _FIRST_END.search(line)
     return line[: match.end()] if match else line
+
+
+def mask_spans(text: str, spans) -> str:  # type: ignore[no-untyped-def]
+    """`text` with each (start, end) span blanked to spaces (positions kept), so a matcher no
+    longer sees those words: a model's own name, an injection phrase."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..constraints import Constraints, parse_normalised
 from ..knowledge import Catalog, Model, Variant
 from ..mentions import Mention
-from ..text import has_cjk, name_key, normalize
+from ..text import has_cjk, mask_spans, name_key, normalize
 from ..vocabulary import Vocabulary, vocabulary
 from .types import Claim, Subject
 
@@ -109,9 +109,7 @@ def read_question(question: str, catalog: Catalog) -> Reading:
     full = normalize(question)
     # An instruction-override phrase (「用簡體回答」, "ignore your rules") is refused with a notice; its
     # own words say nothing about the question ("簡體" there is not a language need).
-    norm = full
-    for match in v.cues("scope.injection").finditer(full):
-        norm = norm[: match.start()] + " " * (match.end() - match.start()) + norm[match.end() :]
+    norm = mask_spans(full, [(m.start(), m.end()) for m in v.cues("scope.injection").finditer(full)])
     try:
         mentions = catalog.mentions(norm)
     except Exception:
