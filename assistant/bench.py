@@ -25,6 +25,7 @@ Metrics (the README quotes them with the machine they came from):
   laptop, from those counts, with its assumptions stated (60 tok/s prompt processing,
   8 tok/s generation, an answer of `LAPTOP_ANSWER_TOKENS` tokens).
 - `validator`: precision and recall of the LLM-answer validator on its labelled set.
+- `speed_errors_by_class`: the calibrated speed model's error on held-back llama.cpp runs, per hardware class.
 - `grounded_p50_ms` / `grounded_p95_ms`: the grounded answer (retrieval + compose).
 - `cold_start_ms`: a new process (`python -m assistant ask … --no-llm --json`) until it
   has printed its first grounded answer and exited.
@@ -282,6 +283,7 @@ def bench(settings: Settings, params: BenchParams | None = None) -> dict[str, An
     from .llm.validate import validator_report  # noqa: PLC0415
 
     result["validator"] = validator_report(assistant)
+    result["speed_errors_by_class"] = speed_errors_by_class()
     tokenizer_path = instruct_tokenizer_path()
     if tokenizer_path is not None:
         from .generation import TemplateTokenizer  # noqa: PLC0415
@@ -507,6 +509,11 @@ def format_table(result: dict[str, Any]) -> str:
             f"validator: precision {validator['precision']:.3f}, recall {validator['recall']:.3f} "
             f"on {validator['labels']} labelled answers; contradictions accepted: {validator['contradictions_accepted']}"
         )
+    classes = result.get("speed_errors_by_class") or []
+    if classes:
+        lines.append("\nspeed estimate on held-back llama.cpp runs, per hardware class (issue 19):")
+        lines.append(f"{'class':<36} {'rows':>4} {'within ±25 %':>13} {'median error':>13}")
+        lines += [f"{row['class']:<36} {row['rows']:>4} {row['within_25']:>12.0%} {row['median_abs']:>12.1%}" for row in classes]
     for note in result.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -122,3 +122,14 @@ def test_bench_without_a_usable_model_still_reports_grounded_numbers(settings, t
     result = bench(settings, BenchParams(repeats=1, max_tokens=8, grounded_questions=3, cold_start=False))
     assert result["llm_overhead_ratio"] is None and result["grounded_p50_ms"] > 0
     assert any("missing.gguf" in note for note in result["notes"])
+
+
+def test_the_table_shows_speed_errors_per_hardware_class():
+    from assistant.bench import speed_errors_by_class
+
+    classes = speed_errors_by_class()
+    assert classes and all(row["rows"] >= 1 and 0 <= row["within_25"] <= 1 for row in classes)
+    table = format_table({"machine": {}, "model": {}, "speed_errors_by_class": classes, "notes": []})
+    assert "per hardware class" in table
+    for row in classes:
+        assert row["class"] in table
