@@ -122,12 +122,12 @@ class Shortlist:
 
 
 def ranking_task(c: Constraints) -> str:
-    """The capability task that ranks candidates: the first specialist task asked, else the
-    language need (Traditional Chinese, Chinese, another language), else general."""
-    terms = {t.id: t for t in vocabulary().terms("tasks")}
-    for task in c.tasks:
-        term = terms.get(task)
-        if term is not None and term.get("specialist") and term.get("capability"):
+    """The capability task that ranks candidates: of the specialist tasks asked, the one listed
+    first in knowledge/vocabulary/tasks.yaml (the list's order is the priority: "agentic coding"
+    ranks by coding, not tool use), else the language need (Traditional Chinese, Chinese, another
+    language), else general."""
+    for term in vocabulary().terms("tasks"):
+        if term.id in c.tasks and term.get("specialist") and term.get("capability"):
             return str(term.get("capability"))
     if c.traditional:
         return "traditional-chinese"

@@ -8,7 +8,7 @@ from ..labels import commercial_label, country_label, format_context, format_par
 from ..messages import join
 from .context import Context, Writer
 from .describe import constraint_summary, display_name, licence_phrase
-from .ranking import check, size_facts, sizes_within, takes_images
+from .ranking import check, fit_variant, size_facts, sizes_within, takes_images
 from .types import Plan, Rendered
 
 NEWEST_SHOWN = 8
@@ -130,16 +130,28 @@ def render_newest(plan: Plan, ctx: Context) -> Rendered:
         return Rendered(w.text(), lead=w.lead, parts=w.parts)
     top = models[0]
     family = catalog.family_by_id[top.family]
-    w.add("newest.lead", cite=ctx.cites.model(top.id), scope=_scope_summary(w, plan), name=top.name, date=top.released,
+    w.add("newest.lead", cite=ctx.cites.model(top.id), scope=_scope_summary(w, plan), name=_passing_sizes(w, plan, top, catalog)[0], date=top.released,
           vendor=family.vendor_zh if w.language != "en" else family.vendor)
     w.raw(_coverage(w, catalog))
     w.raw(w.say("newest.head"))
     for m in models[:NEWEST_SHOWN]:
-        sizes = sorted(v.params_total_b for v in m.sizes)
-        span = format_params(sizes[0]) if len(sizes) == 1 else f"{format_params(sizes[0])}–{format_params(sizes[-1])}"
-        w.raw(w.say("newest.item", date=m.released, name=m.name, vendor=m.vendor, sizes=span, licence=m.licence.id,
-                    badge=commercial_label(m.commercial_use, w.language)) + ctx.cites.model(m.id))
+        name, span, facts = _passing_sizes(w, plan, m, catalog)
+        w.raw(w.say("newest.item", date=m.released, name=name, vendor=m.vendor, sizes=span, licence=facts.licence.id,
+                    badge=commercial_label(facts.commercial_use, w.language)) + ctx.cites.model(m.id))
     return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in models[:NEWEST_SHOWN]])
+
+
+def _passing_sizes(w: Writer, plan: Plan, model: Model, catalog: Catalog) -> tuple[str, str, Model]:
+    """Only the sizes that meet the question's conditions, with their own facts: "DeepSeek-V3 的
+    DeepSeek-V3-0324: MIT", "Qwen3.8 的 Qwen3.8-27B" on a 24 GB card, not the flagship's licence."""
+    passing = [v for v in model.sizes if check(size_facts(model, v), plan.constraints, catalog) is None
+               and (plan.constraints.memory_gb is None or fit_variant(model, v, plan.constraints) is not None)] or list(model.sizes)
+    facts = size_facts(model, passing[0]) if len(passing) < len(model.sizes) else model
+    sizes = [v.params_total_b for v in passing]
+    span = format_params(min(sizes)) if len(set(sizes)) == 1 else f"{format_params(min(sizes))}–{format_params(max(sizes))}"
+    name = model.name if len(passing) == len(model.sizes) else w.say(
+        "rank.variant_of", model=model.name, variant=join([v.name for v in passing], w.language))
+    return name, span, facts
 
 
 def render_list(plan: Plan, ctx: Context) -> Rendered:
@@ -158,12 +170,7 @@ def render_list(plan: Plan, ctx: Context) -> Rendered:
     names = [m.name for m in matches]
     w.add("list.lead", what=what, count=len(matches), names=join(names[:12], w.language), more=w.say("list.more") if len(names) > 12 else "")
     for model in matches[:LIST_SHOWN]:
-        # Only the sizes that meet the conditions: "DeepSeek-V3 (V3-0324): MIT", not the first release's licence.
-        passing = [v for v in model.sizes if check(size_facts(model, v), plan.constraints, catalog) is None] or list(model.sizes)
-        facts = size_facts(model, passing[0]) if len(passing) < len(model.sizes) else model
-        sizes = [v.params_total_b for v in passing]
-        span = format_params(min(sizes)) if len(set(sizes)) == 1 else f"{format_params(min(sizes))}–{format_params(max(sizes))}"
-        name = model.name if len(passing) == len(model.sizes) else w.say("rank.variant_of", model=model.name, variant=join([v.name for v in passing], w.language))
+        name, span, facts = _passing_sizes(w, plan, model, catalog)
         w.raw(w.say("list.item", name=name, vendor=model.vendor, sizes=span, licence=facts.licence.id,
                     badge=commercial_label(facts.commercial_use, w.language)) + ctx.cites.model(model.id))
     if len(matches) > LIST_SHOWN:
