@@ -120,7 +120,7 @@ def test_the_checker_counts_lines_honestly(tmp_path):
     assert len(path.read_text().splitlines()) > MAX_LINES
 
 
-UNDERSTANDING = ("answer", "constraints.py", "llm/", "mentions.py", "text.py", "vocabulary.py")
+UNDERSTANDING = ("answer", "constraints.py", "constraint_hardware.py", "business.py", "llm/", "mentions.py", "text.py", "vocabulary.py")
 MAX_REGEX_LITERALS = 55
 """Issue 16 found 215 regex literals spread over the understanding code; about three quarters had
 to move into knowledge/vocabulary. What is left is mechanism: numbers, units, name shapes."""

@@ -178,6 +178,8 @@ def _attributes(norm: str, v: Vocabulary) -> list[str]:
     ordered = [name for _, name in sorted(found)]
     if "commercial" in ordered and "licence" in ordered:
         ordered.remove("licence")
+    if not ordered and v.cues("attributes.memory_weak").search(norm):
+        ordered = ["memory"]  # "能自架嗎": the hardware it needs, when nothing else is asked
     return ordered
 
 

@@ -123,7 +123,9 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         name = top.model.name if top.variant.name == top.model.name else f"{top.model.name}（{top.variant.name}）" if w.language != "en" else f"{top.model.name} ({top.variant.name})"
         key = "recommend.strongest" if plan.strongest and not c.hard else "recommend.top"
         sole = result.count == 1 and runner is None
-        why = w.say("recommend.sole", summary=summary or w.say("summary.none")) if sole else why_first(w, top, runner, result.task)
+        scope = join([catalog.family_by_id[f].name for f in families], w.language) if len(families) == 1 else ""
+        why = (w.say("recommend.sole_in" if scope else "recommend.sole", summary=summary or w.say("summary.none"), scope=scope) if sole
+               else why_first(w, top, runner, result.task))
         w.add(key, cite=ctx.cites.model(top.model.id), name=name, why=why, summary=summary)
         shown_recs = recs[: 1 + ONE_AND_ALTERNATES] if plan.just_one else recs
         count = result.count

@@ -165,10 +165,21 @@ def superseded_note(w: Writer, model: Model, catalog: Catalog, ctx: Context) -> 
 
 
 def family_lead(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: str, prefix: str = "") -> None:
+    """The family's answer to each attribute asked, in the question's order (its summary when none is)."""
+    answered = False
+    for attribute in plan.attributes[:3]:
+        answered = _family_attribute(w, plan, family_id, catalog, cite, prefix, {attribute}) or answered
+        prefix = "" if answered else prefix
+    if not answered:
+        family = catalog.family_by_id[family_id]
+        w.add("family.summary", cite=cite, prefix=prefix, family=family.name, vendor=family.vendor_zh if w.language != "en" else family.vendor,
+              summary=family.summary_zh if w.language != "en" else family.summary_en)
+
+
+def _family_attribute(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: str, prefix: str, asked: set[str]) -> bool:
     family = catalog.family_by_id[family_id]
     members = [m for m in catalog.models_of(family_id) if m.status == "released"] or catalog.models_of(family_id)
     lang = w.language
-    asked = set(plan.attributes)
     if "licence" in asked and "commercial" not in asked and members:
         counts = Counter(m.licence.id for m in members)
         common, n = counts.most_common(1)[0]
@@ -177,7 +188,7 @@ def family_lead(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: s
               common=common, count=n, total=len(members), others=others)
         for text in list(dict.fromkeys(conditions(m, lang) for m in members if m.commercial_use != "yes" and m.commercial_conditions))[:2]:
             w.raw(w.say("family.condition", conditions=text))
-        return
+        return True
     if "commercial" in asked or "licence" in asked:
         groups = {value: [m for m in members if m.commercial_use == value] for value in ("yes", "conditional", "no")}
         present = [value for value, group in groups.items() if group]
@@ -190,15 +201,15 @@ def family_lead(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: s
         conditions_seen = list(dict.fromkeys(conditions(m, lang) for m in groups["conditional"] if m.commercial_conditions))
         for text in conditions_seen[:2]:
             w.raw(w.say("family.condition", conditions=text))
-        return
+        return True
     if {"vendor", "country"} & asked:
         w.add("family.vendor", cite=cite, prefix=prefix, family=family.name, vendor=family.vendor_zh if lang != "en" else family.vendor,
               country=country_label(family.country, lang))
-        return
+        return True
     if {"size", "memory"} & asked and members:
         sizes = sorted({v.params_total_b for m in members for v in m.sizes})
         w.add("family.sizes", cite=cite, prefix=prefix, family=family.name, low=format_params(sizes[0]), high=format_params(sizes[-1]))
-        return
+        return True
     if "chinese" in asked and members:
         said = {m.name: supports_language(m, "zh") for m in members}
         yes = [n for n, v in said.items() if v]
@@ -220,9 +231,12 @@ def family_lead(w: Writer, plan: Plan, family_id: str, catalog: Catalog, cite: s
         notes = list(dict.fromkeys(m.languages.chinese_note.rstrip("。") for m in members if m.languages.chinese_note))
         if lang != "en" and notes:
             w.raw(w.say("fact.chinese_note", note="；".join(notes[:2])))
-        return
-    w.add("family.summary", cite=cite, prefix=prefix, family=family.name, vendor=family.vendor_zh if lang != "en" else family.vendor,
-          summary=family.summary_zh if lang != "en" else family.summary_en)
+        return True
+    if "languages" in asked and members:
+        w.add("family.languages", cite=cite, prefix=prefix, family=family.name,
+              items=w.say("list.clauses").join(w.say("family.languages_item", name=m.name, languages=languages_phrase(m, lang)) for m in members[:4]))
+        return True
+    return False
 
 
 def family_members(w: Writer, plan: Plan, family_id: str, ctx: Context) -> list[str]:
