@@ -71,6 +71,7 @@ class Constraints:
     traditional_strict: bool = False  # ... and must never (drifting models are excluded)
     released_after: str | None = None  # "2026": only releases from that year on
     min_context_tokens: int | None = None
+    native_context: bool = False  # "native 1M": extended (YaRN) windows do not count
     longest_context: bool = False
     avoid_countries: list[str] = field(default_factory=list)
     avoid_families: list[str] = field(default_factory=list)
@@ -408,13 +409,14 @@ def parse_normalised(text: str, catalog: Catalog, mentions: list[Mention] | None
     result.licence_ids, result.avoid_licences = _licences(text, catalog, v, avoided)
     result.open_source_only = v.cues("licences.open_source_only")(text)
     result.mentioned_families = [f for f in families if f not in result.avoid_families]
-    result.max_params_b, result.min_params_b, notes = _params(text, v)
+    unnamed = mask_spans(text, [(m.start, m.end) for m in mentions if m.kind == "model"])
+    result.max_params_b, result.min_params_b, notes = _params(unnamed, v)  # "Granite-4.2-30B" is a name, not a 4.2–30B range
     result.assumptions.extend(notes)
     result.min_context_tokens = _context(text, v)
+    result.native_context = bool(v.cues("rank.native")(text))
     result.longest_context = v.cues("numbers.longest_context")(text)
     result.quant = _quant(text, v)
     # A task word inside a model's name ("Phi-4-multimodal", "DeepSeek-R1-Distill") is not a request.
-    unnamed = mask_spans(text, [(m.start, m.end) for m in mentions if m.kind == "model"])
     result.tasks = _tasks(unnamed, v)
     result.languages, result.traditional = _languages(text, v, avoided)
     result.traditional_strict = v.cues("languages.traditional_strict")(text)

@@ -51,7 +51,10 @@ def country_label(code: str, language: str) -> str:
 
 def task_label(task: str, language: str) -> str:
     term = vocabulary().term("tasks", task)
-    return term.label(language) if term else task
+    if term:
+        return term.label(language)
+    extra = vocabulary().table("tasks.capability_labels").get(task)
+    return (extra.get("en") if language == "en" else extra.get("zh")) if extra else task
 
 
 def tasks_label(tasks: list[str], language: str) -> str:

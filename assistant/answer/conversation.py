@@ -36,6 +36,7 @@ class ConversationState:
     request_intent: str | None = None  # the last list-like request (recommend, list, rank, newest), kept across fact turns
     questions: list[str] = field(default_factory=list)
     language: str | None = None  # the language of the last answer
+    just_one: bool = False  # the user asked for one answer only; follow-ups keep it
     last_plan: Plan | None = None
 
     @property
@@ -50,6 +51,7 @@ class ConversationState:
             return  # nothing in it to refer back to
         self.language = plan.language
         self.intent = plan.intent
+        self.just_one = plan.just_one or (self.just_one and plan.reference is not None)
         self.last_plan = plan
         catalog_subjects = [s for s in plan.subjects if s.kind in ("model", "family")]
         if catalog_subjects and plan.intent not in ("recommend", "list", "rank", "newest"):

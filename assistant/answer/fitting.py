@@ -7,6 +7,7 @@ from ..constraints import Constraints
 from ..hardware import DEFAULT_BANDWIDTH_GB_S, Machine, estimate, estimate_fit, preset_named
 from ..hardware.fit import FitResult
 from ..knowledge import Catalog, Model, Variant
+from ..vocabulary import vocabulary
 
 DEFAULT_CONTEXT = 4096
 QUALITY_ORDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M")
@@ -35,7 +36,13 @@ def machine_for(c: Constraints) -> Machine | None:
 
 
 def _context(c: Constraints) -> int | None:
-    return c.min_context_tokens if c.min_context_tokens and c.min_context_tokens <= 131072 else None
+    """The context to size the KV cache for: the stated minimum (up to 128k), else the longest
+    working context the asked tasks need (knowledge/vocabulary/tasks.yaml `working_context`:
+    RAG and agents carry long prompts), else the estimator's default."""
+    if c.min_context_tokens and c.min_context_tokens <= 131072:
+        return c.min_context_tokens
+    needs = [int(t.get("working_context")) for t in vocabulary().terms("tasks") if t.id in c.tasks and t.get("working_context")]
+    return max(needs) if needs else None
 
 
 def run_at(model: Model, variant: Variant, c: Constraints, quant: str) -> FitResult | None:

@@ -62,7 +62,7 @@ def make_plan(
         constraints=c,
         attributes=resolution.attributes,
         claims=reading.claims,
-        just_one=reading.flag("just_one"),
+        just_one=reading.flag("just_one") or bool(state is not None and state.just_one and resolution.reference is not None),
         strongest=reading.flag("strongest") and why.startswith("strongest"),
         newest=intent == "newest",
         asks_storage=reading.flag("storage"),

@@ -41,6 +41,7 @@ UNMEASURED = -1.0  # below every measured capability (0..1)
 SPEED_WEIGHT_ASKED = 0.3  # speed asked for (high traffic, low latency): 100 tok/s is worth 0.3 of capability
 USABLE_TOKENS_PER_S = 4.0  # below this an answer takes minutes: ranked after every usable model that fits
 SLOW_PENALTY = 1.0
+TIGHT_PENALTY = 0.05
 TAGGED_BONUS = 2.0  # a model tagged for an asked task no benchmark measures ranks above every untagged one
 _LICENCE_SIMPLICITY = {"yes": 1.0, "conditional": 0.5, "no": 0.0}
 _NO_LANGUAGE_TAGS = {"zh": {"no-chinese"}}  # a tagged weakness that means "cannot answer in it"
@@ -278,8 +279,9 @@ def check(model: Model, c: Constraints, catalog: Catalog) -> tuple[str, Message]
         if not bound:
             return "modality", Message("why.no_images" if "vision" in c.tasks else "why.no_audio", {"name": name})
         return "size", Message("why.size", {"name": name, "size": format_params(model.params_total_b), "bound": bound})
-    if c.min_context_tokens and (model.context_max or 0) < c.min_context_tokens:
-        return "context", Message("why.context", {"name": name, "have": format_context(model.context_max), "need": format_context(c.min_context_tokens)})
+    window = model.context_native if c.native_context else model.context_max
+    if c.min_context_tokens and (window or 0) < c.min_context_tokens:
+        return "context", Message("why.context", {"name": name, "have": format_context(window), "need": format_context(c.min_context_tokens)})
     if c.memory_gb is not None and not any(fit_variant(model, v, c) for v in sizes):
         smallest = min(sizes, key=lambda v: v.params_total_b)
         key = "why.memory_single" if len(model.sizes) == 1 else "why.memory_smallest"
@@ -339,6 +341,8 @@ def _score(capability: dict[str, Any] | None, fit: FitResult | None, model: Mode
     base += TAGGED_BONUS if tagged else 0.0
     if fit is not None and fit.tokens_per_s is not None and fit.tokens_per_s < USABLE_TOKENS_PER_S:
         base -= SLOW_PENALTY  # too slow to use interactively on this machine
+    if fit is not None and fit.placement in ("tight", "os_limit"):
+        base -= TIGHT_PENALTY  # fits with no room to spare (long prompts, a display, other programs): behind roomy fits of similar strength
     speed = min(1.0, (fit.tokens_per_s or 0) / 100) if fit and fit.tokens_per_s else 0.0
     # Speed and licence only break near-ties (capability decides between models a test separates),
     # unless the request is about speed itself (high traffic, low latency), where speed weighs in.
@@ -350,7 +354,7 @@ CONTEXT_BONUS_MAX = 0.3
 
 
 def _context_bonus(model: Model) -> float:
-    window = model.context_max or 0
+    window = model.context_native or 0  # the window a model reaches without scaling tricks
     if window <= 131072:
         return 0.0
     return min(CONTEXT_BONUS_MAX, CONTEXT_BONUS_PER_DOUBLING * math.log2(window / 131072))
@@ -392,7 +396,7 @@ def shortlist(
     only: Iterable[str] | None = None,
     mentioned: Iterable[str] = (),
     limit: int = 5,
-    diverse: bool = True,
+    diverse: bool = False,
     pinned: dict[str, str] | None = None,
     per_size: bool = False,
 ) -> Shortlist:
@@ -403,7 +407,8 @@ def shortlist(
         only: rank only these model ids (a comparison).
         mentioned: models the user named (their exclusions are always explained).
         limit: how many to list; `ranked` always holds every model that passed.
-        diverse: list the best model of each family first (the rest stay in `ranked`).
+        diverse: list the best model of each family first (the rest stay in `ranked`); off by default, since
+            "the top 5" must be the top 5.
         pinned: model id -> the size a question named ("Qwen3.6-27B"): that size is the one ranked.
         per_size: rank every size that passes as its own entry (choosing among one model's sizes).
     """

@@ -134,7 +134,8 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
     elif new_attributes:
         result.changes.append("attribute")
 
-    if picked is None and not named and followup and reading.flag("which") and not reading.flag("plural") and state.subjects and (
+    if picked is None and not named and followup and reading.flag("which") and not reading.flag("plural") and state.subjects \
+            and state.intent not in LIST_INTENTS and (
             not reading.attributes or set(reading.attributes) <= {"commercial", "licence", "size", "memory"}):
         # 「那要選哪一版？」: choose among the subject in play, its other sizes and the releases that share its name.
         result.subjects = _with_namesakes(_current_subjects(state, catalog), catalog)

@@ -10,15 +10,14 @@ from __future__ import annotations
 from ..hardware import estimate
 from ..labels import commercial_label, format_context, format_params, task_label
 from ..messages import Message, join
+from ..vocabulary import vocabulary
 from .context import Context, Writer, facts_model
 from .describe import conditions, constraint_summary, display_name, modalities_phrase
 from .ranking import USABLE_TOKENS_PER_S, Shortlist, article_specialists, check, shortlist
 from .render_facts import superseded_note
-from ..vocabulary import vocabulary
 from .types import Exclusion, Plan, Recommendation, Rendered, Subject
 
 LIST_LIMIT = 5
-ONE_AND_ALTERNATES = 2
 
 
 def capability_text(w: Writer, rec: Recommendation) -> str:
@@ -110,10 +109,19 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
     only = models if models and (len(models) >= 2 or plan.reference == "choose-among" or plan.reason.startswith("which-question naming")) else None
     result = shortlist(catalog, c, ctx.capabilities, family=families[0] if len(families) == 1 else None, only=only,
                        mentioned=c.mentioned_models, limit=LIST_LIMIT, per_size=bool(only) and len(set(models)) == 1)
+    restricted_out: list[Exclusion] = []
+    if not result.ranked and (only is not None or len(families) == 1):
+        # The named models (or family) all fail: say why, then answer the need from the whole catalog.
+        restricted_out = [e for e in result.all_excluded if only is None or e.model.id in only][:3]
+        result = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=LIST_LIMIT)
+        families, only = [], None
     recs = result.recommendations
     if plan.more and ctx.state is not None and ctx.state.shown:
         recs = [r for r in result.ranked if r.model.id not in ctx.state.shown][:LIST_LIMIT]
     summary = constraint_summary(plan, w.language)
+    if restricted_out:
+        w.add("recommend.named_fail", summary=summary or w.say("summary.none"),
+              reasons=w.say("list.clauses").join(e.reason.text(w.language) for e in restricted_out))
     if not recs:
         w.add("recommend.none", summary=summary or w.say("summary.none"))
         w.raw(w.say("recommend.relax"))
@@ -127,14 +135,15 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         why = (w.say("recommend.sole_in" if scope else "recommend.sole", summary=summary or w.say("summary.none"), scope=scope) if sole
                else why_first(w, top, runner, result.task))
         w.add(key, cite=ctx.cites.model(top.model.id), name=name, why=why, summary=summary)
-        shown_recs = recs[: 1 + ONE_AND_ALTERNATES] if plan.just_one else recs
+        shown_recs = recs[:1] if plan.just_one else recs
         count = result.count
         per_size = only is not None and len(set(models)) == 1
         if per_size:
             w.raw(w.say("recommend.sizes_fit", model=catalog.by_id[models[0]].name, count=count, summary=summary) if summary else
                   w.say("recommend.sizes_all", model=catalog.by_id[models[0]].name, count=count, task=task_label(result.task, w.language)))
-        elif plan.just_one and len(shown_recs) > 1:
-            w.raw(w.say("recommend.alternates", count=count))
+        elif plan.just_one:
+            if count > 1:
+                w.raw(w.say("recommend.one_of", count=count))
         elif count == 1:
             if not sole:
                 w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
@@ -176,7 +185,7 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         w.raw(w.say("fit.estimate_note"))
     if recs and any(r.capability for r in recs):
         w.raw(w.say("capability.note"))
-    shown = recs[: 1 + ONE_AND_ALTERNATES] if plan.just_one else recs
+    shown = recs[:1] if plan.just_one else recs
     return Rendered(
         w.text(), lead=w.lead, parts=w.parts, recommendations=list(shown), excluded=[_plain(e, w) for e in result.excluded],
         shown=[r.model.id for r in shown], variants={r.model.id: r.variant.name for r in shown},

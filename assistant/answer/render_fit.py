@@ -3,6 +3,8 @@ offload, or not at all), how fast, and what it needs."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..hardware import estimate
 from ..hardware.fit import FitResult
 from ..knowledge import Model, Variant
@@ -10,7 +12,7 @@ from ..labels import format_context, format_params, memory_kind_label
 from ..messages import join
 from .context import Context, Writer
 from .fitting import COMFORTABLE, report_fit
-from .ranking import sizes_within
+from .ranking import shortlist, sizes_within
 from .render_facts import attribute_lead
 from .types import Plan, Rendered
 
@@ -130,8 +132,20 @@ def _model_fit(w: Writer, plan: Plan, ctx: Context, model: Model, variant: Varia
     w.add(key, cite=cite, name=name, smallest=smallest.variant, hardware=hw, params=format_params(target.params_total_b),
           quant=smallest.quant, need=f"{smallest.required_gb:.0f}")
     placement_details(w, smallest)
+    _instead(w, plan, ctx, model)
     assumption_lines(w, smallest)
     return None
+
+
+def _instead(w: Writer, plan: Plan, ctx: Context, model: Model) -> None:
+    """What does fit this machine: the strongest models for the same need, so "no" comes with a way on."""
+    c = dataclasses.replace(plan.constraints, mentioned_models=[], mentioned_families=[])
+    result = shortlist(ctx.catalog, c, ctx.capabilities, limit=3)
+    picks = [r for r in result.recommendations if r.model.id != model.id][:3]
+    if picks:
+        w.raw(w.say("fit.instead", names=join([f"{r.variant.name}（{r.fit.quant} {r.fit.required_gb:.0f}GB）" if w.language != "en"
+                                               else f"{r.variant.name} ({r.fit.quant}, {r.fit.required_gb:.0f} GB)" for r in picks if r.fit],
+                                              w.language)) + "".join(ctx.cites.model(r.model.id) for r in picks))
 
 
 def _memory_needs(w: Writer, plan: Plan, ctx: Context, model: Model, variant: Variant | None) -> None:

@@ -7,7 +7,7 @@ from ..knowledge import Catalog, Model, Variant
 from ..labels import commercial_label, country_label, format_context, format_params
 from ..messages import join
 from .context import Context, Writer
-from .describe import constraint_summary, display_name, licence_phrase
+from .describe import constraint_summary, context_phrase, display_name, licence_phrase
 from .ranking import check, fit_variant, size_facts, sizes_within, takes_images
 from .types import Plan, Rendered
 
@@ -58,10 +58,16 @@ def render_rank(plan: Plan, ctx: Context) -> Rendered:
         else:
             if (spec.moe_only and model.architecture != "moe") or (spec.dense_only and model.architecture == "moe"):
                 continue
-            value = {"experts": model.experts, "context": model.context_native if spec.native else model.context_max, "released": model.released,
+            # Context ranks by the native window (what a model reads without RoPE scaling); the extended
+            # figure is shown beside it ("256k, 1M with YaRN").
+            value = {"experts": model.experts, "context": model.context_native or model.context_max, "released": model.released,
                      "languages": model.languages.count}.get(spec.field)
             if value:
-                rows.append((value, model, None))
+                # On stated hardware, name the size that fits ("Nemotron 3 Nano 30B-A3B", not the family).
+                fitting = [x for x in sizes_within(model, plan.constraints)
+                           if plan.constraints.memory_gb is None or fit_variant(model, x, plan.constraints) is not None]
+                pick = max(fitting, key=lambda x: x.params_total_b) if fitting and len(model.sizes) > 1 and plan.constraints.memory_gb else None
+                rows.append((value, model, pick))
     rows.sort(key=lambda r: (str(r[0]) if spec.field == "released" else r[0], r[1].name), reverse=not spec.ascending)
     summary = _scope_summary(w, plan)
     if not rows:
@@ -79,8 +85,9 @@ def render_rank(plan: Plan, ctx: Context) -> Rendered:
     w.raw(w.say("rank.head"))
     shown: list[str] = []
     variants: dict[str, str] = {}
-    for n, (val, m, v) in enumerate(rows[:6], 1):
-        w.raw(w.say("rank.item", n=n, name=display_name(m, v), value=_value(w, spec.field, val)))
+    for n, (val, m, v) in enumerate(rows[: 1 if plan.just_one else 6], 1):
+        shown_value = context_phrase(m, w.language) if spec.field == "context" else _value(w, spec.field, val)
+        w.raw(w.say("rank.item", n=n, name=display_name(m, v), value=shown_value))
         if m.id not in shown:
             shown.append(m.id)
             if v:

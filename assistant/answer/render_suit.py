@@ -141,7 +141,7 @@ def render_only(plan: Plan, ctx: Context) -> Rendered:
     name = join([s.variant or s.name for s in subjects], w.language)
     c = dataclasses.replace(plan.constraints, mentioned_models=[], mentioned_families=[])
     summary = constraint_summary(plan, w.language) or w.say("summary.none")
-    result = shortlist(catalog, c, ctx.capabilities, limit=ONLY_SHOWN + len(members), diverse=True)
+    result = shortlist(catalog, c, ctx.capabilities, limit=ONLY_SHOWN + len(members))
     others = [r for r in result.recommendations if r.model.id not in members][:ONLY_SHOWN]
     count_others = sum(1 for r in result.ranked if r.model.id not in members)
     passing = [r for r in result.ranked if r.model.id in members]

@@ -355,7 +355,10 @@ def family_question(ctx: RuleContext):
     """A named family: a recommendation within it, its members, or its facts."""
     if not ctx.families:
         return None
-    if (ctx.c.hard or ctx.c.tasks) and (ctx.flag("recommend") or ctx.flag("which")) and not set(ctx.resolution.attributes) & FACT_ATTRIBUTES:
+    asked = set(ctx.resolution.attributes) & FACT_ATTRIBUTES
+    if ctx.c.commercial_required or ctx.c.licence_ids:
+        asked -= {"commercial", "licence"}  # 「我要商用」 is a need, not a question about the licence
+    if (ctx.c.hard or ctx.c.tasks) and (ctx.flag("recommend") or ctx.flag("which")) and not asked:
         return "recommend", "family with constraints"
     if ctx.flag("plural") and (ctx.c.tasks or ctx.resolution.attributes):
         return "list", "members of a family"
