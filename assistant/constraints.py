@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from .business import Business, read_business
 from .constraint_hardware import read_hardware
 from .knowledge import Catalog
 from .mentions import Mention, unique
@@ -81,6 +82,9 @@ class Constraints:
     mentioned_families: list[str] = field(default_factory=list)
     mentioned_closed: list[str] = field(default_factory=list)
     quant: str | None = None
+    revenue_usd_month: float | None = None  # what the user says about their business, for licence thresholds
+    mau: float | None = None
+    location: str | None = None
     assumptions: list[Message] = field(default_factory=list)
 
     HARDWARE_FIELDS = ("memory_gb", "memory_kind", "gpu_count", "hardware_name", "bandwidth_gbs", "ram_gb", "device", "cpu_only")
@@ -108,6 +112,10 @@ class Constraints:
     def stated(self) -> bool:
         """True when the question states anything that shapes a recommendation."""
         return self.hard or bool(self.tasks or self.languages or self.longest_context or self.device or self.prefer_families)
+
+    @property
+    def business(self) -> Business:
+        return Business(self.revenue_usd_month, self.mau, self.location)
 
     def has_hardware(self) -> bool:
         return self.memory_gb is not None
@@ -414,6 +422,8 @@ def parse_normalised(text: str, catalog: Catalog, mentions: list[Mention] | None
     result.assumptions.extend(notes)
     result.min_context_tokens = _context(text, v)
     result.native_context = bool(v.cues("rank.native")(text))
+    business = read_business(text, v)
+    result.revenue_usd_month, result.mau, result.location = business.revenue_usd_month, business.mau, business.location
     result.longest_context = v.cues("numbers.longest_context")(text)
     result.quant = _quant(text, v)
     # A task word inside a model's name ("Phi-4-multimodal", "DeepSeek-R1-Distill") is not a request.

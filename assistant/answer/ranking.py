@@ -22,11 +22,13 @@ when N models passed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
+from ..business import findings
 from ..capability import Capabilities, load_capabilities
 from ..constraints import Constraints
 from ..hardware.fit import FitResult
@@ -42,6 +44,7 @@ SPEED_WEIGHT_ASKED = 0.3  # speed asked for (high traffic, low latency): 100 tok
 USABLE_TOKENS_PER_S = 4.0  # below this an answer takes minutes: ranked after every usable model that fits
 SLOW_PENALTY = 1.0
 TIGHT_PENALTY = 0.05
+_NAMED_SIZE = re.compile(r"(?<![0-9.a-z])(\d{1,4}(?:\.\d{1,2})?)b(?![a-z0-9])")
 TAGGED_BONUS = 2.0  # a model tagged for an asked task no benchmark measures ranks above every untagged one
 _LICENCE_SIMPLICITY = {"yes": 1.0, "conditional": 0.5, "no": 0.0}
 _NO_LANGUAGE_TAGS = {"zh": {"no-chinese"}}  # a tagged weakness that means "cannot answer in it"
@@ -198,10 +201,18 @@ def sizes_within(model: Model, c: Constraints) -> list[Variant]:
     if "speech" in c.tasks:
         sizes = [v for v in sizes if takes_audio(model, v)]
     if c.max_params_b is not None:
-        sizes = [v for v in sizes if v.params_total_b <= c.max_params_b * 1.05]
+        sizes = [v for v in sizes if _nominal_b(v) <= c.max_params_b * 1.02]
     if c.min_params_b is not None:
-        sizes = [v for v in sizes if v.params_total_b >= c.min_params_b * 0.95]
+        sizes = [v for v in sizes if _nominal_b(v) >= c.min_params_b * 0.98]
     return sizes
+
+
+def _nominal_b(variant: Variant) -> float:
+    """The size a user compares with a bound: the one in the name ("Qwen3-8B" is 8B, though it has
+    8.2B parameters), else the total."""
+    named = [float(n) for n in _NAMED_SIZE.findall(variant.name.lower())]
+    close = [n for n in named if abs(n - variant.params_total_b) <= 0.15 * variant.params_total_b]
+    return close[-1] if close else variant.params_total_b
 
 
 def fit_variant(model: Model, variant: Variant, c: Constraints) -> FitResult | None:
@@ -286,6 +297,10 @@ def check(model: Model, c: Constraints, catalog: Catalog) -> tuple[str, Message]
         smallest = min(sizes, key=lambda v: v.params_total_b)
         key = "why.memory_single" if len(model.sizes) == 1 else "why.memory_smallest"
         return "memory", Message(key, {"name": name, "size": format_params(smallest.params_total_b), "memory": f"{c.memory_gb:g}"})
+    if c.commercial_required or c.business:
+        blocked = next((m for outcome, m in findings(model, c.business) if outcome == "blocked"), None)
+        if blocked is not None:  # over a revenue or user threshold, or outside the licensed territory
+            return "licence", blocked
     return None
 
 

@@ -35,12 +35,15 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "commercial": ("commercial_required", "noncommercial_ok"),
     "licence": ("licence_ids", "open_source_only"),
     "size": ("max_params_b", "min_params_b"),
-    "context": ("min_context_tokens", "longest_context"),
+    "context": ("min_context_tokens", "longest_context", "native_context"),
     "tasks": ("tasks",),
     "languages": ("languages", "traditional"),
     "avoid": ("avoid_countries", "avoid_families"),
     "prefer": ("prefer_families",),
     "quant": ("quant",),
+    "revenue": ("revenue_usd_month",),
+    "users": ("mau",),
+    "location": ("location",),
 }
 
 
@@ -143,7 +146,8 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
         result.intent = "recommend"
         result.inherited.append("choose among → " + ", ".join(s.name for s in result.subjects))
     elif picked is None and not named and followup:
-        if reading.attributes and (state.subjects or state.shown) and not stated:
+        about_them = {"revenue", "users", "location"}  # facts about the user, not a new request
+        if reading.attributes and (state.subjects or state.shown) and not [g for g in stated if g not in about_them]:
             # 「需要什麼硬體」, "and its licence?": a new attribute of the subject in play.
             result.subjects = _current_subjects(state, catalog)
             result.reference = "implicit"

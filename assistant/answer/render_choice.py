@@ -115,6 +115,12 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         restricted_out = [e for e in result.all_excluded if only is None or e.model.id in only][:3]
         result = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=LIST_LIMIT)
         families, only = [], None
+    by_size = False
+    if only is None and len(families) != 1 and 1 <= result.count <= LIST_LIMIT and not plan.just_one:
+        # A short list is complete: every size that fits is its own entry, so "only N" counts what is shown.
+        sized = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=2 * LIST_LIMIT, per_size=True)
+        if sized.count > result.count:
+            result, by_size = sized, True
     recs = result.recommendations
     if plan.more and ctx.state is not None and ctx.state.shown:
         recs = [r for r in result.ranked if r.model.id not in ctx.state.shown][:LIST_LIMIT]
@@ -147,8 +153,8 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         elif count == 1:
             if not sole:
                 w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
-        elif count <= LIST_LIMIT:
-            w.raw(w.say("recommend.only_n", count=count, summary=summary or w.say("summary.none")))
+        elif count <= LIST_LIMIT or by_size:
+            w.raw(w.say("recommend.only_n_sizes" if by_size else "recommend.only_n", count=count, summary=summary or w.say("summary.none")))
         else:
             w.raw(w.say("recommend.top_n", count=count, shown=len(shown_recs), summary=summary or w.say("summary.none"),
                         task=task_label(result.task, w.language)))

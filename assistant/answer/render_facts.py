@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..business import findings
 from ..knowledge import Catalog, Model, Variant
 from ..labels import commercial_label, country_label, format_params, memory_kind_label
 from ..messages import join
@@ -33,10 +34,25 @@ def commercial_lead(w: Writer, model: Model, name: str, cite: str, prefix: str =
     w.add(key, cite=cite, prefix=prefix, name=name, licence=model.licence.name, id=model.licence.id, conditions=conditions(model, w.language))
 
 
+def terms_lines(w: Writer, plan: Plan, model: Model, cite: str = "") -> bool:
+    """What the licence's thresholds mean for the business the user described (revenue, users,
+    location), worst first; True when something was said."""
+    found = findings(model, plan.constraints.business)
+    order = {"blocked": 0, "display": 1, "clear": 2}
+    for n, (_outcome, message) in enumerate(sorted(found, key=lambda f: order[f[0]])):
+        if n == 0:
+            w.add(message.key, cite=cite, **message.slots)
+        else:
+            w.raw(message.text(w.language))
+    return bool(found)
+
+
 def attribute_lead(w: Writer, plan: Plan, model: Model, variant: Variant | None, catalog: Catalog, attribute: str | None, cite: str, prefix: str = "") -> None:
     """The sentence that answers `attribute` about `model` (the first one is the answer's lead)."""
     name = display_name(model, variant) if variant else model.name
     lang = w.language
+    if attribute in ("commercial", "licence") and terms_lines(w, plan, model, cite):
+        prefix = w.say("terms.general_prefix")  # the user's own situation first, then the licence in general
     if attribute == "commercial":
         return commercial_lead(w, model, name, cite, prefix)
     if attribute == "licence":
@@ -269,6 +285,9 @@ def render_fact(plan: Plan, ctx: Context) -> Rendered:
     models = plan.models()[:3]
     families = plan.families()[:2]
     asked = plan.attributes[:3] or [None]
+    if plan.constraints.business and any(findings(facts_model(catalog, s), plan.constraints.business) for s in models):
+        # "Any licence gotchas?" from a startup in Berlin: the licence, applied to them, answers first.
+        asked = sorted(asked, key=lambda a: a not in ("commercial", "licence"))
     for subject in models:
         model = facts_model(catalog, subject)
         variant = catalog.by_id[subject.id].variant(subject.variant) if subject.variant else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..business import findings
 from ..hardware import estimate
 from ..hardware.fit import FitResult
 from ..knowledge import Model, Variant
@@ -13,7 +14,7 @@ from ..messages import join
 from .context import Context, Writer
 from .fitting import COMFORTABLE, report_fit
 from .ranking import shortlist, sizes_within
-from .render_facts import attribute_lead
+from .render_facts import attribute_lead, commercial_lead, terms_lines
 from .types import Plan, Rendered
 
 OFFLOAD = ("partial_offload", "expert_offload")
@@ -183,6 +184,8 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
         model = ctx.catalog.by_id[subject.id]
         variant = model.variant(subject.variant) if subject.variant else None
         shown.append(model.id)
+        # The licence verdict for this user's business (revenue, users, location) leads; the fit follows.
+        terms_said = c.has_hardware() and terms_lines(w, plan, model, ctx.cites.model(model.id))
         start = len(w.lines)
         if c.has_hardware():
             chosen = _model_fit(w, plan, ctx, model, variant)
@@ -193,7 +196,12 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
         # A second question in the same message ("…能聽語音嗎？"): answered after the fit.
         fitted = len(w.lines)
         for attribute in [a for a in plan.attributes if a not in ("memory", "speed", "size")]:
-            attribute_lead(w, plan, model, variant, ctx.catalog, attribute, ctx.cites.model(model.id))
+            if terms_said and attribute in ("commercial", "licence"):
+                commercial_lead(w, model, model.name, ctx.cites.model(model.id))
+            else:
+                attribute_lead(w, plan, model, variant, ctx.catalog, attribute, ctx.cites.model(model.id))
+        if terms_said and any(outcome == "blocked" for outcome, _m in findings(model, c.business)):
+            _instead(w, plan, ctx, model)  # not licensed to this user: what is
         # Right after the fit's own first sentence, before its details and assumptions.
         answers = w.lines[fitted:]
         del w.lines[fitted:]
