@@ -401,3 +401,17 @@ def test_a_true_only_claim_says_yes(ask):
 def test_a_drift_question_is_answered_first(ask):
     reply = ask("Falcon 會不會跳成簡體？")
     assert reply.lead["key"] == "family.drift_yes"
+
+
+def test_a_diff_states_what_changed_fact_by_fact(ask, shared_catalog):
+    reply = ask("以前 Ministral 8B 不能商用很麻煩，新的 Ministral 3 8B 授權有改嗎？其他還差在哪")
+    assert reply.route == "diff" and reply.lead["key"] == "diff.lead"
+    diffs = reply.lead["slots"]["diffs"]
+    old = shared_catalog.by_id["ministral"]
+    assert old.licence.id in diffs and "Apache-2.0" in diffs
+
+
+def test_a_release_code_after_a_name_picks_that_release(ask):
+    reply = ask("Devstral Small 2 跟之前的 Devstral Small（2507 那版）比，到底升級了什麼？")
+    assert reply.route == "diff"
+    assert {s.variant or s.name for s in reply.plan.models()} >= {"Devstral-Small-2507"}

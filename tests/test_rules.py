@@ -62,6 +62,8 @@ CASES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("which_model_for_task", "Qwen3 哪個尺寸適合在 12GB 顯卡上寫程式？", (), "recommend"),
     ("only_claim", "商用又要 8GB 顯卡，是不是只剩 Qwen 可以選？", (), "only"),
     ("only_claim", "Is Phi-4 the only MIT model that fits 16GB?", (), "only"),
+    ("diff", "V3.1-Terminus 跟原本的 DeepSeek V3.1 有什麼不一樣？值得換嗎", (), "diff"),
+    ("diff", "Is Qwen3.6-35B-A3B worth the switch from Qwen3-30B-A3B?", (), "diff"),
     ("derivatives", "哪些模型是從 Qwen3 微調來的？", (), "derivatives"),
     ("derivatives", "Which models are based on Llama 3?", (), "derivatives"),
     ("suitability", "Gemma 3 適合寫程式嗎", (), "suitability"),

@@ -24,7 +24,7 @@ from .types import Plan, RankSpec, Step, Subject
 
 _ANSWER_KIND = {
     "fact": "fact", "false_premise": "yes_no", "fit": "yes_no", "recommend": "model", "compare": "verdict",
-    "rank": "model", "newest": "model", "list": "list", "derivatives": "list", "suitability": "yes_no", "only": "yes_no", "lookup": "model", "why_not": "reason",
+    "rank": "model", "newest": "model", "list": "list", "derivatives": "list", "suitability": "yes_no", "only": "yes_no", "diff": "verdict", "lookup": "model", "why_not": "reason",
     "unknown_model": "not_covered", "closed": "not_covered", "out_of_scope": "not_covered",
     "scope": "help", "nonsense": "help", "no_change": "help", "no_context": "help",
 }

@@ -40,6 +40,7 @@ FLAG_CUES: dict[str, str] = {
     "derivatives": "intent.derivatives",
     "suitable": "intent.suitable",
     "only_claim": "intent.only_claim",
+    "diff": "intent.diff",
     "drift": "attributes.drift",
     "llm_words": "scope.llm_words",
     "run_words": "scope.run_words",
@@ -73,6 +74,8 @@ _SIZE = re.compile(r"\s?[-_ ]?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z0-9])")
 _VERSION_AFTER = re.compile(r"\s?[-_ ]?(v?\d{1,2}(?:\.\d{1,2})?)(?![0-9.]*\s?(?:b|m|k|gb|g|t|位元|bit)(?![a-z]))")
 _NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*|[A-Za-z]{2,}[- ]?\d+(?:\.\d+)?[A-Za-z]?|[A-Z][a-z]{2,})(?![A-Za-z0-9])")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)(?!\d)")
+_RELEASE_CODE = re.compile(r"(?<![0-9])([0-9]{4})(?![0-9])")
+"""A release code after a name ("2507", "0905")."""
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 _WORDS = re.compile(r"[a-z]+")
 
@@ -270,6 +273,15 @@ def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subj
             named = model.variant(mention.variant) if mention.variant else None
             variant = named or _variant_in_span(model, norm[mention.start : mention.end]) or variant_named(
                 model, norm[mention.end : mention.end + 12])
+            if variant is None:
+                # 「Devstral Small（2507 那版）」: a release code after the name picks that release, even of
+                # an older model in the family the name now points past.
+                code = _RELEASE_CODE.search(norm[mention.end : mention.end + 6])
+                older = next(((m, x) for m in catalog.models_of(model.family) for x in m.sizes
+                              if code and code.group(1) in x.name.replace("-", " ").split()), None) if code else None
+                if older is not None and older[0].id != model.id:
+                    model, variant = older
+                    key = (mention.kind, model.id)
             label = variant.name if variant and len(model.sizes) > 1 else None
             if (key, label) in seen:  # the same model and size named twice
                 continue
@@ -300,6 +312,8 @@ def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subj
         if not named:
             break
         value = float(match.group(1)) / (1000 if match.group(2) == "m" else 1)
+        if any(abs(x.params_total_b - value) <= max(0.15 * value, 0.06) for s in named for x in catalog.by_id[s.id].sizes):
+            continue  # 「還是 24B 嗎」: the size of a model already named, not a sibling
         family = catalog.by_id[named[0].id].family
         for model in catalog.models_of(family):
             variant = next((x for x in model.sizes if abs(x.params_total_b - value) <= max(0.15 * value, 0.06)), None)

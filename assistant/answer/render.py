@@ -14,6 +14,7 @@ from .context import Context
 from .render_choice import render_compare, render_recommend, render_why_not
 from .render_facts import render_fact, render_false_premise
 from .render_fit import render_fit
+from .render_diff import render_diff
 from .render_suit import render_only, render_suitability
 from .render_lists import render_derivatives, render_list, render_lookup, render_newest, render_rank
 from .render_scope import (
@@ -40,6 +41,7 @@ RENDERERS: dict[str, Callable[[Plan, Context], Rendered]] = {
     "derivatives": render_derivatives,
     "suitability": render_suitability,
     "only": render_only,
+    "diff": render_diff,
     "lookup": render_lookup,
     "unknown_model": render_unknown,
     "out_of_scope": render_out_of_scope,

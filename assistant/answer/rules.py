@@ -240,6 +240,19 @@ def derivatives(ctx: RuleContext):
 
 
 @rule
+def diff(ctx: RuleContext):
+    """"X 跟 Y 差在哪？值得換嗎？": what changed between two releases (or a release and its predecessor)."""
+    models = {s.id for s in ctx.models}
+    one_with_history = len(models) == 1 and len(ctx.catalog_subjects) == 1 and (
+        ctx.catalog.by_id[next(iter(models))].supersedes or any(next(iter(models)) in m.supersedes for m in ctx.catalog.models))
+    named_sizes = len({(s.id, s.variant) for s in ctx.models}) >= 2
+    if ctx.flag("diff") and (len(models) >= 2 or named_sizes or one_with_history) and len(ctx.catalog_subjects) <= 2 \
+            and not (set(ctx.resolution.attributes) & FACT_ATTRIBUTES - {"size", "context", "modalities", "licence", "commercial", "released"}):
+        return "diff", "what changed between two releases"
+    return None
+
+
+@rule
 def claim(ctx: RuleContext):
     """A point taken for granted ("對吧", 「不是…嗎」): confirm it, or correct it first."""
     claims = ctx.reading.claims

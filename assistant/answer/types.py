@@ -15,7 +15,7 @@ from ..messages import Message
 INTENTS = (
     "recommend", "fact", "lookup", "rank", "list", "compare", "why_not", "fit", "newest",
     "out_of_scope", "unknown_model", "false_premise", "closed", "scope", "nonsense", "no_change", "no_context",
-    "derivatives", "suitability", "only",
+    "derivatives", "suitability", "only", "diff",
 )
 
 
