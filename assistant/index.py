@@ -50,6 +50,7 @@ from pathlib import Path
 from .config import Settings
 from .embeddings import ChromaEmbeddingFunction, Embedder
 from .knowledge import Catalog, Model, catalog_files, load_article, load_catalog, parse_markdown
+from .lexical import jieba_subset, tokenize
 from .text import sentences
 
 # Bump when chunking or metadata change shape: an index from an older schema is rebuilt.
@@ -827,8 +828,6 @@ def _space_left(path: Path) -> int:
 
 
 def _build(settings: Settings, embedder: Embedder, progress: Progress | None, batch_size: int, had_index: bool) -> int:
-    from .retrieval import jieba_subset, tokenize  # noqa: PLC0415 (retrieval imports this module)
-
     catalog = load_catalog(settings.catalog_path)
     chunks = build_chunks(settings, catalog)
     manifest: dict[str, object] = {
@@ -941,8 +940,6 @@ def _write_synced(path: Path, content: bytes) -> None:
 def sentence_tokens(chunks: list[Chunk]) -> dict[str, list[str]]:
     """Tokens of the article sentences the answer composer scores for quoting, computed
     once at build time so a new process does not tokenize them again for its first answer."""
-    from .retrieval import tokenize  # noqa: PLC0415
-
     found = {s for chunk in chunks if chunk.source == "article" for s in sentences(chunk.text, min_chars=6, max_chars=240)}
     return {sentence: tokenize(sentence, full_dictionary=True) for sentence in sorted(found)}
 
