@@ -16,8 +16,8 @@ as `/ask`, `/recommend`, `/estimate` and `/catalog_entry`, callable with `gradio
 the same four as MCP tools at `/gradio_api/mcp/` (streamable HTTP; `/gradio_api/mcp/schema`
 lists them); the page's own UI endpoints (chat, compare, hardware) stay off the MCP list.
 
-`McpAuth` makes the MCP routes ask for the same `ASSISTANT_AUTH` as the UI: Gradio's sign-in
-protects its own routes only, not the MCP app it mounts. See docs/mcp.md.
+The MCP routes ask for the same `ASSISTANT_AUTH` as the UI (`server.McpAuth`): Gradio's
+sign-in protects its own routes only, not the MCP app it mounts. See docs/mcp.md.
 
 Every function returns a JSON-ready dict. Bad input raises `ApiInputError` with a message
 that says what to change; through Gradio that message (never a traceback) is what a
@@ -27,16 +27,11 @@ that says what to change; through Gradio that message (never a traceback) is wha
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import difflib
 import functools
-import hmac
 import json
 import logging
 import math
-import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -55,7 +50,6 @@ log = logging.getLogger(__name__)
 ENDPOINTS = ("ask", "recommend", "estimate", "catalog_entry")
 """The API names (`/ask`, ...) and MCP tool names this module serves."""
 
-MCP_PATH = "/gradio_api/mcp"
 MAX_HISTORY_TURNS = 50
 MAX_LIMIT = 20
 
@@ -571,7 +565,7 @@ def _endpoint(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]
     schemas from them); bad input becomes a clear message, anything else a short one."""
     import inspect  # noqa: PLC0415
 
-    from .server import clean_value  # noqa: PLC0415
+    from .server.clean import clean_value  # noqa: PLC0415
 
     @functools.wraps(fn)
     def endpoint(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -643,135 +637,3 @@ def patch_gradio_mcp() -> bool:
     cls.postprocess_output_data = postprocess_output_data  # type: ignore[method-assign]
     cls._assistant_patched = True  # type: ignore[attr-defined]
     return True
-
-
-# ---------------------------------------------------------------- MCP sign-in
-
-
-def is_mcp_path(path: str) -> bool:
-    """True for Gradio's MCP routes (`/gradio_api/mcp`, `/gradio_api/mcp/...`), however written."""
-    while "//" in path:
-        path = path.replace("//", "/")
-    path = path.lower()
-    return path.rstrip("/").endswith(MCP_PATH) or f"{MCP_PATH}/" in path
-
-
-class McpAuth:
-    """ASGI middleware: the MCP routes ask for the same sign-in as the web UI.
-
-    Gradio's `auth` guards its own routes with a session cookie; the MCP server it mounts
-    under `/gradio_api/mcp` has no such check. With `ASSISTANT_AUTH=user:password` set, a
-    request to those routes passes with HTTP Basic credentials for that user
-    (`Authorization: Basic base64(user:password)`, what MCP clients send as a header), or
-    with the session cookie of a browser signed in to the UI; anything else gets 401. Wrong
-    credentials back off per client as sign-ins do (after `free` failures, 429 with
-    `Retry-After`, doubling). Without auth every request passes.
-    """
-
-    REALM = 'Basic realm="assistant-mcp", charset="UTF-8"'
-
-    def __init__(
-        self,
-        app: Any,
-        auth: tuple[str, str] | None,
-        free: int = 3,
-        first_delay_s: float = 2.0,
-        max_delay_s: float = 300.0,
-        max_clients: int = 10_000,
-    ) -> None:
-        self.app = app
-        self.auth = auth
-        self.free = free
-        self.first_delay_s = first_delay_s
-        self.max_delay_s = max_delay_s
-        self.max_clients = max_clients
-        self.failures: dict[str, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def delay(self, failures: int) -> float:
-        if failures < self.free:
-            return 0.0
-        return float(min(self.max_delay_s, self.first_delay_s * 2 ** (failures - self.free)))
-
-    def basic_ok(self, header: str | None) -> bool | None:
-        """True/False for Basic credentials that match / do not; None when none were sent."""
-        if not header:
-            return None
-        scheme, _, value = header.strip().partition(" ")
-        if scheme.lower() != "basic" or not value.strip():
-            return False
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return False
-        user, sep, password = decoded.partition(":")
-        assert self.auth is not None
-        return bool(sep) & hmac.compare_digest(user.encode(), self.auth[0].encode()) & hmac.compare_digest(
-            password.encode(), self.auth[1].encode()
-        )
-
-    @staticmethod
-    def session_ok(scope: Any, cookie_header: str | None) -> bool:
-        """A browser signed in to the UI: Gradio's access-token cookie names a live session."""
-        if not cookie_header:
-            return False
-        app = scope.get("app")
-        tokens = getattr(app, "tokens", None)
-        cookie_id = getattr(app, "cookie_id", None)
-        if not tokens or cookie_id is None:
-            return False
-        from http.cookies import CookieError, SimpleCookie  # noqa: PLC0415
-
-        try:
-            jar = SimpleCookie(cookie_header)
-        except CookieError:
-            return False
-        for key in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
-            morsel = jar.get(key)
-            if morsel is not None and morsel.value in tokens:
-                return True
-        return False
-
-    async def _reply(self, send: Any, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:
-        body = json.dumps({"detail": message, "error": message}, ensure_ascii=False).encode("utf-8")
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()), *headers,
-        ]})
-        await send({"type": "http.response.body", "body": body})
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.auth is None or scope.get("type") != "http" or not is_mcp_path(scope.get("path", "")):
-            await self.app(scope, receive, send)
-            return
-        headers: dict[str, str] = {}
-        for key, value in scope.get("headers") or []:
-            headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
-        client = (scope.get("client") or ("unknown", 0))[0]
-        now = time.monotonic()
-        with self._lock:
-            count, not_before = self.failures.get(client, (0, 0.0))
-        if now < not_before:
-            wait = int(not_before - now) + 1
-            await self._reply(send, 429, f"登入失敗太多次，請 {wait} 秒後再試。Too many failed sign-ins; try again in {wait} s.",
-                              [(b"retry-after", str(wait).encode())])
-            return
-        verdict = self.basic_ok(headers.get("authorization"))
-        if verdict or (verdict is None and self.session_ok(scope, headers.get("cookie"))):
-            if count:
-                with self._lock:
-                    self.failures.pop(client, None)
-            await self.app(scope, receive, send)
-            return
-        if verdict is False:  # credentials that do not match: a guess, counted
-            with self._lock:
-                count += 1
-                self.failures[client] = (count, time.monotonic() + self.delay(count))
-                if len(self.failures) > self.max_clients:
-                    for key in list(self.failures)[: len(self.failures) - self.max_clients]:
-                        self.failures.pop(key, None)
-        await self._reply(
-            send, 401,
-            "MCP 需要登入：以 HTTP Basic 傳送 ASSISTANT_AUTH 的帳號密碼。"
-            "The MCP server needs the app's sign-in: send ASSISTANT_AUTH's user and password as HTTP Basic auth.",
-            [(b"www-authenticate", self.REALM.encode())],
-        )

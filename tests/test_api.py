@@ -9,9 +9,10 @@ import math
 
 import pytest
 
-from assistant.api import ENDPOINTS, ApiInputError, AssistantAPI, is_mcp_path
+from assistant.api import ENDPOINTS, ApiInputError, AssistantAPI
 from assistant.constraints import Constraints
 from assistant.knowledge import STRENGTH_TAGS
+from assistant.server import is_mcp_path
 
 from .conftest import KNOWLEDGE
 
