@@ -62,4 +62,4 @@ from .queue import (
     lazy_session_configs,
     tune_queue_polling,
 )
-from .signin import MCP_PATH, LoginBackoff, McpAuth, is_mcp_path, parse_auth
+from .signin import MCP_PATH, ClientBackoff, LoginBackoff, McpAuth, is_mcp_path, parse_auth

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 MCP_PATH = "/gradio_api/mcp"
-
+TOO_MANY_FAILURES = "登入失敗太多次，請 {wait} 秒後再試。Too many failed sign-ins; try again in {wait} s."
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
@@ -30,20 +30,15 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-class LoginBackoff:
-    """ASGI middleware: a per-client backoff on failed sign-ins (`ASSISTANT_AUTH`).
-
-    The first `free` failures from one client address are answered as usual; after that the
-    client must wait `first_delay_s` (2 s), then twice that, … (at most `max_delay_s`) before
-    the next attempt, and
-    an attempt made sooner gets 429 with `Retry-After`. A successful sign-in clears it.
-    Behind a reverse proxy every client has the proxy's address: rate-limit there too.
-    """
+class ClientBackoff:
+    """Failed sign-ins counted per client address: the first `free` failures cost nothing;
+    after that the client must wait `first_delay_s` (2 s), then twice that, … (at most
+    `max_delay_s`) before its next attempt. A successful sign-in clears the count; at most
+    `max_clients` clients are remembered (the oldest are forgotten first)."""
 
     def __init__(
-        self, app: Any, free: int = 3, first_delay_s: float = 2.0, max_delay_s: float = 300.0, max_clients: int = 10_000
+        self, free: int = 3, first_delay_s: float = 2.0, max_delay_s: float = 300.0, max_clients: int = 10_000
     ) -> None:
-        self.app = app
         self.free = free
         self.first_delay_s = first_delay_s
         self.max_delay_s = max_delay_s
@@ -56,6 +51,42 @@ class LoginBackoff:
             return 0.0
         return float(min(self.max_delay_s, self.first_delay_s * 2 ** (failures - self.free)))
 
+    def standing(self, client: str) -> tuple[int, int]:
+        """(the client's failures so far, whole seconds it must still wait; 0: it may try now)."""
+        now = time.monotonic()
+        with self._lock:
+            count, not_before = self.failures.get(client, (0, 0.0))
+        return count, (int(not_before - now) + 1 if now < not_before else 0)
+
+    def failed(self, client: str, count: int) -> None:
+        """One more failure after the `count` that `standing` gave."""
+        with self._lock:
+            count += 1
+            self.failures[client] = (count, time.monotonic() + self.delay(count))
+            if len(self.failures) > self.max_clients:  # forget the oldest entries
+                for key in list(self.failures)[: len(self.failures) - self.max_clients]:
+                    self.failures.pop(key, None)
+
+    def cleared(self, client: str) -> None:
+        with self._lock:
+            self.failures.pop(client, None)
+
+
+class LoginBackoff(ClientBackoff):
+    """ASGI middleware: a per-client backoff on failed sign-ins (`ASSISTANT_AUTH`).
+
+    The first `free` failures from one client address are answered as usual; after that the
+    client must wait (see `ClientBackoff`), and an attempt made sooner gets 429 with
+    `Retry-After`. A successful sign-in clears it.
+    Behind a reverse proxy every client has the proxy's address: rate-limit there too.
+    """
+
+    def __init__(
+        self, app: Any, free: int = 3, first_delay_s: float = 2.0, max_delay_s: float = 300.0, max_clients: int = 10_000
+    ) -> None:
+        super().__init__(free, first_delay_s, max_delay_s, max_clients)
+        self.app = app
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope.get("type") != "http" or scope.get("method", "GET").upper() != "POST" or not scope.get(
             "path", ""
@@ -63,15 +94,12 @@ class LoginBackoff:
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
-        now = time.monotonic()
-        with self._lock:
-            count, not_before = self.failures.get(client, (0, 0.0))
-        if now < not_before:
+        count, wait = self.standing(client)
+        if wait:
             from starlette.responses import JSONResponse  # noqa: PLC0415
 
-            wait = int(not_before - now) + 1
             response = JSONResponse(
-                {"detail": f"登入失敗太多次，請 {wait} 秒後再試。Too many failed sign-ins; try again in {wait} s."},
+                {"detail": TOO_MANY_FAILURES.format(wait=wait)},
                 status_code=429,
                 headers={"Retry-After": str(wait)},
             )
@@ -85,15 +113,10 @@ class LoginBackoff:
             await send(message)
 
         await self.app(scope, receive, watch)
-        with self._lock:
-            if status and status[0] < 300:
-                self.failures.pop(client, None)
-            elif status and status[0] in (400, 401, 403):
-                count += 1
-                self.failures[client] = (count, time.monotonic() + self.delay(count))
-                if len(self.failures) > self.max_clients:  # forget the oldest entries
-                    for key in list(self.failures)[: len(self.failures) - self.max_clients]:
-                        self.failures.pop(key, None)
+        if status and status[0] < 300:
+            self.cleared(client)
+        elif status and status[0] in (400, 401, 403):
+            self.failed(client, count)
 
 
 def is_mcp_path(path: str) -> bool:
@@ -104,7 +127,7 @@ def is_mcp_path(path: str) -> bool:
     return path.rstrip("/").endswith(MCP_PATH) or f"{MCP_PATH}/" in path
 
 
-class McpAuth:
+class McpAuth(ClientBackoff):
     """ASGI middleware: the MCP routes ask for the same sign-in as the web UI.
 
     Gradio's `auth` guards its own routes with a session cookie; the MCP server it mounts
@@ -127,19 +150,9 @@ class McpAuth:
         max_delay_s: float = 300.0,
         max_clients: int = 10_000,
     ) -> None:
+        super().__init__(free, first_delay_s, max_delay_s, max_clients)
         self.app = app
         self.auth = auth
-        self.free = free
-        self.first_delay_s = first_delay_s
-        self.max_delay_s = max_delay_s
-        self.max_clients = max_clients
-        self.failures: dict[str, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def delay(self, failures: int) -> float:
-        if failures < self.free:
-            return 0.0
-        return float(min(self.max_delay_s, self.first_delay_s * 2 ** (failures - self.free)))
 
     def basic_ok(self, header: str | None) -> bool | None:
         """True/False for Basic credentials that match / do not; None when none were sent."""
@@ -195,28 +208,18 @@ class McpAuth:
         for key, value in scope.get("headers") or []:
             headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
         client = (scope.get("client") or ("unknown", 0))[0]
-        now = time.monotonic()
-        with self._lock:
-            count, not_before = self.failures.get(client, (0, 0.0))
-        if now < not_before:
-            wait = int(not_before - now) + 1
-            await self._reply(send, 429, f"登入失敗太多次，請 {wait} 秒後再試。Too many failed sign-ins; try again in {wait} s.",
-                              [(b"retry-after", str(wait).encode())])
+        count, wait = self.standing(client)
+        if wait:
+            await self._reply(send, 429, TOO_MANY_FAILURES.format(wait=wait), [(b"retry-after", str(wait).encode())])
             return
         verdict = self.basic_ok(headers.get("authorization"))
         if verdict or (verdict is None and self.session_ok(scope, headers.get("cookie"))):
             if count:
-                with self._lock:
-                    self.failures.pop(client, None)
+                self.cleared(client)
             await self.app(scope, receive, send)
             return
         if verdict is False:  # credentials that do not match: a guess, counted
-            with self._lock:
-                count += 1
-                self.failures[client] = (count, time.monotonic() + self.delay(count))
-                if len(self.failures) > self.max_clients:
-                    for key in list(self.failures)[: len(self.failures) - self.max_clients]:
-                        self.failures.pop(key, None)
+            self.failed(client, count)
         await self._reply(
             send, 401,
             "MCP 需要登入：以 HTTP Basic 傳送 ASSISTANT_AUTH 的帳號密碼。"
