@@ -43,7 +43,7 @@ def trusted_hosts(host: str) -> list[str]:
 
 def page_assets(demo: Any) -> tuple[str | None, str | None]:
     """(css, head) of the page, which `ui.build_ui` hangs on the Blocks (`page_css`,
-    `page_head`). This module never imports `ui`."""
+    `page_head`). The server never imports `ui`."""
     return getattr(demo, "page_css", None), getattr(demo, "page_head", None)
 
 
@@ -78,7 +78,7 @@ def launch_options(demo: gr.Blocks, settings: Settings) -> dict[str, Any]:
         "blocked_paths": blocked_paths(settings),
         "max_file_size": "1mb",
         "ssr_mode": False,
-        "mcp_server": True,  # the four tools of api.py at /gradio_api/mcp/, signed in by McpAuth
+        "mcp_server": True,  # the four tools of assistant.api at /gradio_api/mcp/, signed in by McpAuth
         "pwa": False,
         "enable_monitoring": False,
         "run_history": False,
