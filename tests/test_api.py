@@ -1,4 +1,4 @@
-"""The API endpoints (assistant/api.py): typed functions, their registration, and a real server
+"""The API endpoints (assistant/api/): typed functions, their registration, and a real server
 answering them through gradio_client; `/gradio_api/mcp/schema` lists the same four."""
 
 from __future__ import annotations
