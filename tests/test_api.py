@@ -1,4 +1,4 @@
-"""The API endpoints (assistant/api.py): typed functions, their registration, and a real server
+"""The API endpoints (assistant/api/): typed functions, their registration, and a real server
 answering them through gradio_client; `/gradio_api/mcp/schema` lists the same four."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import math
 
 import pytest
 
-from assistant.api import ENDPOINTS, ApiInputError, AssistantAPI, is_mcp_path
+from assistant.api import ENDPOINTS, ApiInputError, AssistantAPI
 from assistant.constraints import Constraints
 from assistant.knowledge import STRENGTH_TAGS
+from assistant.server import is_mcp_path
 
 from .conftest import KNOWLEDGE
 

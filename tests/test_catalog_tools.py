@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from assistant import catalog_tools as ct
+from assistant.catalog_tools import hub as hub_api
+from assistant.catalog_tools import rules
 from assistant.knowledge import Model, Variant
 
 from .conftest import KNOWLEDGE, ROOT
@@ -64,7 +66,7 @@ def test_the_real_adapter_reads_a_huggingface_hub_model_info():
 
     for repo in REPOS:
         recorded = json.loads((FIXTURES / (repo.replace("/", "__") + ".json")).read_text())["model_info"]
-        converted = ct._model_info_dict(ModelInfo(**copy.deepcopy(recorded)))
+        converted = hub_api._model_info_dict(ModelInfo(**copy.deepcopy(recorded)))
         for key in ("id", "pipeline_tag", "gated", "safetensors", "gguf", "siblings"):
             assert converted[key] == recorded[key], (repo, key)
         assert converted["cardData"]["license"] == recorded["cardData"]["license"]
@@ -169,7 +171,7 @@ def test_every_draft_is_yaml_that_validates_once_its_todos_are_filled(hub, repo)
     assert entry == json.loads(json.dumps(d.entry, default=str)) | {"as_of": TODAY}
     for group in ("size", "licence"):
         assert repo in entry["sources"][group]
-    todos = [path for path, value in ct._walk(entry) if isinstance(value, str) and value.startswith(ct.TODO)]
+    todos = [path for path, value in rules.walk(entry) if isinstance(value, str) and value.startswith(ct.TODO)]
     assert {"family", "vendor", "country", "verdict", "summary_zh", "summary_en", "languages.chinese_note"} <= set(todos)
     assert Model.model_validate(_filled(entry))
 
@@ -457,12 +459,12 @@ def test_hub_errors_are_sorted_by_kind():
             exc.response = type("R", (), {"status_code": status})()
         return exc
 
-    assert ct._error_kind(OfflineModeIsEnabled("offline")) == "unreachable"
-    assert ct._error_kind(LocalEntryNotFoundError("not cached")) == "unreachable"
-    assert ct._error_kind(named("ConnectError")) == "unreachable"
-    assert ct._error_kind(named("HfHubHTTPError", status=503)) == "unreachable"
-    assert ct._error_kind(named("GatedRepoError", status=401)) == "gated"
-    assert ct._error_kind(named("RepositoryNotFoundError", status=404)) == "missing-repo"
-    assert ct._error_kind(named("RemoteEntryNotFoundError", status=404)) == "missing-file"
-    assert ct._error_kind(named("HfHubHTTPError", status=400)) is None
-    assert ct._error_kind(ValueError("a bug")) is None
+    assert hub_api._error_kind(OfflineModeIsEnabled("offline")) == "unreachable"
+    assert hub_api._error_kind(LocalEntryNotFoundError("not cached")) == "unreachable"
+    assert hub_api._error_kind(named("ConnectError")) == "unreachable"
+    assert hub_api._error_kind(named("HfHubHTTPError", status=503)) == "unreachable"
+    assert hub_api._error_kind(named("GatedRepoError", status=401)) == "gated"
+    assert hub_api._error_kind(named("RepositoryNotFoundError", status=404)) == "missing-repo"
+    assert hub_api._error_kind(named("RemoteEntryNotFoundError", status=404)) == "missing-file"
+    assert hub_api._error_kind(named("HfHubHTTPError", status=400)) is None
+    assert hub_api._error_kind(ValueError("a bug")) is None

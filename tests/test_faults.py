@@ -96,7 +96,7 @@ def test_chroma_telemetry_is_off(settings):
 
 
 def test_lock_is_released_after_a_failed_build(settings, monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("embedder exploded")

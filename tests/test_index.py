@@ -228,7 +228,7 @@ def test_a_damaged_file_is_rebuilt_with_the_reason(settings):
 def test_a_failed_build_leaves_the_old_index_whole(settings, monkeypatch):
     import errno
 
-    import assistant.index as index_module
+    import assistant.index.build as index_module
     from assistant.index import DiskFull
 
     embedder = FakeEmbedder()
@@ -260,7 +260,7 @@ def test_a_failed_build_leaves_the_old_index_whole(settings, monkeypatch):
 
 
 def test_a_failed_first_build_is_marked_incomplete(settings, monkeypatch):
-    import assistant.index as index_module
+    import assistant.index.build as index_module
 
     def boom(path, content):
         raise RuntimeError("killed")

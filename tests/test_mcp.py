@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from assistant.api import ENDPOINTS, McpAuth
+from assistant.api import ENDPOINTS
+from assistant.server import McpAuth
 
 from .conftest import KNOWLEDGE, ROOT, free_port
 

@@ -345,7 +345,7 @@ def test_no_component_takes_files_or_urls(fake_assistant):
         inputs = {block._id for dep in demo.fns.values() for block in dep.inputs}
         input_types = {type(demo.blocks[i]).__name__ for i in inputs}
         # Dataset is the examples picker: it sends an index, never a file or URL.
-        # Api: the JSON parameters of the gr.api endpoints (assistant/api.py), no widget and no files.
+        # Api: the JSON parameters of the gr.api endpoints (assistant/api/), no widget and no files.
         allowed = {"Textbox", "Chatbot", "Radio", "Dropdown", "Number", "Checkbox", "Dataframe", "State", "Dataset", "Api"}
         assert input_types <= allowed, input_types
     finally:

@@ -472,12 +472,14 @@ def test_llm_users_beyond_the_line_get_the_grounded_answer_in_their_language(fak
 
 
 def test_server_module_does_not_import_the_page():
-    """The cycle ui -> server -> ui is cut: server.py never imports ui (webapp hands the page over)."""
+    """The cycle ui -> server -> ui is cut: the server package never imports ui (webapp hands the page over)."""
     import ast
 
-    tree = ast.parse((ROOT / "assistant" / "server.py").read_text(encoding="utf-8"))
     imported = set()
-    for node in ast.walk(tree):
+    nodes = [node for path in sorted((ROOT / "assistant" / "server").glob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))]
+    assert nodes
+    for node in nodes:
         if isinstance(node, ast.ImportFrom):
             imported.update(f"{node.module or ''}.{alias.name}".strip(".") for alias in node.names)
             imported.add(node.module or "")
@@ -501,7 +503,8 @@ def test_cap_history_keeps_the_latest_messages_within_both_caps():
 
 
 def test_the_trim_marker_travels_from_the_middleware_to_the_notice():
-    from assistant.server import ModelSlot, RequestGuard, _take_trim_marker, guarded_chat
+    from assistant.server import ModelSlot, RequestGuard, guarded_chat
+    from assistant.server.history import _take_trim_marker
 
     class Fn:
         api_name = "chat"

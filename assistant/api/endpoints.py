@@ -1,131 +1,35 @@
-"""The assistant's functions as named API endpoints and MCP tools.
-
-Four typed, documented functions, served by the web app:
-
-- `ask(question, history, language)`: the grounded answer (answer text, shortlist, why-not,
-  sources, the parsed plan), the same engine as the chat without the local language model;
-- `recommend(constraints, limit, language)`: the shortlist for typed constraints, from the
-  ranking the answer engine uses (no question text is parsed);
-- `estimate(model | params_b, quant, hardware | memory, ...)`: memory need, fit, placement and
-  calibrated speed, the `python -m assistant estimate` arithmetic;
-- `catalog_entry(name)`: a catalog entry as JSON, with the named size's own facts.
-
-`register_api(demo, assistant)` adds them to the page's `gr.Blocks` (inside its `with` block)
-as `/ask`, `/recommend`, `/estimate` and `/catalog_entry`, callable with `gradio_client`
-(`Client(url).predict(..., api_name="/ask")`). Launched with `mcp_server=True`, Gradio serves
-the same four as MCP tools at `/gradio_api/mcp/` (streamable HTTP; `/gradio_api/mcp/schema`
-lists them); the page's own UI endpoints (chat, compare, hardware) stay off the MCP list.
-
-`McpAuth` makes the MCP routes ask for the same `ASSISTANT_AUTH` as the UI: Gradio's sign-in
-protects its own routes only, not the MCP app it mounts. See docs/mcp.md.
-
-Every function returns a JSON-ready dict. Bad input raises `ApiInputError` with a message
-that says what to change; through Gradio that message (never a traceback) is what a
-`gradio_client` or MCP client sees.
-"""
+"""The four endpoint functions (`AssistantAPI`), bound to one assistant and testable without a
+server, and the adapters where each meets the engine."""
 
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
-import difflib
-import functools
-import hmac
-import json
-import logging
 import math
-import threading
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any
 
-from .constraints import Constraints
-from .knowledge import STRENGTH_TAGS, Catalog
-from .messages import Message
+from ..constraints import Constraints
+from ..knowledge import STRENGTH_TAGS, Catalog
+from ..messages import Message
+from .schemas import (
+    MAX_LIMIT,
+    AnswerLanguage,
+    ApiInputError,
+    HistoryTurn,
+    MemoryKindName,
+    ReasonLanguage,
+    RecommendConstraints,
+    _choice,
+    _flag,
+    _history,
+    _number,
+    _strings,
+    _unknown_model,
+)
 
 if TYPE_CHECKING:
-    import gradio as gr
+    from ..answer.ranking import Shortlist
+    from ..service import Assistant
 
-    from .answer.ranking import Shortlist
-    from .service import Assistant
-
-log = logging.getLogger(__name__)
-
-ENDPOINTS = ("ask", "recommend", "estimate", "catalog_entry")
-"""The API names (`/ask`, ...) and MCP tool names this module serves."""
-
-MCP_PATH = "/gradio_api/mcp"
-MAX_HISTORY_TURNS = 50
-MAX_LIMIT = 20
-
-MemoryKindName = Literal["ram", "vram", "unified"]
-DeviceName = Literal["laptop", "desktop", "phone", "edge", "server"]
-AnswerLanguage = Literal["auto", "zh-TW", "en"]
-ReasonLanguage = Literal["zh-TW", "en"]
-
-
-class ApiInputError(ValueError):
-    """Input an endpoint cannot use; the message says what to change."""
-
-
-class HistoryTurn(TypedDict):
-    """One earlier turn of the conversation."""
-
-    role: Literal["user", "assistant"]
-    content: str
-
-
-class RecommendConstraints(TypedDict, total=False):
-    """What the model must satisfy; every key is optional.
-
-    commercial: commercial use is required (models whose licence forbids it are excluded;
-        "conditional" licences stay, with their conditions).
-    open_source_only: only OSI-style open licences (MIT, Apache-2.0, ...).
-    licences: only these licence ids (e.g. ["Apache-2.0", "MIT"]).
-    hardware: a hardware preset ("RTX 4090", "M3 Max 64GB", "DDR5-5600 dual-channel"); sets
-        the memory, its kind and bandwidth.
-    memory_gb: memory per device in GB (per card for vram); overrides the preset's.
-    memory_kind: "ram", "vram" (discrete GPUs) or "unified" (Apple silicon); default "ram".
-    gpu_count: identical GPUs (vram only); the model is split across them.
-    device: "laptop", "desktop", "phone", "edge" or "server" (ranks small models up for
-        laptop, phone, edge when no memory is given).
-    tasks: strength tags the model must be known for: coding, reasoning, vision,
-        long-context, multilingual, chinese, edge, tool-use, low-refusal,
-        uncensored-history, general, efficiency, fine-tuning-base, rag, speech, math.
-    languages: languages the texts are in (ISO codes): "zh" asks for Chinese, "zh-TW" /
-        "zh-Hant" for Traditional Chinese (models that drift into Simplified are excluded),
-        any other code except "en" for a multilingual model.
-    low_latency: fast responses matter (models known to be slow are excluded).
-    max_params_b: at most this many billion parameters (total).
-    min_params_b: at least this many billion parameters (total).
-    min_context_tokens: a context window of at least this many tokens.
-    avoid_countries: ISO 3166 codes of makers' countries to avoid (e.g. ["CN"]).
-    avoid_families: families or makers to avoid (catalog family ids or vendor names,
-        e.g. ["qwen", "Meta"]).
-    prefer_families: families or makers to rank up.
-    quant: the quantisation to judge fit at (e.g. "Q4_K_M", "Q8_0"); default: the best
-        that fits.
-    """
-
-    commercial: bool
-    open_source_only: bool
-    licences: list[str]
-    hardware: str
-    memory_gb: float
-    memory_kind: MemoryKindName
-    gpu_count: int
-    device: DeviceName
-    tasks: list[str]
-    languages: list[str]
-    low_latency: bool
-    max_params_b: float
-    min_params_b: float
-    min_context_tokens: int
-    avoid_countries: list[str]
-    avoid_families: list[str]
-    prefer_families: list[str]
-    quant: str
 
 
 # ---------------------------------------------------------------- adapters
@@ -135,7 +39,7 @@ class RecommendConstraints(TypedDict, total=False):
 def shortlist_adapter(catalog: Catalog, constraints: Constraints, limit: int) -> Shortlist:
     """The answer engine's ranking (`assistant.answer.ranking.shortlist`) for typed constraints:
     hard filters, then cited capability for the task."""
-    from .answer.ranking import default_capabilities, shortlist  # noqa: PLC0415 - the engine loads on first use
+    from ..answer.ranking import default_capabilities, shortlist  # noqa: PLC0415 - the engine loads on first use
 
     return shortlist(catalog, constraints, default_capabilities(), mentioned=constraints.mentioned_models, limit=limit)
 
@@ -146,7 +50,7 @@ def estimate_adapter(catalog_path: Any, fields: dict[str, Any]) -> dict[str, Any
     The namespace starts from the estimate command's own defaults, so a flag added there
     keeps its default here; raises ValueError with a user-facing message.
     """
-    from . import estimate as estimate_cli  # noqa: PLC0415
+    from .. import estimate as estimate_cli  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(add_help=False)
     estimate_cli.add_arguments(parser)
@@ -187,7 +91,7 @@ class AssistantAPI:
         Returns:
             {question, language, answer, route, recommendations: [{id, name, variant, reason, fit, vendor, params_total_b, params_active_b, context_tokens, licence, commercial_use, verdict}], excluded: [{id, name, reason, constraint}], constraints, sources: [{id, source, title, text, score}], mode, notices, timings_ms, plan}
         """
-        from .inputs import EmptyQuestion, clean_question  # noqa: PLC0415
+        from ..inputs import EmptyQuestion, clean_question  # noqa: PLC0415
 
         if not isinstance(question, str):
             raise ApiInputError("question must be a string")
@@ -299,7 +203,7 @@ class AssistantAPI:
         return c, list(dict.fromkeys(requests))
 
     def _machine(self, given: dict[str, Any], c: Constraints) -> None:
-        from .hardware import find_hardware, preset_named  # noqa: PLC0415
+        from ..hardware import find_hardware, preset_named  # noqa: PLC0415
 
         kind = given.get("memory_kind")
         if kind is not None:
@@ -357,7 +261,7 @@ class AssistantAPI:
         return list(dict.fromkeys(out))
 
     def _families(self, names: list[str], field_name: str) -> list[str]:
-        from .knowledge import name_key  # noqa: PLC0415
+        from ..knowledge import name_key  # noqa: PLC0415
 
         table: dict[str, str] = {}
         for f in self.catalog.families:
@@ -376,7 +280,7 @@ class AssistantAPI:
     def _quant(value: Any) -> str | None:
         if value is None or value == "":
             return None
-        from .hardware import normalize_quant  # noqa: PLC0415
+        from ..hardware import normalize_quant  # noqa: PLC0415
 
         if not isinstance(value, str):
             raise ApiInputError("quant must be a string such as 'Q4_K_M'")
@@ -479,299 +383,3 @@ class AssistantAPI:
             "as_of": self.catalog.as_of.isoformat(),
             "entry": model.model_dump(mode="json"),
         }
-
-
-# ---------------------------------------------------------------- input helpers
-
-
-def _choice(value: Any, allowed: tuple[str, ...], field_name: str) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ApiInputError(f"{field_name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-    return value
-
-
-def _flag(given: dict[str, Any], key: str) -> bool:
-    value = given.get(key, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ApiInputError(f"{key} must be true or false, got {value!r}")
-    return value
-
-
-def _number(given: dict[str, Any], key: str) -> float | None:
-    value = given.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ApiInputError(f"{key} must be a number greater than 0, got {value!r}")
-    return float(value)
-
-
-def _strings(given: dict[str, Any], key: str) -> list[str]:
-    value = given.get(key)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ApiInputError(f"{key} must be a list of non-empty strings, got {value!r}")
-    return [v.strip() for v in value]
-
-
-def _history(history: Any) -> list[dict[str, str]]:
-    if history is None:
-        return []
-    if not isinstance(history, list):
-        raise ApiInputError("history must be a list of {\"role\": \"user\" | \"assistant\", \"content\": text}")
-    turns = []
-    for n, turn in enumerate(history[-MAX_HISTORY_TURNS:], 1):
-        if (not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant")
-                or not isinstance(turn.get("content"), str)):
-            raise ApiInputError(f"history turn {n} must be {{\"role\": \"user\" | \"assistant\", \"content\": text}}")
-        turns.append({"role": turn["role"], "content": turn["content"]})
-    return turns
-
-
-def _unknown_model(name: str, catalog: Catalog) -> str:
-    names = {n for n, _, _ in catalog.names()}
-    close = difflib.get_close_matches(name, sorted(names), n=4, cutoff=0.6)
-    from .knowledge import name_key  # noqa: PLC0415
-
-    key = name_key(name)
-    if any(key in {name_key(n) for n in (c.name, *c.aliases)} for c in catalog.closed_models):
-        return f"{name!r} is a closed model (its weights are not open); the catalog covers open-weight models only"
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else "; catalog_entry takes a catalog model or size such as 'Phi-4' or 'Qwen3-8B'"
-    return f"{name!r} is not in the catalog" + hint
-
-
-# ---------------------------------------------------------------- Gradio registration
-
-
-_TOOL_ERROR: type | None = None
-
-
-def _tool_error(message: str) -> Exception:
-    """A `gr.Error` whose text is the message itself (Gradio's own `str()` adds quotes,
-    which MCP clients would show)."""
-    global _TOOL_ERROR
-    if _TOOL_ERROR is None:
-        import gradio as gr  # noqa: PLC0415
-
-        class ToolError(gr.Error):
-            def __str__(self) -> str:
-                return str(self.message)
-
-        _TOOL_ERROR = ToolError
-    return _TOOL_ERROR(message, print_exception=False)  # a bad input is no server fault: no traceback in the log
-
-
-def _endpoint(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """`fn` with its name, signature, type hints and docstring (Gradio builds the API and MCP
-    schemas from them); bad input becomes a clear message, anything else a short one."""
-    import inspect  # noqa: PLC0415
-
-    from .server import clean_value  # noqa: PLC0415
-
-    @functools.wraps(fn)
-    def endpoint(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return clean_value(fn(*args, **kwargs))
-        except ApiInputError as exc:
-            raise _tool_error(str(exc)) from None
-        except Exception as exc:
-            log.exception("%s failed", getattr(fn, "__name__", "endpoint"))
-            raise _tool_error(f"internal error in {getattr(fn, '__name__', 'endpoint')} ({type(exc).__name__}); "
-                              "the server log has the details") from None
-
-    # Evaluated annotations: Gradio reads the return type from the signature, as written.
-    endpoint.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
-    return endpoint
-
-
-def register_api(demo: gr.Blocks, assistant: Assistant) -> AssistantAPI:
-    """Add `/ask`, `/recommend`, `/estimate` and `/catalog_entry` to `demo`.
-
-    Call it inside `with gr.Blocks(...) as demo:`. The endpoints skip the queue: they
-    answer in milliseconds and need no language model, and an MCP tool call then runs them
-    in the server itself (a queued one would loop back over HTTP without the caller's sign-in).
-    Marks `demo` so its MCP server lists these four only.
-    """
-    import gradio as gr  # noqa: PLC0415
-
-    api = AssistantAPI(assistant)
-    for name in ENDPOINTS:
-        gr.api(_endpoint(getattr(api, name)), api_name=name, queue=False, concurrency_limit=None)
-    demo._assistant_mcp_tools = frozenset(ENDPOINTS)  # type: ignore[attr-defined]
-    demo._assistant_api = api  # type: ignore[attr-defined]
-    patch_gradio_mcp()
-    return api
-
-
-def patch_gradio_mcp() -> bool:
-    """Gradio's MCP server, for Blocks marked by `register_api` only (idempotent):
-
-    - lists and calls only the marked endpoints as tools (the UI's chat, compare and hardware
-      events take UI state and return HTML and plots: they stay gradio_client endpoints);
-    - returns a dict result as JSON text (Gradio writes `str(dict)`, a Python repr).
-
-    Returns False when Gradio's MCP module is not there (then no MCP server runs either).
-    """
-    try:
-        from gradio import mcp as gradio_mcp  # noqa: PLC0415
-    except ImportError:
-        return False
-    cls = gradio_mcp.GradioMCPServer
-    if getattr(cls, "_assistant_patched", False):
-        return True
-    original_tools = cls.get_tool_to_endpoint
-    original_output = cls.postprocess_output_data
-
-    def get_tool_to_endpoint(self: Any) -> dict[str, str]:
-        tools = original_tools(self)
-        allowed = getattr(self.blocks, "_assistant_mcp_tools", None)
-        if allowed is None:
-            return tools
-        return {tool: endpoint for tool, endpoint in tools.items() if endpoint.lstrip("/") in allowed}
-
-    def postprocess_output_data(self: Any, data: Any, root_url: str) -> Any:
-        if getattr(self.blocks, "_assistant_mcp_tools", None) is not None and isinstance(data, list):
-            data = [json.dumps(d, ensure_ascii=False) if isinstance(d, dict) else d for d in data]
-        return original_output(self, data, root_url)
-
-    cls.get_tool_to_endpoint = get_tool_to_endpoint  # type: ignore[method-assign]
-    cls.postprocess_output_data = postprocess_output_data  # type: ignore[method-assign]
-    cls._assistant_patched = True  # type: ignore[attr-defined]
-    return True
-
-
-# ---------------------------------------------------------------- MCP sign-in
-
-
-def is_mcp_path(path: str) -> bool:
-    """True for Gradio's MCP routes (`/gradio_api/mcp`, `/gradio_api/mcp/...`), however written."""
-    while "//" in path:
-        path = path.replace("//", "/")
-    path = path.lower()
-    return path.rstrip("/").endswith(MCP_PATH) or f"{MCP_PATH}/" in path
-
-
-class McpAuth:
-    """ASGI middleware: the MCP routes ask for the same sign-in as the web UI.
-
-    Gradio's `auth` guards its own routes with a session cookie; the MCP server it mounts
-    under `/gradio_api/mcp` has no such check. With `ASSISTANT_AUTH=user:password` set, a
-    request to those routes passes with HTTP Basic credentials for that user
-    (`Authorization: Basic base64(user:password)`, what MCP clients send as a header), or
-    with the session cookie of a browser signed in to the UI; anything else gets 401. Wrong
-    credentials back off per client as sign-ins do (after `free` failures, 429 with
-    `Retry-After`, doubling). Without auth every request passes.
-    """
-
-    REALM = 'Basic realm="assistant-mcp", charset="UTF-8"'
-
-    def __init__(
-        self,
-        app: Any,
-        auth: tuple[str, str] | None,
-        free: int = 3,
-        first_delay_s: float = 2.0,
-        max_delay_s: float = 300.0,
-        max_clients: int = 10_000,
-    ) -> None:
-        self.app = app
-        self.auth = auth
-        self.free = free
-        self.first_delay_s = first_delay_s
-        self.max_delay_s = max_delay_s
-        self.max_clients = max_clients
-        self.failures: dict[str, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def delay(self, failures: int) -> float:
-        if failures < self.free:
-            return 0.0
-        return float(min(self.max_delay_s, self.first_delay_s * 2 ** (failures - self.free)))
-
-    def basic_ok(self, header: str | None) -> bool | None:
-        """True/False for Basic credentials that match / do not; None when none were sent."""
-        if not header:
-            return None
-        scheme, _, value = header.strip().partition(" ")
-        if scheme.lower() != "basic" or not value.strip():
-            return False
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return False
-        user, sep, password = decoded.partition(":")
-        assert self.auth is not None
-        return bool(sep) & hmac.compare_digest(user.encode(), self.auth[0].encode()) & hmac.compare_digest(
-            password.encode(), self.auth[1].encode()
-        )
-
-    @staticmethod
-    def session_ok(scope: Any, cookie_header: str | None) -> bool:
-        """A browser signed in to the UI: Gradio's access-token cookie names a live session."""
-        if not cookie_header:
-            return False
-        app = scope.get("app")
-        tokens = getattr(app, "tokens", None)
-        cookie_id = getattr(app, "cookie_id", None)
-        if not tokens or cookie_id is None:
-            return False
-        from http.cookies import CookieError, SimpleCookie  # noqa: PLC0415
-
-        try:
-            jar = SimpleCookie(cookie_header)
-        except CookieError:
-            return False
-        for key in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
-            morsel = jar.get(key)
-            if morsel is not None and morsel.value in tokens:
-                return True
-        return False
-
-    async def _reply(self, send: Any, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:
-        body = json.dumps({"detail": message, "error": message}, ensure_ascii=False).encode("utf-8")
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()), *headers,
-        ]})
-        await send({"type": "http.response.body", "body": body})
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.auth is None or scope.get("type") != "http" or not is_mcp_path(scope.get("path", "")):
-            await self.app(scope, receive, send)
-            return
-        headers: dict[str, str] = {}
-        for key, value in scope.get("headers") or []:
-            headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
-        client = (scope.get("client") or ("unknown", 0))[0]
-        now = time.monotonic()
-        with self._lock:
-            count, not_before = self.failures.get(client, (0, 0.0))
-        if now < not_before:
-            wait = int(not_before - now) + 1
-            await self._reply(send, 429, f"登入失敗太多次，請 {wait} 秒後再試。Too many failed sign-ins; try again in {wait} s.",
-                              [(b"retry-after", str(wait).encode())])
-            return
-        verdict = self.basic_ok(headers.get("authorization"))
-        if verdict or (verdict is None and self.session_ok(scope, headers.get("cookie"))):
-            if count:
-                with self._lock:
-                    self.failures.pop(client, None)
-            await self.app(scope, receive, send)
-            return
-        if verdict is False:  # credentials that do not match: a guess, counted
-            with self._lock:
-                count += 1
-                self.failures[client] = (count, time.monotonic() + self.delay(count))
-                if len(self.failures) > self.max_clients:
-                    for key in list(self.failures)[: len(self.failures) - self.max_clients]:
-                        self.failures.pop(key, None)
-        await self._reply(
-            send, 401,
-            "MCP 需要登入：以 HTTP Basic 傳送 ASSISTANT_AUTH 的帳號密碼。"
-            "The MCP server needs the app's sign-in: send ASSISTANT_AUTH's user and password as HTTP Basic auth.",
-            [(b"www-authenticate", self.REALM.encode())],
-        )
