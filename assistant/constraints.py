@@ -309,6 +309,11 @@ def _params(text: str, v: Vocabulary) -> tuple[float | None, float | None, list[
     return (min(maxima) if maxima else None, max(minima) if minima else None, notes)
 
 
+def context_tokens(text: str, v: Vocabulary | None = None) -> int | None:
+    """The longest context length written in `text` ("128k", "1M tokens", "200,000 tokens"), or None."""
+    return _context(text, v or vocabulary())
+
+
 def _context(text: str, v: Vocabulary) -> int | None:
     found: list[int] = []
     for match in _CONTEXT.finditer(text):

@@ -12,12 +12,14 @@ The keyword side (normalising, tokenising, BM25) is `lexical`, shared with the i
 
 from __future__ import annotations
 
+import re
+
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .config import Settings
@@ -52,6 +54,7 @@ class Links:
     families: list[str]  # family ids named, directly or through a model
     task_models: list[str]  # models whose strengths match the asked tasks
     avoid_families: list[str]  # families the user asked to avoid: demoted
+    hardware: list[str] = field(default_factory=list)  # hardware names ("M2", "RTX 4090"): not words to match models by
 
 
 Linker = Callable[[str], Links]
@@ -413,7 +416,12 @@ class HybridRetriever:
         depth = min(n, max(30, k * 4))
         fused: dict[int, float] = {}
 
-        lexical = _ranks(bm25.scores(tokenize(query)), depth)
+        links = self.linker(query) if self.linker is not None else None
+        words = query
+        for name in links.hardware if links is not None else []:
+            # "MacBook Air M2": the chip, not MiniMax-M2; the words are kept for the dense channel.
+            words = re.sub(re.escape(name), " ", words, flags=re.IGNORECASE)
+        lexical = _ranks(bm25.scores(tokenize(words)), depth)
         for rank, i in enumerate(lexical):
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
 
@@ -433,8 +441,7 @@ class HybridRetriever:
             if i is not None:
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
 
-        if self.linker is not None:
-            links = self.linker(query)
+        if links is not None:
             model_set, family_set, task_set = set(links.models), set(links.families), set(links.task_models)
             avoid_set = set(links.avoid_families)
             # When a model is named, its family's article and family passages get the family

@@ -110,6 +110,8 @@ class Assistant:
         families = [f for f in dict.fromkeys(families) if f not in c.avoid_families]
         task_models: list[str] = []
         if c.tasks and not c.mentioned_models:
+            # Models for the asked task that could run at all on the stated memory (about 0.6 GB per
+            # billion parameters at 4 bits): a 230B coding model is no source for a 24 GB card.
             task_models = [
                 m.id
                 for m in self.catalog.models
@@ -117,8 +119,10 @@ class Assistant:
                 and m.family not in c.avoid_families
                 and m.country not in c.avoid_countries
                 and not (c.commercial_required and m.commercial_use == "no")
+                and (c.memory_gb is None or min(v.params_total_b for v in m.sizes) * 0.6 <= c.memory_gb * 1.1)
             ]
-        return Links(models, families, task_models, list(c.avoid_families))
+        hardware = [c.hardware_name] if c.hardware_name else []
+        return Links(models, families, task_models, list(c.avoid_families), hardware)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..constraints import Constraints, parse_normalised
+from ..constraints import Constraints, context_tokens, parse_normalised
 from ..knowledge import Catalog, Model, Variant
 from ..mentions import Mention
 from ..text import has_cjk, mask_spans, name_key, normalize
@@ -71,7 +71,7 @@ ATTRIBUTE_ORDER = ("commercial", "licence", "memory", "speed", "size", "experts"
 
 _SIZE = re.compile(r"\s?[-_ ]?(\d{1,4}(?:\.\d{1,2})?)\s?([bm])(?![a-z0-9])")
 """A size in billions or millions: "8b", "30B", "270m" (matched right after a name or a joiner)."""
-_VERSION_AFTER = re.compile(r"\s?[-_ ]?(v?\d{1,2}(?:\.\d{1,2})?)(?![0-9.]*\s?(?:b|m|k|gb|g|t|位元|bit)(?![a-z]))")
+_VERSION_AFTER = re.compile(r"\s?[-_ ]?([vrkm]?\d{1,2}(?:\.\d{1,2})?)(?![0-9.]*\s?(?:b|m|k|gb|g|t|位元|bit)(?![a-z]))")
 _NAME_TOKEN = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*|[A-Za-z]{2,}[- ]?\d+(?:\.\d+)?[A-Za-z]?|[A-Z][a-z]{2,})(?![A-Za-z0-9])")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)(?!\d)")
 _RELEASE_CODE = re.compile(r"(?<![0-9])([0-9]{4})(?![0-9])")
@@ -337,6 +337,17 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
     found: list[str] = []
     covered = [(m.start, m.end) for m in reading.mentions]
     for mention in reading.mentions:
+        size = _SIZE.match(norm, mention.end)
+        if size is not None and mention.kind in ("model", "family"):
+            # "Gemma 4 70B", "gpt-oss-240b": a size the model (or family) does not come in.
+            value = float(size.group(1)) / (1000 if size.group(2) == "m" else 1)
+            models = [catalog.by_id[mention.target]] if mention.kind == "model" else catalog.models_of(mention.target)
+            if not mention.variant and not any(abs(x.params_total_b - value) <= max(0.15 * value, 0.06) or
+                                               (x.params_active_b and abs(x.params_active_b - value) <= 0.15 * value)
+                                               for m in models for x in m.sizes):
+                base = models[0].name if mention.kind == "model" else catalog.family_by_id[mention.target].name
+                found.append(f"{base} {size.group(1)}{size.group(2).upper()}")
+                continue
         if mention.kind != "family":
             continue
         version = _VERSION_AFTER.match(norm[mention.end : mention.end + 10])
@@ -444,6 +455,12 @@ def claims_about(reading: Reading, subjects: list[Subject], catalog: Catalog) ->
                 value = float(size.group(1)) / (1000 if size.group(2) == "m" else 1)
                 claims.append(Claim("size", f"{value:g}", subject.id))
                 break
+    for match in v.cues("claims.context_before").finditer(norm):
+        # 「Scout 只支援 128k」, "only handles 128k tokens": a context length taken for granted.
+        tokens = context_tokens(norm[match.end() : match.end() + 24], v)
+        if tokens:
+            claims.append(Claim("context", str(tokens), subject.id))
+            break
     if v.cues("claims.praise")(norm) and confirm:
         claims.append(Claim("verdict", "good", subject.id))
     year = _YEAR.search(norm)
@@ -476,4 +493,7 @@ def claim_holds(claim: Claim, catalog: Catalog) -> bool:
     if claim.attribute == "size":
         value = float(claim.value)
         return any(abs(x.params_total_b - value) <= max(0.1 * value, 0.05) for m in models for x in m.sizes)
+    if claim.attribute == "context":
+        value = int(claim.value)
+        return any(abs((w or 0) - value) <= 0.1 * value for m in models for w in (m.context_native, m.context_max))
     return True

@@ -53,10 +53,12 @@ def why_first(w: Writer, top: Recommendation, runner: Recommendation | None, tas
     if runner is None:
         return ""
     unmeasured = [r for r in (top, runner) if not r.capability or r.capability.get("fallback")]
-    if task == "long-context" and unmeasured and (top.model.context_max or 0) > (runner.model.context_max or 0):
+    top_window, runner_window = (top.model.context_native or 0), (runner.model.context_native or 0)
+    if task == "long-context" and unmeasured and format_context(top_window, lang) != format_context(runner_window, lang) \
+            and top_window > runner_window:
         # No long-context test for one of them: the longer window decided.
         return w.say("recommend.beats_context", top=top.model.name, runner=runner.model.name,
-                     top_context=format_context(top.model.context_max, lang), runner_context=format_context(runner.model.context_max, lang))
+                     top_context=format_context(top_window, lang), runner_context=format_context(runner_window, lang))
     if top.fit and runner.fit and top.capability and runner.capability and top.capability["score"] < runner.capability["score"] \
             and (top.fit.tokens_per_s or 0) > (runner.fit.tokens_per_s or 0):
         # Ranked first for speed (the request asks for it), though it scores lower.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from ..business import findings
+from ..hardware import estimate
 from ..knowledge import Catalog, Model, Variant
-from ..labels import commercial_label, country_label, format_params, memory_kind_label
+from ..labels import commercial_label, country_label, format_context, format_params, memory_kind_label
 from ..messages import join
 from .citations import article_quote
 from .context import Context, Writer, facts_model
@@ -358,11 +360,32 @@ def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
         dates = join(list(dict.fromkeys(f"{m.name} {m.released}" for m in models if m.released)), lang)
         w.add("premise.released", cite=cite, name=name, claimed=claim.value, dates=dates)
     elif claim.attribute == "size":
-        sizes = join([format_params(v.params_total_b) for v in model.sizes], lang)
-        w.add("premise.size", cite=cite, name=name, sizes=sizes, claimed=format_params(float(claim.value)))
+        value = float(claim.value)
+        active = next((v for v in model.sizes if v.params_active_b and abs(v.params_active_b - value) <= 0.1 * value), None)
+        if active is not None:
+            # "It's only 32B": that is what a MoE model activates per token; memory follows the total.
+            need = estimate(active, 10_000, "Q4_K_M", 4096, model_id=model.id).required_gb
+            w.add("premise.size_active", cite=cite, name=name, total=format_params(active.params_total_b),
+                  claimed=format_params(value), need=f"{need:.0f}")
+        else:
+            sizes = join([format_params(v.params_total_b) for v in model.sizes], lang)
+            w.add("premise.size", cite=cite, name=name, sizes=sizes, claimed=format_params(value))
+    elif claim.attribute == "context":
+        w.add("premise.context", cite=cite, name=name, actual=context_phrase(model, lang), claimed=format_context(int(claim.value), lang))
     else:
         key = {"yes": "premise.commercial_yes", "conditional": "premise.commercial_conditional", "no": "premise.commercial_no"}[model.commercial_use]
         w.add(key, cite=cite, name=name, licence=model.licence.name, conditions=conditions(model, lang))
+    if claim.attribute == "licence":
+        commercial_lead(w, model, name, cite)  # "既然是 MIT，商用沒問題吧": whether it may be used commercially
+    if plan.then_recommend:
+        # "Since X only handles 128k, what should I use instead?": the premise corrected, then the answer.
+        from .render_choice import render_recommend  # noqa: PLC0415  (render_choice imports this module)
+
+        c = dataclasses.replace(plan.constraints, mentioned_models=[], mentioned_families=[])
+        rest = render_recommend(Plan(**{**plan.__dict__, "claims": [], "subjects": [], "constraints": c, "intent": "recommend"}), ctx)
+        w.raw(rest.text)
+        return Rendered(w.text(), lead=w.lead, parts=w.parts + rest.parts, shown=rest.shown, variants=rest.variants,
+                        recommendations=rest.recommendations, excluded=rest.excluded)
     rest = render_fact(Plan(**{**plan.__dict__, "claims": []}), ctx)
     body = rest.text.split("\n", 1)[1] if "\n" in rest.text else ""
     w.raw(body)

@@ -124,7 +124,7 @@ def dangling_reference(ctx: RuleContext):
 @rule
 def follow_up(ctx: RuleContext):
     """A follow-up that re-runs the last request with a change, or changes nothing."""
-    if ctx.resolution.intent:
+    if ctx.resolution.intent and not (ctx.reading.unknown and not ctx.reading.subjects):
         return ctx.resolution.intent, f"follow-up ({ctx.resolution.reference})"
     return None
 
