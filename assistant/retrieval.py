@@ -12,9 +12,8 @@ The keyword side (normalising, tokenising, BM25) is `lexical`, shared with the i
 
 from __future__ import annotations
 
-import re
-
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict

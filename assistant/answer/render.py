@@ -12,10 +12,9 @@ from collections.abc import Callable
 
 from .context import Context
 from .render_choice import render_compare, render_recommend, render_why_not
+from .render_diff import render_diff
 from .render_facts import render_fact, render_false_premise
 from .render_fit import render_fit
-from .render_diff import render_diff
-from .render_suit import render_only, render_suitability
 from .render_lists import render_derivatives, render_list, render_lookup, render_newest, render_rank
 from .render_scope import (
     render_closed,
@@ -26,6 +25,7 @@ from .render_scope import (
     render_scope,
     render_unknown,
 )
+from .render_suit import render_only, render_suitability
 from .types import Plan, Rendered
 
 RENDERERS: dict[str, Callable[[Plan, Context], Rendered]] = {

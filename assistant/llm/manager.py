@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..llm_health import EndpointHealth, completion_probe
 from ..knowledge import Catalog
+from ..llm_health import EndpointHealth, completion_probe
 from .backends import (
     BackendUnavailable,
     GenerationError,
