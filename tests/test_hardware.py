@@ -524,8 +524,9 @@ def test_new_quantisations_follow_llama_cpp_bits() -> None:
 def test_hardware_tab_table_uses_the_named_hardware() -> None:
     from pathlib import Path  # noqa: PLC0415
 
-    from assistant.knowledge import load_catalog  # noqa: PLC0415
     from assistant.selection import fit_table  # noqa: PLC0415
+
+    from assistant.knowledge import load_catalog  # noqa: PLC0415
 
     catalog = load_catalog(Path(__file__).parents[1] / "knowledge" / "catalog.yaml")
     named = {r["variant"]: r for r in fit_table(catalog, 24, "Q4_K_M", 4096, "vram", hardware_name="RTX 4090")}
