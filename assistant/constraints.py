@@ -306,6 +306,10 @@ def _params(text: str, v: Vocabulary) -> tuple[float | None, float | None, list[
     if not maxima and v.cues("numbers.hundreds_of_millions")(text):
         maxima.append(1.0)
         notes.append(Message("assume.hundreds_of_millions"))
+    for word, bound in v.table("numbers.size_words").items():
+        if not maxima and v.cues(f"numbers.{word}")(text):  # 「小模型」 "a tiny model": a size bound, stated as taken
+            maxima.append(float(bound))
+            notes.append(Message("assume.size_word", {"bound": f"{bound:g}"}))
     return (min(maxima) if maxima else None, max(minima) if minima else None, notes)
 
 

@@ -200,6 +200,8 @@ def sizes_within(model: Model, c: Constraints) -> list[Variant]:
         sizes = [v for v in sizes if takes_images(model, v)]
     if "speech" in c.tasks:
         sizes = [v for v in sizes if takes_audio(model, v)]
+    if [code for code in c.languages if code != "en"]:  # a size with its own language list ("Gemma 3 1B: English")
+        sizes = [v for v in sizes if all(supports_language(size_facts(model, v), code) is not False for code in c.languages if code != "en")]
     if c.max_params_b is not None:
         sizes = [v for v in sizes if _nominal_b(v) <= c.max_params_b * 1.02]
     if c.min_params_b is not None:
