@@ -82,6 +82,7 @@ class Constraints:
     mentioned_families: list[str] = field(default_factory=list)
     mentioned_closed: list[str] = field(default_factory=list)
     quant: str | None = None
+    benchmark: str | None = None  # a benchmark the user ranks by ("by GPQA Diamond"): capabilities.yaml id
     revenue_usd_month: float | None = None  # what the user says about their business, for licence thresholds
     mau: float | None = None
     location: str | None = None

@@ -17,6 +17,7 @@ from ..knowledge import Catalog
 from ..text import name_key
 from ..vocabulary import vocabulary
 from .conversation import ConversationState
+from .ranking import named_benchmark
 from .read import Reading, claims_about, read_question
 from .references import resolve
 from .rules import STRONG_LOOKUP, RuleContext, decide
@@ -45,6 +46,7 @@ def make_plan(
             which-questions only.
     """
     reading = read_question(question, catalog)
+    reading.constraints.benchmark = named_benchmark(reading.norm)  # "rank by GPQA Diamond"
     injected = reading.flag("injection") if injection is None else injection
     resolution = resolve(reading, state, catalog)
     if resolution.reference and not reading.claims:

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from ..business import findings
 from ..capability import Capabilities, load_capabilities
+from ..capability_schema import TASK_WEIGHTS
 from ..constraints import Constraints
 from ..hardware.fit import FitResult
 from ..knowledge import Catalog, Model, Variant
@@ -377,6 +378,49 @@ def _context_bonus(model: Model) -> float:
     return min(CONTEXT_BONUS_MAX, CONTEXT_BONUS_PER_DOUBLING * math.log2(window / 131072))
 
 
+def named_benchmark(norm: str, source: CapabilitySource | None = None) -> str | None:
+    """The benchmark a question names ("by GPQA Diamond", "SWE-bench 排"): the longest name or id
+    found as a whole word; a first word alone ("gpqa", "swe-bench") names its newest benchmark."""
+    book = getattr(source or default_capabilities(), "book", None)
+    if book is None:
+        return None
+    text = f" {norm} "
+    hits: list[tuple[int, str]] = []
+    for bench in book.benchmarks.values():
+        forms = {bench.name.lower(), bench.id, bench.id.replace("-", " ")}
+        for form in forms:
+            at = text.find(form)
+            if at > 0 and not text[at - 1].isalnum() and not text[at + len(form)].isalnum():
+                hits.append((len(form) * 10, bench.id))
+        head = bench.name.lower().split()[0]
+        at = text.find(head)
+        if len(head) >= 4 and at > 0 and not text[at - 1].isalnum() and not text[at + len(head)].isalnum():
+            hits.append((len(head) * 10 - 1, bench.id))
+    return max(hits)[1] if hits else None
+
+
+def default_benchmark_name(source: CapabilitySource, bench: str) -> str:
+    book = getattr(source, "book", None)
+    return book.benchmarks[bench].name if book is not None and bench in book.benchmarks else bench
+
+
+def benchmark_capability(source: CapabilitySource, model: Model, variant: Variant, bench: str) -> dict[str, Any] | None:
+    """The figure on one named benchmark, as a capability dict scored on that benchmark's own scale."""
+    book = getattr(source, "book", None)
+    if book is None:
+        return None
+    for task in TASK_WEIGHTS:
+        found = source.capability(model, variant, task)
+        if found and not found.get("fallback") and bench in found.get("values", {}):
+            value = found["values"][bench]
+            spec = book.benchmarks[bench]
+            low, high = (spec.min or 0.0), (spec.max or 100.0)
+            score = max(0.0, min(1.0, (value - low) / (high - low))) if high > low else 0.0
+            return {**found, "task": bench, "score": round(score, 4), "figure": found["figures"][bench],
+                    "figures": {bench: found["figures"][bench]}, "values": {bench: value}}
+    return None
+
+
 def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilitySource, task: str,
              only_size: str | None = None) -> tuple[Recommendation, list[Message]]:
     """The best size of a model that passed the filters (or the one size asked for), scored."""
@@ -391,7 +435,7 @@ def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilityS
         if c.memory_gb is not None and fit is None:
             continue
         facts = size_facts(model, variant)
-        capability = source.capability(facts, variant, task)
+        capability = benchmark_capability(source, facts, variant, c.benchmark) if c.benchmark else source.capability(facts, variant, task)
         score = _score(capability, fit, facts, adjust, variant, tagged, SPEED_WEIGHT_ASKED if "efficiency" in c.tasks else 0.01)
         if "long-context" in c.tasks and (not capability or capability.get("fallback")):
             score += _context_bonus(facts)  # no long-context test: the window itself is the evidence
@@ -431,6 +475,7 @@ def shortlist(
     """
     source = source or NoCapabilities()
     task = ranking_task(c)
+    label_task = default_benchmark_name(source, c.benchmark) if c.benchmark else task
     allowed = set(only) if only is not None else None
     ranked: list[Recommendation] = []
     excluded: list[Exclusion] = []
@@ -472,7 +517,7 @@ def shortlist(
         ranked=ranked,
         excluded=relevant_exclusions(excluded, c, list(mentioned)),
         all_excluded=excluded,
-        task=task,
+        task=label_task,
         caveats=caveats,
     )
 

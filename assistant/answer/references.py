@@ -41,6 +41,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "avoid": ("avoid_countries", "avoid_families"),
     "prefer": ("prefer_families",),
     "quant": ("quant",),
+    "benchmark": ("benchmark",),
     "revenue": ("revenue_usd_month",),
     "users": ("mau",),
     "location": ("location",),
@@ -154,7 +155,9 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
             result.inherited.append("subject → " + ", ".join(s.name for s in result.subjects))
         elif stated and (state.intent in (*LIST_INTENTS, "compare", "why_not") or state.request_intent):
             last = state.intent if state.intent in LIST_INTENTS else state.request_intent
-            result.intent = last or "recommend"
+            # The new turn's own ask wins: "and the strongest one that fits 24 GB?" after "what's newest?".
+            own = "recommend" if reading.flag("strongest") or reading.flag("recommend") else "newest" if reading.flag("newest") else None
+            result.intent = own or last or "recommend"
             result.reference = "constraints"
         elif stated and state.intent == "fit":
             result.subjects = [s for s in state.subjects if s.kind in ("model", "family")][:3]

@@ -8,6 +8,8 @@ is the first sentence's template key and slots.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable
 
 from .context import Context
@@ -55,4 +57,11 @@ RENDERERS: dict[str, Callable[[Plan, Context], Rendered]] = {
 
 def render(plan: Plan, ctx: Context) -> Rendered:
     """The answer for `plan`."""
-    return RENDERERS.get(plan.intent, render_scope)(plan, ctx)
+    first = RENDERERS.get(plan.intent, render_scope)(plan, ctx)
+    if plan.intent == "false_premise" and plan.then_recommend:
+        # "Since X only handles 128k, what should I use instead?": the premise corrected, then the answer.
+        c = dataclasses.replace(plan.constraints, mentioned_models=[], mentioned_families=[])
+        rest = render_recommend(Plan(**{**plan.__dict__, "claims": [], "subjects": [], "constraints": c, "intent": "recommend"}), ctx)
+        return Rendered(first.text + "\n" + rest.text, lead=first.lead, parts=first.parts + rest.parts, shown=rest.shown,
+                        variants=rest.variants, recommendations=rest.recommendations, excluded=rest.excluded)
+    return first

@@ -12,7 +12,7 @@ from ..labels import commercial_label, format_context, format_params, task_label
 from ..messages import Message, join
 from ..vocabulary import vocabulary
 from .context import Context, Writer, facts_model
-from .describe import conditions, constraint_summary, display_name, modalities_phrase
+from .describe import conditions, constraint_summary, context_phrase, display_name, modalities_phrase
 from .ranking import USABLE_TOKENS_PER_S, Shortlist, article_specialists, check, shortlist
 from .render_facts import superseded_note
 from .types import Exclusion, Plan, Recommendation, Rendered, Subject
@@ -350,7 +350,7 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
             excluded = next((e for e in result.all_excluded if e.model.id == subject.id), None)
             line = excluded.reason.text(w.language) if excluded else ""
         w.raw(w.say("compare.row", name=_label(subject) if subject.kind == "family" else display_name(model), vendor=model.vendor,
-                    line=line, context=format_context(model.context_max, w.language),
+                    line=line, context=context_phrase(model, w.language),
                     inputs=modalities_phrase(model, w.language)) + ctx.cites.model(model.id))
     for subject in plan.catalog_subjects():
         if subject.kind == "model":
@@ -372,8 +372,8 @@ def _label(subject: Subject) -> str:
 
 def what_would_change(w: Writer, best: Recommendation, runner: Recommendation, task: str, ctx: Context) -> str:
     """What would make the runner-up the better pick: its own advantage, stated, or that it has none."""
-    if (runner.model.context_max or 0) > (best.model.context_max or 0):
-        return w.say("compare.change_context", runner=runner.model.name, context=format_context(runner.model.context_max, w.language))
+    if (runner.model.context_native or 0) > (best.model.context_native or 0):
+        return w.say("compare.change_context", runner=runner.model.name, context=context_phrase(runner.model, w.language))
     if runner.variant.params_total_b < best.variant.params_total_b * 0.7:
         return w.say("compare.change_smaller", runner=runner.model.name, size=format_params(runner.variant.params_total_b))
     if runner.model.commercial_use == "yes" and best.model.commercial_use != "yes":

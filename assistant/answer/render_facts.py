@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 
 from ..business import findings
@@ -378,14 +377,7 @@ def render_false_premise(plan: Plan, ctx: Context) -> Rendered:
     if claim.attribute == "licence":
         commercial_lead(w, model, name, cite)  # "既然是 MIT，商用沒問題吧": whether it may be used commercially
     if plan.then_recommend:
-        # "Since X only handles 128k, what should I use instead?": the premise corrected, then the answer.
-        from .render_choice import render_recommend  # noqa: PLC0415  (render_choice imports this module)
-
-        c = dataclasses.replace(plan.constraints, mentioned_models=[], mentioned_families=[])
-        rest = render_recommend(Plan(**{**plan.__dict__, "claims": [], "subjects": [], "constraints": c, "intent": "recommend"}), ctx)
-        w.raw(rest.text)
-        return Rendered(w.text(), lead=w.lead, parts=w.parts + rest.parts, shown=rest.shown, variants=rest.variants,
-                        recommendations=rest.recommendations, excluded=rest.excluded)
+        return Rendered(w.text(), lead=w.lead, parts=w.parts)  # render.py adds the recommendation after the correction
     rest = render_fact(Plan(**{**plan.__dict__, "claims": []}), ctx)
     body = rest.text.split("\n", 1)[1] if "\n" in rest.text else ""
     w.raw(body)

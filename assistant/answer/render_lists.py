@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..knowledge import Catalog, Model, Variant
 from ..labels import commercial_label, country_label, format_context, format_params
 from ..messages import join
+from ..vocabulary import vocabulary
 from .context import Context, Writer
 from .describe import constraint_summary, context_phrase, display_name, licence_phrase
 from .ranking import check, fit_variant, size_facts, sizes_within, takes_images
@@ -68,6 +69,7 @@ def render_rank(plan: Plan, ctx: Context) -> Rendered:
                            if plan.constraints.memory_gb is None or fit_variant(model, x, plan.constraints) is not None]
                 pick = max(fitting, key=lambda x: x.params_total_b) if fitting and len(model.sizes) > 1 and plan.constraints.memory_gb else None
                 rows.append((value, model, pick))
+    rows = _measured_for_task(rows, plan, ctx)
     rows.sort(key=lambda r: (str(r[0]) if spec.field == "released" else r[0], r[1].name), reverse=not spec.ascending)
     summary = _scope_summary(w, plan)
     if not rows:
@@ -99,6 +101,24 @@ def render_rank(plan: Plan, ctx: Context) -> Rendered:
     if spec.field == "released":
         w.raw(_coverage(w, catalog))
     return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=shown, variants=variants)
+
+
+def _measured_for_task(rows: list, plan: Plan, ctx: Context) -> list:  # type: ignore[type-arg]
+    """"The smallest reasoning model": sizes with a measured figure for the asked specialist task,
+    when enough have one (a family's strength tag does not make its 0.3B size a reasoning model)."""
+    terms = {t.id: t for t in vocabulary().terms("tasks")}
+    tasks = [terms[t].get("capability") for t in plan.constraints.tasks
+             if t in terms and terms[t].get("specialist") and terms[t].get("capability") and not terms[t].get("modality")]
+    if not tasks or plan.rank is None or plan.rank.field not in ("params_total", "params_active"):
+        return rows
+
+    def measured(row) -> bool:  # type: ignore[no-untyped-def]
+        model, variant = row[1], row[2] or row[1].sizes[0]
+        found = ctx.capabilities.capability(size_facts(model, variant), variant, tasks[0])
+        return bool(found) and not found.get("fallback")
+
+    kept = [r for r in rows if measured(r)]
+    return kept if len(kept) >= 3 else rows
 
 
 def _value(w: Writer, field: str, value: float | str) -> str:

@@ -371,7 +371,7 @@ def family_question(ctx: RuleContext):
     asked = set(ctx.resolution.attributes) & FACT_ATTRIBUTES
     if ctx.c.commercial_required or ctx.c.licence_ids:
         asked -= {"commercial", "licence"}  # 「我要商用」 is a need, not a question about the licence
-    if (ctx.c.hard or ctx.c.tasks) and (ctx.flag("recommend") or ctx.flag("which")) and not asked:
+    if (ctx.c.hard or ctx.c.tasks or ctx.flag("strongest")) and (ctx.flag("recommend") or ctx.flag("which") or ctx.flag("strongest")) and not asked:
         return "recommend", "family with constraints"
     if ctx.flag("plural") and (ctx.c.tasks or ctx.resolution.attributes):
         return "list", "members of a family"
