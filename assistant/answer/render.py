@@ -9,7 +9,6 @@ is the first sentence's template key and slots.
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Callable
 
 from .context import Context
