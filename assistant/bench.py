@@ -374,6 +374,8 @@ def bench(settings: Settings, params: BenchParams | None = None) -> dict[str, An
         result["prompt_tokens"] = len(tokens_first)
         result["prompt_tokens_second"] = len(tokens_second)
         result["cached_prefix_tokens"] = shared
+        # The static rules (the system message) alone: all of it should be the shared prefix.
+        result["rules_tokens"] = len(generator.tokenize(first.prompt.messages[:1])[0])
 
         # Overhead: raw create_completion vs the assistant's path, same prompt and budget.
         full_prompt = build_prompt(reply_first, [], generator.count_tokens, generator.n_ctx, budget)
@@ -454,7 +456,7 @@ def format_table(result: dict[str, Any]) -> str:
         (
             "prompt_tokens",
             show(result.get("prompt_tokens")),
-            f"cached prefix {show(result.get('cached_prefix_tokens'))}",
+            f"cached prefix {show(result.get('cached_prefix_tokens'))} (rules {show(result.get('rules_tokens'))})",
         ),
         (
             "grounded_p50_ms",

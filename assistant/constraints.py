@@ -181,11 +181,17 @@ def _licences(text: str, catalog: Catalog, v: Vocabulary, avoided: list[tuple[in
 
 
 def _tasks(text: str, v: Vocabulary) -> list[str]:
+    """Tasks asked for, in the order named; a task said to be handled elsewhere or not needed
+    (「語音辨識另外處理」, "no need for vision") is not asked."""
     hits = []
     for term in v.terms("tasks"):
-        match = term.cues.search(text)
-        if match:
+        for match in term.cues.finditer(text):
+            before, after = text[max(0, match.start() - 12) : match.start()], text[match.end() : match.end() + 14]
+            negated = v.cues("preferences.task_negated_before").search(before) or v.cues("preferences.task_negated_after").search(after)
+            if negated and not term.get("negative"):  # 「不要拒答」 still asks for few refusals
+                continue
             hits.append((match.start(), term.id))
+            break
     return [tag for _, tag in sorted(hits)]
 
 
@@ -367,6 +373,9 @@ def _release_year(text: str, v: Vocabulary, catalog: Catalog) -> str | None:
     if v.cues("numbers.this_year")(text):
         return str(catalog.as_of.year)
     for match in _YEAR.finditer(text):
+        before, after = text[max(0, match.start() - 22) : match.start()], text[match.end() : match.end() + 8]
+        if v.cues("numbers.year_excluded_before").search(before) or v.cues("numbers.year_excluded_after").search(after):
+            return str(int(match.group(1)) + 1)  # 「不要 2024 年的」, "not 2024 models": from the next year on
         window = text[max(0, match.start() - 14) : match.end() + 6]
         if v.cues("numbers.release_year_cue")(window):
             return match.group(1)

@@ -7,6 +7,7 @@ wrong recommendation later.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -375,6 +376,8 @@ class Catalog(_Strict):
     weakness_labels: dict[str, WeaknessLabel] = Field(default_factory=dict)
     request_rules: list[RequestRule] = Field(default_factory=list)
     closed_models: list[ClosedModel] = Field(default_factory=list)
+    # Names that are not models (benchmark names from capabilities.yaml: "BFCL v3" holds no DeepSeek-V3).
+    other_names: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> Catalog:
@@ -478,7 +481,7 @@ class Catalog(_Strict):
             entries.append((name, "model", model_id, variant))
         for closed in self.closed_models:
             entries += [(n, "closed", closed.name, None) for n in (closed.name, *closed.aliases)]
-        return AliasIndex(entries)  # type: ignore[arg-type]
+        return AliasIndex(entries, shields=self.other_names)  # type: ignore[arg-type]
 
     def mentions(self, normalised: str) -> list[Mention]:
         """Every catalog name in already-normalised text, with its position (longest match wins)."""
@@ -548,11 +551,32 @@ def load_catalog(path: Path) -> Catalog:
                 raise CatalogError(f"{part}: a catalog part holds only `families` and `models` lists")
             raw["families"] += list(data.get("families") or [])
             raw["models"] += list(data.get("models") or [])
+    if isinstance(raw, dict) and "other_names" not in raw:
+        raw = {**raw, "other_names": _benchmark_names(path.parent / "capabilities.yaml")}
     try:
         return Catalog.model_validate(raw)
     except Exception as exc:  # pydantic.ValidationError, with the field path in its text
         where = path if len(files) == 1 else f"{path} (+ {len(files) - 1} parts in {path.parent / 'catalog'})"
         raise CatalogError(f"{where}: {exc}") from exc
+
+
+def _benchmark_names(path: Path) -> list[str]:
+    """The benchmark names of capabilities.yaml beside the catalog (only its `benchmarks:` list is read)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    start = text.find("\nbenchmarks:")
+    if start < 0:
+        return []
+    following = re.compile(r"\n[A-Za-z_]").search(text, start + 1)  # the next top-level key
+    end = following.start() if following else len(text)
+    try:
+        data = yaml.load(text[start:end], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return []
+    rows = data.get("benchmarks") if isinstance(data, dict) else None
+    return [str(row["name"]) for row in rows or [] if isinstance(row, dict) and row.get("name")]
 
 
 # The article lives in its own module; re-exported here for existing callers.

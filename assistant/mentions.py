@@ -22,6 +22,7 @@ from typing import Literal
 from .text import compact, is_word_char, normalize
 
 MentionKind = Literal["model", "family", "closed"]
+SHIELD = "shield"  # a name that is no model ("BFCL v3"): it wins its span and is not reported
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,12 @@ def alias_key(name: str) -> str:
 class AliasIndex:
     """Every name, in compact form, longest first."""
 
-    def __init__(self, entries: Iterable[tuple[str, MentionKind, str, str | None]]) -> None:
+    def __init__(self, entries: Iterable[tuple[str, MentionKind, str, str | None]], shields: Iterable[str] = ()) -> None:
+        """`shields`: names that are not models (benchmarks: "BFCL v3", "AIME 2025"); a model
+        alias inside one ("v3") is not a mention there."""
         table: dict[tuple[str, str, str], Alias] = {}
-        for name, kind, target, variant in entries:
+        all_entries = [*entries, *((name, SHIELD, name, None) for name in shields)]
+        for name, kind, target, variant in all_entries:
             if not name:
                 continue
             key = alias_key(name)
@@ -66,11 +70,12 @@ class AliasIndex:
             if len(key) < 2 or (not has_cjk and ascii_letters == 0):
                 continue
             # The first entry for a key and target wins (model-level names come first).
-            table.setdefault((key, kind, target), Alias(key, kind, target, variant))
+            table.setdefault((key, kind, target), Alias(key, kind, target, variant))  # type: ignore[arg-type]
         self.aliases = sorted(table.values(), key=lambda a: -len(a.key))
 
-    def find(self, text: str) -> list[Mention]:
-        """Mentions in normalised `text`, in text order."""
+    def find(self, text: str, shields: bool = False) -> list[Mention]:
+        """Mentions in normalised `text`, in text order (with `shields`, the shield names too,
+        as kind "shield": a version fragment inside one is no model either)."""
         squeezed, index, gaps = compact(text)
         if not squeezed:
             return []
@@ -89,7 +94,7 @@ class AliasIndex:
                 continue
             accepted.append((start, end, alias))
         accepted.sort(key=lambda c: c[0])
-        return [Mention(a.kind, a.target, index[s], index[e - 1] + 1, a.variant) for s, e, a in accepted]
+        return [Mention(a.kind, a.target, index[s], index[e - 1] + 1, a.variant) for s, e, a in accepted if shields or a.kind != SHIELD]
 
 
 def _on_boundary(squeezed: str, gaps: list[bool], start: int, end: int) -> bool:

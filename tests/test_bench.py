@@ -102,7 +102,8 @@ def test_bench_on_the_bundled_model(settings, bundled_gguf, capsys):
     assert result["model"]["name"] == "Gemma 3 270m" and result["model"]["chat_template"] is False
     assert 0.5 < result["llm_overhead_ratio"] < 2.0
     assert result["ttft_ms_second"] < result["ttft_ms_first"]  # the rules prefix was cached
-    assert result["cached_prefix_tokens"] > 200
+    # The whole static rules message is the shared prefix (a chat template may close it differently).
+    assert result["rules_tokens"] > 50 and result["cached_prefix_tokens"] >= result["rules_tokens"] - 8
     assert result["prompt_tokens"] + 8 <= 1024
     assert result["tokens_per_s"] > 0
     assert 0 < result["grounded_p50_ms"] <= result["grounded_p95_ms"]

@@ -460,3 +460,16 @@ def test_answers_about_a_named_release_state_that_releases_facts(shared_catalog,
 
         assert format_context(facts.context_native, reply.language) in reply.lead["slots"]["context"]
     assert "14.7B" not in reply.answer or model_id == "phi-4"  # never the family flagship's size
+
+
+def test_a_benchmark_name_holds_no_model(cat):
+    """"BFCL v3" and "AIME 2025" are benchmarks (capabilities.yaml), not DeepSeek-V3; the model
+    named on its own still counts, and so does a version fragment the validator reads."""
+    from assistant.llm.claims import read_answer  # noqa: PLC0415
+
+    assert "BFCL v3" in cat.other_names
+    text = normalize("Granite 4.1 scores BFCL v3 73.7; DeepSeek V3 is 671B.")
+    found = [(m.kind, m.target) for m in cat.mentions(text)]
+    assert ("model", "deepseek-v3") in found and found.count(("model", "deepseek-v3")) == 1, found
+    reading = read_answer("DeepSeek-V4 很強，不過 BFCL v3 73.7 是 Granite 的分數。", cat, [])
+    assert not any(m.target == "deepseek-v3" for m in reading.mentions), reading.mentions

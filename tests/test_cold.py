@@ -3,8 +3,10 @@ question as fast as its tenth.
 
 A new process loads only what the question needs: persisted BM25 tokens, the persisted
 embedding matrix (no chromadb), the jieba dictionary subset, the memory-mapped USE weights,
-and no language-model layer. The wall-time goal is 1.0 s on a quiet machine; the assertion
-allows COLD_BOUND_S for a shared CI box, and the structural checks hold everywhere.
+and no language-model layer. The wall-time goal is 1.0 s on a quiet machine (`python -m
+assistant bench` reports it). Absolute times on a shared box say little, so the test compares
+CPU time measured in the same run: the whole answer may cost at most COLD_RATIO_BOUND times a
+new process that only loads the catalog.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from .conftest import KNOWLEDGE, ROOT
 pytestmark = pytest.mark.slow
 
 COLD_GOAL_S = 1.0
-COLD_BOUND_S = float(os.environ.get("ASSISTANT_TEST_COLD_BOUND_S", "2.5"))  # wall, on a shared box
-COLD_CPU_BOUND_S = 1.5  # user + system time of the new process: less sensitive to other load
+COLD_RATIO_BOUND = 3.0  # answer CPU ÷ catalog-load CPU, both new processes, same run
+BASELINE = "from pathlib import Path; import sys; from assistant.knowledge import load_catalog; load_catalog(Path(sys.argv[1]) / 'catalog.yaml')"
 QUESTION = "Phi 4 有多大？"
 PROBE = (
     "import sys, runpy\n"
@@ -60,29 +62,32 @@ def cold_env(tmp_path_factory):
     return env
 
 
-def run_ask(env: dict[str, str], question: str = QUESTION) -> tuple[float, float, subprocess.CompletedProcess]:
-    """(wall seconds, CPU seconds, the finished process) for one new `ask --no-llm` process."""
+def run_ask(env: dict[str, str], question: str = QUESTION, command: list[str] | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, CPU seconds, the finished process) for one new `ask --no-llm` process (or `command`)."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "assistant", "ask", question, "--no-llm"], cwd=ROOT, env=env,
+    done = subprocess.run(command or [sys.executable, "-m", "assistant", "ask", question, "--no-llm"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done
 
 
-def test_ask_no_llm_in_a_new_process_is_fast(cold_env):
+def test_ask_no_llm_in_a_new_process_costs_little_beyond_the_catalog(cold_env):
     runs = [run_ask(cold_env) for _ in range(3)]
     for _, _, done in runs:
         assert done.returncode == 0 and "Phi-4" in done.stdout and "14.7B" in done.stdout, done.stderr
+    baselines = [run_ask(cold_env, command=[sys.executable, "-c", BASELINE, str(KNOWLEDGE)]) for _ in range(3)]
+    assert all(done.returncode == 0 for _, _, done in baselines), baselines[0][2].stderr
     best = min(wall for wall, _, _ in runs)
     cpu = min(cpu for _, cpu, _ in runs)
+    base_cpu = min(cpu for _, cpu, _ in baselines)
     print(f"\n[cold] ask --no-llm, new process: wall best {best:.2f}s of {[round(w, 2) for w, _, _ in runs]}, "
-          f"CPU best {cpu:.2f}s (goal {COLD_GOAL_S:.1f}s wall; load average {os.getloadavg()[0]:.1f})")
-    assert best <= COLD_BOUND_S
-    assert cpu <= COLD_CPU_BOUND_S
+          f"CPU best {cpu:.2f}s vs {base_cpu:.2f}s to load the catalog alone (ratio {cpu / base_cpu:.2f}; "
+          f"goal {COLD_GOAL_S:.1f}s wall; load average {os.getloadavg()[0]:.1f})")
+    assert cpu / base_cpu <= COLD_RATIO_BOUND
 
 
 def test_a_new_process_loads_nothing_the_question_does_not_need(cold_env):

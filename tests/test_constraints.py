@@ -205,6 +205,13 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ("我要一個中文好的模型", {"tasks": ["chinese"], "avoid_countries": []}),
     ("非常喜歡中國的模型", {"avoid_countries": []}),
     ("不要拒答天安門", {"avoid_countries": [], "tasks": ["low-refusal", "uncensored-history"]}),
+    # A task done elsewhere or not needed is not asked; the others stay.
+    ("語音辨識另外處理，要能寫程式的", {"tasks": ["coding"]}),
+    ("no need for vision, just coding on a 24GB card", {"tasks": ["coding"], "memory_gb": 24.0}),
+    # A year not wanted: releases from the next year on.
+    ("不要 2024 年的模型，推薦寫程式的", {"released_after": "2025", "tasks": ["coding"]}),
+    ("models not released in 2024 for chat", {"released_after": "2025"}),
+    ("2026 年推出的寫程式模型", {"released_after": "2026"}),
     ("最好是微軟的", {"prefer_families": ["phi"]}),
     ("不要 Meta 的模型，最好是 Mistral", {"avoid_families": ["llama"], "prefer_families": ["mistral"]}),
     ("除了 Qwen 還有什麼", {"avoid_families": ["qwen"]}),

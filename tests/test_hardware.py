@@ -524,8 +524,7 @@ def test_new_quantisations_follow_llama_cpp_bits() -> None:
 def test_hardware_tab_table_uses_the_named_hardware() -> None:
     from pathlib import Path  # noqa: PLC0415
 
-    from assistant.selection import fit_table  # noqa: PLC0415
-
+    from assistant.answer.fitting import fit_table  # noqa: PLC0415
     from assistant.knowledge import load_catalog  # noqa: PLC0415
 
     catalog = load_catalog(Path(__file__).parents[1] / "knowledge" / "catalog.yaml")

@@ -336,6 +336,11 @@ def test_a_search_file_damaged_under_a_running_app_is_noticed_and_rebuilt(fake_a
     settings = fake_assistant.settings
     retriever = fake_assistant.retriever
     assert retriever.search("Phi 4 有多大？", 3)
+    from assistant.index.lock import writer_busy  # noqa: PLC0415
+
+    deadline = time.monotonic() + 60  # a writer still at work is waited for (the check defers to it)
+    while (writer_busy(settings) or retriever._rebuilding) and time.monotonic() < deadline:
+        time.sleep(0.1)
     manifest = settings.manifest_path.read_bytes()
     (settings.data_dir / "embeddings.npy").write_bytes(b"\x93NUMPY cut short")
     retriever._files_checked_at = 0.0

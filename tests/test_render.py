@@ -415,3 +415,20 @@ def test_a_release_code_after_a_name_picks_that_release(ask):
     reply = ask("Devstral Small 2 跟之前的 Devstral Small（2507 那版）比，到底升級了什麼？")
     assert reply.route == "diff"
     assert {s.variant or s.name for s in reply.plan.models()} >= {"Devstral-Small-2507"}
+
+
+@pytest.mark.parametrize(("question", "count"), [("best 3 models for coding on a 24GB GPU", 3), ("推薦三個可以商用的中文模型", 3),
+                                                 ("give me two models for chat on a 16GB laptop", 2), ("推薦可以商用的中文模型", 5)])
+def test_a_recommendation_lists_as_many_as_asked(ask, question, count):
+    import re
+
+    reply = ask(question)
+    numbered = [line for line in reply.answer.splitlines() if re.match(r"^\d+\. \*\*", line)]
+    assert len(numbered) == count, reply.answer
+
+
+def test_a_year_not_wanted_is_in_the_stated_conditions_and_respected(ask, shared_catalog):
+    reply = ask("不要 2024 年的模型，推薦寫程式的")
+    assert "2025 年以後釋出" in reply.answer.splitlines()[1]
+    listed = [m for m in shared_catalog.models if f"**{m.name}**" in reply.answer.split("不符合條件")[0]]
+    assert listed and all((m.released or "") >= "2025" for m in listed), [(m.name, m.released) for m in listed]

@@ -137,6 +137,8 @@ def constraint_summary(plan: Plan, lang: str) -> str:
         parts.append(say("summary.context", lang, context=format_context(c.min_context_tokens, lang)))
     if c.longest_context:
         parts.append(say("summary.longest_context", lang))
+    if c.released_after:
+        parts.append(say("summary.released_after", lang, year=c.released_after))
     tasks = [t for t in c.tasks if t not in ("chinese",)]
     if tasks:
         parts.append(tasks_label(tasks, lang))

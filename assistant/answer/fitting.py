@@ -3,6 +3,8 @@ best way a size runs there (`hardware.estimate_fit`), for the ranking and the fi
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from ..constraints import Constraints
 from ..hardware import DEFAULT_BANDWIDTH_GB_S, Machine, estimate, estimate_fit, preset_named
 from ..hardware.fit import FitResult
@@ -15,7 +17,9 @@ QUALITY_ORDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M")
 COMFORTABLE = ("fits", "tight", "os_limit")
 """Placements that count as "fits the stated hardware"."""
 
-_CACHE: dict[tuple, FitResult | None] = {}
+_CACHE: OrderedDict[tuple, FitResult | None] = OrderedDict()
+_CACHE_SIZE = 4096
+"""Fit estimates kept (least recently used dropped): one recommendation on new hardware needs a few hundred."""
 
 
 def machine_for(c: Constraints) -> Machine | None:
@@ -51,9 +55,11 @@ def run_at(model: Model, variant: Variant, c: Constraints, quant: str) -> FitRes
     if machine is None:
         return None
     key = (model.id, variant.name, variant.params_total_b, variant.params_active_b, variant.n_layers, machine, quant, _context(c))
-    if key not in _CACHE:
-        if len(_CACHE) > 8192:
-            _CACHE.clear()
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+    else:
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.popitem(last=False)
         facts = model.with_variant(variant.name) if len(model.sizes) > 1 and model.variant(variant.name) else model
         target = facts.sizes[0] if len(model.sizes) > 1 else variant
         _CACHE[key] = estimate_fit(target, machine, quant, _context(c), model_id=model.id)

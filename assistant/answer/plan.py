@@ -70,6 +70,7 @@ def make_plan(
         asks_storage=reading.flag("storage"),
         drift_asked=reading.flag("drift"),
         then_recommend=reading.flag("recommend") and not reading.flag("yes_no"),
+        count=reading.count,
         asks_full_size=reading.flag("full_size"),
         size_extreme=_size_extreme(reading),
         modality_asked="audio" if reading.flag("audio") else "video" if reading.flag("video") else "image",

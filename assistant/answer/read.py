@@ -97,6 +97,7 @@ class Reading:
     rank_field: str | None = None
     rank_position: int = 1
     nonsense: bool = False
+    count: int | None = None  # "the best 3", 「推薦三個」: how many to list
 
     def flag(self, name: str) -> bool:
         return self.flags.get(name, False)
@@ -134,6 +135,7 @@ def read_question(question: str, catalog: Catalog) -> Reading:
     reading.ordinal = _ordinal(norm, v)
     reading.rank_field, reading.rank_position = _rank_field(norm, v)
     reading.nonsense = _nonsense(question, norm, reading)
+    reading.count = _count(norm, v)
     reading.claims = claims_about(reading, reading.subjects, catalog)
     if any(c.attribute == "vendor" for c in reading.claims):
         claimed = {c.value for c in reading.claims if c.attribute == "vendor"}
@@ -184,6 +186,16 @@ def _attributes(norm: str, v: Vocabulary) -> list[str]:
     if not ordered and v.cues("attributes.memory_weak").search(norm):
         ordered = ["memory"]  # "能自架嗎": the hardware it needs, when nothing else is asked
     return ordered
+
+
+def _count(norm: str, v: Vocabulary) -> int | None:
+    """How many models the question asks for ("best 3", 「給我三個」, "top five"), if it says."""
+    match = v.cues("intent.count").search(norm)
+    if not match:
+        return None
+    values = v.table("numbers.count_words")
+    word = next((w for w in sorted(values, key=len, reverse=True) if w in match.group(0)), None)
+    return int(values[word]) if word else None
 
 
 def _ordinal(norm: str, v: Vocabulary) -> int | None:

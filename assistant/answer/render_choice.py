@@ -109,23 +109,24 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
     families = [s.id for s in plan.families()]
     models = [s.id for s in plan.models()]
     only = models if models and (len(models) >= 2 or plan.reference == "choose-among" or plan.reason.startswith("which-question naming")) else None
+    limit = min(plan.count or LIST_LIMIT, 10)
     result = shortlist(catalog, c, ctx.capabilities, family=families[0] if len(families) == 1 else None, only=only,
-                       mentioned=c.mentioned_models, limit=LIST_LIMIT, per_size=bool(only) and len(set(models)) == 1)
+                       mentioned=c.mentioned_models, limit=limit, per_size=bool(only) and len(set(models)) == 1)
     restricted_out: list[Exclusion] = []
     if not result.ranked and (only is not None or len(families) == 1):
         # The named models (or family) all fail: say why, then answer the need from the whole catalog.
         restricted_out = [e for e in result.all_excluded if only is None or e.model.id in only][:3]
-        result = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=LIST_LIMIT)
+        result = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=limit)
         families, only = [], None
     by_size = False
-    if only is None and len(families) != 1 and 1 <= result.count <= LIST_LIMIT and not plan.just_one:
+    if only is None and len(families) != 1 and 1 <= result.count <= limit and not plan.just_one:
         # A short list is complete: every size that fits is its own entry, so "only N" counts what is shown.
-        sized = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=2 * LIST_LIMIT, per_size=True)
+        sized = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=2 * limit, per_size=True)
         if sized.count > result.count:
             result, by_size = sized, True
     recs = result.recommendations
     if plan.more and ctx.state is not None and ctx.state.shown:
-        recs = [r for r in result.ranked if r.model.id not in ctx.state.shown][:LIST_LIMIT]
+        recs = [r for r in result.ranked if r.model.id not in ctx.state.shown][:limit]
     summary = constraint_summary(plan, w.language)
     if restricted_out:
         w.add("recommend.named_fail", summary=summary or w.say("summary.none"),
@@ -155,7 +156,7 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         elif count == 1:
             if not sole:
                 w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
-        elif count <= LIST_LIMIT or by_size:
+        elif count <= limit or by_size:
             w.raw(w.say("recommend.only_n_sizes" if by_size else "recommend.only_n", count=count, summary=summary or w.say("summary.none")))
         else:
             w.raw(w.say("recommend.top_n", count=count, shown=len(shown_recs), summary=summary or w.say("summary.none"),

@@ -77,8 +77,6 @@ def assumption_lines(w: Writer, fit: FitResult) -> None:
     for assumption in fit.assumptions:
         if assumption.id in _ASSUMPTIONS_SHOWN:
             raw = dict(assumption.slots)
-            if isinstance(raw.get("memory_gb"), (int, float)):
-                raw["decimal_gb"] = round(float(raw["memory_gb"]) * raw.get("count", 1) * 2**30 / 1e9, 1)  # a "16GB" card holds 16 GiB
             slots = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in raw.items()}
             w.raw(w.say(f"fit.rule.{assumption.id}", **{k: slots.get(k, "") for k in (
                 "memory_gb", "decimal_gb", "usable_gb", "comfortable_gb", "count", "context", "layers")}))

@@ -274,7 +274,9 @@ def strongest(ctx: RuleContext):
 @rule
 def newest(ctx: RuleContext):
     """"What's new / the latest": answer from release dates, with the catalog's cut-off."""
-    if ctx.flag("newest") and not ctx.models and (ctx.reading.rank_field in (None, "released")) and not ctx.flag("compare"):
+    # "the best 3, newest stuff please": best first (with a recency bound), not a release list.
+    best_wanted = ctx.flag("strongest") or ctx.reading.count is not None
+    if ctx.flag("newest") and not best_wanted and not ctx.models and (ctx.reading.rank_field in (None, "released")) and not ctx.flag("compare"):
         if ctx.flag("which") or ctx.flag("plural") or ctx.flag("superlative") or ctx.flag("recommend") or ctx.reading.short or ctx.families:
             return "newest", "latest releases"
     return None
@@ -283,7 +285,9 @@ def newest(ctx: RuleContext):
 @rule
 def rank(ctx: RuleContext):
     """A superlative over a catalog field, across the catalog, a family, or several models."""
-    if ctx.flag("superlative") and ctx.reading.rank_field and len(ctx.models) != 1:
+    best_wanted = ctx.flag("strongest") or ctx.reading.count is not None
+    if ctx.flag("superlative") and ctx.reading.rank_field and len(ctx.models) != 1 \
+            and not (best_wanted and ctx.reading.rank_field == "released"):  # "best 3, newest stuff": best, recent
         return "rank", "superlative over a catalog field"
     return None
 

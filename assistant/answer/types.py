@@ -81,6 +81,7 @@ class Plan:
     company_asked: bool = False  # a lookup asking for the maker rather than the model
     naming: bool = False  # asks what a name means
     drift_asked: bool = False  # asks whether Chinese output drifts into Simplified
+    count: int | None = None  # how many to list, when the question says ("best 3")
     then_recommend: bool = False  # after correcting a premise, the question still asks what to use
     more: bool = False  # asks for more options of the same list
     country: str | None = None  # a country the question asks about (not one it avoids)

@@ -264,6 +264,7 @@ def estimate_fit(
                     "gb": round(kv, 2), "sliding_window": groups.sliding_window}),
         Assumption("overhead_compute_buffer", {"gb": round(overhead, 2)}),
         Assumption(f"budget_{budget.rule}", {"memory_gb": m.memory_gb, "count": m.count,
+                                             "decimal_gb": round(m.memory_gb * m.count * 2**30 / 1e9, 1),  # a "16GB" card holds 16 GiB
                                              "usable_gb": round(budget.tight_gb, 1),
                                              "comfortable_gb": round(budget.comfortable_gb, 1), **dict(budget.slots)}),
     ]

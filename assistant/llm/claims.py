@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..knowledge import Catalog
+from ..mentions import SHIELD
 from ..text import normalize
 from .facts import (
     Claim,
@@ -207,7 +208,8 @@ def read_answer(
         *(catalog.by_id[s.id].family for s in default_subjects if s.kind == "model" and s.id in catalog.by_id),
         *(s.id for s in default_subjects if s.kind == "family"),
     ]))
-    tails, invented = find_tails(text, catalog, in_families, [(m.start, m.end) for m in found])
+    shielded = [(m.start, m.end) for m in catalog.alias_index.find(text, shields=True) if m.kind == SHIELD]  # "BFCL v3"
+    tails, invented = find_tails(text, catalog, in_families, [(m.start, m.end) for m in found] + shielded)
     found = sorted([*found, *(_Pseudo("model", t.model, t.start, t.end, t.variant) for t in tails)], key=lambda m: m.start)
     reading = Reading(text, found, invented=invented)
     name_keys = catalog_name_keys(catalog)

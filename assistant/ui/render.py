@@ -276,7 +276,8 @@ def budget_rule(fit: FitResult | None, language: str | None) -> str:
     for assumption in fit.assumptions:
         if assumption.id.startswith("budget_"):
             try:
-                return say(f"fit.rule.{assumption.id}", lang(language), **assumption.slots)
+                slots = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in assumption.slots.items()}
+                return say(f"fit.rule.{assumption.id}", lang(language), **slots)
             except (KeyError, ValueError):
                 return ""
     return ""
