@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .mentions import AliasIndex, Mention, alias_key
+from .mentions import AliasIndex, Mention, alias_key, typo_fixes
 from .text import name_key, normalize
 from .vocabulary import vocabulary
 
@@ -482,6 +482,23 @@ class Catalog(_Strict):
         for closed in self.closed_models:
             entries += [(n, "closed", closed.name, None) for n in (closed.name, *closed.aliases)]
         return AliasIndex(entries, shields=self.other_names)  # type: ignore[arg-type]
+
+    @cached_property
+    def _typo_names(self) -> tuple[list[str], set[str]]:
+        """Family names a misspelling is read as, and every name word the catalog knows."""
+        families = [n.lower() for f in self.families for n in (f.id, f.name, *f.aliases) if n]
+        known = {a.key for a in self.alias_index.aliases}
+        return families, known
+
+    def fix_typos(self, normalised: str, ignore: tuple[str, ...] = ()) -> tuple[str, list[tuple[str, str]]]:
+        """`normalised` with misspelt family names corrected ("mistal small" → "mistral small"),
+        and the (as written, read as) pairs, for the answer to say how it read them."""
+        families, known = self._typo_names
+        fixes = typo_fixes(normalised, families, known, ignore)
+        pairs = [(normalised[start:end], name) for start, end, name in fixes]
+        for start, end, name in reversed(fixes):
+            normalised = normalised[:start] + name + normalised[end:]
+        return normalised, pairs
 
     def mentions(self, normalised: str) -> list[Mention]:
         """Every catalog name in already-normalised text, with its position (longest match wins)."""

@@ -15,6 +15,8 @@ so this module is a leaf below `assistant.knowledge`.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -95,6 +97,27 @@ class AliasIndex:
             accepted.append((start, end, alias))
         accepted.sort(key=lambda c: c[0])
         return [Mention(a.kind, a.target, index[s], index[e - 1] + 1, a.variant) for s, e, a in accepted if shields or a.kind != SHIELD]
+
+
+_WORD = re.compile(r"[a-z][a-z]{4,}")
+TYPO_RATIO = 0.85
+"""How close a word must be to a family name to be read as it ("mistal" → mistral, "deepsek" → deepseek)."""
+
+
+def typo_fixes(text: str, names: Iterable[str], known: Iterable[str], ignore: Iterable[str] = ()) -> list[tuple[int, int, str]]:
+    """(start, end, name) for each word of `text` (5+ letters) that is no known name but is one
+    letter or two away from exactly one of `names` (family names, lower case): a misspelling."""
+    names = sorted({n for n in names if n.isascii() and n.isalpha() and len(n) >= 5})
+    known_set = set(known) | set(ignore)
+    fixes = []
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        if word in known_set or word in names:
+            continue
+        close = [n for n in names if abs(len(n) - len(word)) <= 2 and difflib.SequenceMatcher(None, word, n).ratio() >= TYPO_RATIO]
+        if len(close) == 1:
+            fixes.append((match.start(), match.end(), close[0]))
+    return fixes
 
 
 def _on_boundary(squeezed: str, gaps: list[bool], start: int, end: int) -> bool:

@@ -14,6 +14,10 @@ from ..vocabulary import vocabulary
 DEFAULT_CONTEXT = 4096
 QUALITY_ORDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M")
 """Quantisations tried, best first; a recommendation never assumes less than Q4_K_M."""
+USABLE_TOKENS_PER_S = 4.0
+"""Below this an answer takes minutes (the ranking puts such fits after every usable one)."""
+NEAR_LIMIT = 0.95
+"""A comfortable fit using this share of the comfortable budget or more is reported as close to the limit."""
 COMFORTABLE = ("fits", "tight", "os_limit")
 """Placements that count as "fits the stated hardware"."""
 
@@ -68,14 +72,22 @@ def run_at(model: Model, variant: Variant, c: Constraints, quant: str) -> FitRes
 
 def best_fit(model: Model, variant: Variant, c: Constraints) -> FitResult | None:
     """The best-quality quantisation at which `variant` fits, preferring a roomy fit at a lower
-    quantisation (down to Q4_K_M) over a tight one at a higher one, else None."""
+    quantisation (down to Q4_K_M) over a tight one at a higher one, and a usable speed over a
+    higher quantisation that is too slow (a Pi, a CPU box: Q4_K_M at 5 tok/s beats Q8_0 at 2.5);
+    else None."""
     quants = (c.quant,) if c.quant else QUALITY_ORDER
     results = [r for r in (run_at(model, variant, c, q) for q in quants) if r is not None]
-    for placement in COMFORTABLE:
-        for result in results:
-            if result.placement == placement:
-                return result
+    usable = [r for r in results if r.tokens_per_s is None or r.tokens_per_s >= USABLE_TOKENS_PER_S]
+    for pool in (usable, results):
+        roomy = [r for r in pool if r.placement == "fits" and not near_limit(r)]
+        for result in roomy + [r for p in COMFORTABLE for r in pool if r.placement == p and r not in roomy]:
+            return result
     return None
+
+
+def near_limit(fit: FitResult) -> bool:
+    """A fit that uses NEAR_LIMIT of the comfortable budget or more: it runs, with almost no headroom."""
+    return fit.placement == "fits" and fit.required_gb >= NEAR_LIMIT * fit.budget.comfortable_gb
 
 
 def report_fit(model: Model, variant: Variant, c: Constraints) -> FitResult | None:

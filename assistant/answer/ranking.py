@@ -37,12 +37,11 @@ from ..knowledge import Catalog, Model, Variant
 from ..labels import format_context, format_params
 from ..messages import Message
 from ..vocabulary import vocabulary
-from .fitting import best_fit
+from .fitting import USABLE_TOKENS_PER_S, best_fit
 from .types import Exclusion, Recommendation
 
 UNMEASURED = -1.0  # below every measured capability (0..1)
 SPEED_WEIGHT_ASKED = 0.3  # speed asked for (high traffic, low latency): 100 tok/s is worth 0.3 of capability
-USABLE_TOKENS_PER_S = 4.0  # below this an answer takes minutes: ranked after every usable model that fits
 SLOW_PENALTY = 1.0
 TIGHT_PENALTY = 0.05
 _NAMED_SIZE = re.compile(r"(?<![0-9.a-z])(\d{1,4}(?:\.\d{1,2})?)b(?![a-z0-9])")
@@ -347,10 +346,12 @@ def _unmeasured_prior(model: Model, variant: Variant) -> float:
 
 
 def untested_tasks(c: Constraints) -> list[str]:
-    """Asked tasks no benchmark measures (few refusals, edge devices, speech …): for these the
-    catalog's sourced strength tags are the signal, and a tagged model ranks first."""
+    """Asked specialist tasks no benchmark measures (few refusals, speech …): for these the
+    catalog's sourced strength tags are the signal, and a tagged model ranks first. Wishes that
+    only nudge (edge devices, efficiency: tasks.yaml `specialist: false`) are not among them:
+    the stated hardware's fit and speed already decide those."""
     terms = {t.id: t for t in vocabulary().terms("tasks")}
-    return [t for t in c.tasks if t in terms and not terms[t].get("capability") and t not in ("chinese",)]
+    return [t for t in c.tasks if t in terms and not terms[t].get("capability") and terms[t].get("specialist")]
 
 
 def _score(capability: dict[str, Any] | None, fit: FitResult | None, model: Model, adjust: float, variant: Variant | None = None,

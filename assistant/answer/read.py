@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..constraints import Constraints, context_tokens, parse_normalised
 from ..knowledge import Catalog, Model, Variant
 from ..mentions import Mention
+from ..messages import Message
 from ..text import has_cjk, mask_spans, name_key, normalize
 from ..vocabulary import Vocabulary, vocabulary
 from .types import Claim, Subject
@@ -114,11 +115,13 @@ def read_question(question: str, catalog: Catalog) -> Reading:
     # An instruction-override phrase (「用簡體回答」, "ignore your rules") is refused with a notice; its
     # own words say nothing about the question ("簡體" there is not a language need).
     norm = mask_spans(full, [(m.start(), m.end()) for m in v.cues("scope.injection").finditer(full)])
+    norm, typos = catalog.fix_typos(norm, tuple(v.words("stopwords.typo_ignore")))  # "mistal small" → mistral
     try:
         mentions = catalog.mentions(norm)
     except Exception:
         mentions = []
     constraints = parse_normalised(norm, catalog, mentions)
+    constraints.assumptions += [Message("assume.typo", {"written": written, "read": read}) for written, read in typos]
     flags = {name: v.cues(group)(norm) for name, group in FLAG_CUES.items()}
     flags["injection"] = v.cues("scope.injection")(full)
     attributes = _attributes(norm, v)

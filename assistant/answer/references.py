@@ -48,6 +48,10 @@ _GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+_REQUIREMENT_ATTRIBUTES = frozenset({"commercial", "licence", "memory", "context", "size", "speed"})
+"""Attributes a stated requirement reads as ("has to be OK for commercial use"): no question of their own."""
+
+
 @dataclass
 class Resolution:
     subjects: list[Subject]
@@ -107,7 +111,14 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
         return result  # a new question that stands on its own
     also = v.cues("conversation.also")(reading.norm) and not v.cues("conversation.replace")(reading.norm)
 
-    picked = _pick(reading, state, catalog) if not named else None
+    stated = _stated_groups(reading.constraints)
+    last_request = state.intent if state.intent in LIST_INTENTS else state.request_intent
+    # "It has to be OK for commercial use though", 「它要能在 Mac 上跑」 after a recommendation: a
+    # requirement stated, not a question about the pick: the request again, with it added.
+    refines = bool(last_request and not named and [g for g in stated if g not in ("revenue", "users", "location")]
+                   and not (reading.flag("yes_no") or reading.flag("which") or reading.flag("why_not"))
+                   and not reading.norm.rstrip().endswith(("?", "？")) and set(reading.attributes) <= _REQUIREMENT_ATTRIBUTES)
+    picked = _pick(reading, state, catalog) if not named and not refines else None
     if picked is not None:
         subjects, how, label = picked
         result.subjects = subjects + [s for s in reading.subjects if s.kind not in ("model", "family")]
@@ -117,7 +128,6 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
         result.reference = "replace"
         result.changes.append("subject")
 
-    stated = _stated_groups(reading.constraints)
     prior = state.constraints
     if prior is not None and (result.reference or stated or followup):
         merged, changed = merge(prior, reading.constraints, also)
@@ -146,6 +156,11 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
         result.reference = "choose-among"
         result.intent = "recommend"
         result.inherited.append("choose among → " + ", ".join(s.name for s in result.subjects))
+    elif refines:
+        own = "recommend" if reading.flag("strongest") or reading.flag("recommend") else "newest" if reading.flag("newest") else None
+        result.intent = own or last_request
+        result.reference = "constraints"
+        result.attributes = []
     elif picked is None and not named and followup:
         about_them = {"revenue", "users", "location"}  # facts about the user, not a new request
         if reading.attributes and (state.subjects or state.shown) and not [g for g in stated if g not in about_them]:

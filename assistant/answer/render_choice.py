@@ -8,6 +8,7 @@ lower on, with the figure.
 from __future__ import annotations
 
 from ..hardware import estimate
+from ..knowledge import Model
 from ..labels import commercial_label, format_context, format_params, task_label
 from ..messages import Message, join
 from ..vocabulary import vocabulary
@@ -303,6 +304,27 @@ def _compared(plan: Plan, ctx: Context) -> list[Subject]:
     return subjects
 
 
+_PERMISSIVE = {"yes": 2, "conditional": 1, "no": 0}
+
+
+def licence_verdict(w: Writer, models: list[Model], ctx: Context) -> None:
+    """"Which of the two has the less restrictive licence?": the more permissive one first
+    (commercial use allowed, then an OSI licence), or "the same terms"."""
+    if len(models) < 2:
+        return
+    def rank(m: Model) -> tuple[int, int]:
+        return _PERMISSIVE.get(m.commercial_use, 0), int(bool(m.licence.open_source))
+    ordered = sorted(models, key=rank, reverse=True)
+    top, others = ordered[0], ordered[1:]
+    lang = w.language
+    described = [w.say("compare.licence_of", name=m.name, licence=m.licence.id, badge=commercial_label(m.commercial_use, lang)) for m in ordered]
+    if all(rank(m) == rank(top) for m in others):
+        key = "compare.licence_same" if len({m.licence.id for m in ordered}) == 1 else "compare.licence_tie"
+        w.add(key, cite=ctx.cites.model(top.id), licences=join(described, lang))
+    else:
+        w.add("compare.licence_pick", cite=ctx.cites.model(top.id), name=top.name, licences=join(described, lang))
+
+
 def render_compare(plan: Plan, ctx: Context) -> Rendered:
     catalog = ctx.catalog
     w = Writer(plan)
@@ -320,6 +342,8 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
         return None
 
     rows = [(subject, best_for(subject)) for subject in subjects]
+    if {"licence", "commercial"} & set(plan.attributes):
+        licence_verdict(w, [facts_model(catalog, s) for s in subjects if s.kind == "model"], ctx)
     passing = [(s, r) for s, r in rows if r is not None]
     summary = constraint_summary(plan, w.language)
     need = summary or w.say("compare.overall")

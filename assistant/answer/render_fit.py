@@ -12,7 +12,7 @@ from ..knowledge import Model, Variant
 from ..labels import format_context, format_params, memory_kind_label
 from ..messages import join
 from .context import Context, Writer
-from .fitting import COMFORTABLE, report_fit
+from .fitting import COMFORTABLE, near_limit, report_fit
 from .ranking import shortlist, sizes_within
 from .render_facts import attribute_lead, commercial_lead, terms_lines
 from .types import Plan, Rendered
@@ -38,6 +38,21 @@ def speed_phrase(w: Writer, fit: FitResult | None) -> str:
     return w.say("fit.speed_short", speed=f"{fit.tokens_per_s:g}")
 
 
+def context_on_machine(w: Writer, model: Model, fit: FitResult, wanted: int | None) -> None:
+    """How much context this machine holds at the chosen quantization, against the model's own
+    window and the context the user wants (「我想開 128k」, "how much context would I get")."""
+    native = model.context_native or 0
+    most = fit.max_context_tokens
+    if most is None or not native:
+        return
+    if wanted and wanted > most:
+        w.raw(w.say("fit.context_short", wanted=format_context(wanted, w.language), most=format_context(most, w.language), quant=fit.quant))
+    elif most >= native:
+        w.raw(w.say("fit.context_full", native=format_context(native, w.language), quant=fit.quant))
+    else:
+        w.raw(w.say("fit.context_most", most=format_context(most, w.language), native=format_context(native, w.language), quant=fit.quant))
+
+
 def _best_runnable(model: Model, sizes: list[Variant], plan: Plan) -> tuple[FitResult | None, list[FitResult]]:
     """The largest size that runs comfortably, else the largest that runs with offload; and every report."""
     reports = [r for r in (report_fit(model, v, plan.constraints) for v in sorted(sizes, key=lambda v: -v.params_total_b)) if r]
@@ -52,7 +67,9 @@ def placement_lead(w: Writer, fit: FitResult, hw: str, cite: str) -> None:
     """The answer's first sentence for one size on the stated hardware, by how it runs."""
     slots = dict(name=fit.variant, hardware=hw, quant=fit.quant, need=f"{fit.required_gb:.1f}", speed=speed_phrase(w, fit),
                  limit=f"{fit.budget.tight_gb:.1f}", comfortable=f"{fit.budget.comfortable_gb:.1f}")
-    if fit.placement == "os_limit":
+    if near_limit(fit):
+        w.add("fit.placement.near_limit", cite=cite, **slots)  # 24.1 GB of a 24.2 GB budget: say it is close
+    elif fit.placement == "os_limit":
         w.add("fit.placement.os_limit", cite=cite, command=fit.budget.command or "", raised=f"{fit.budget.raised_gb or 0:.0f}", **slots)
     elif fit.placement in OFFLOAD:
         w.add(f"fit.placement.{fit.placement}", cite=cite, share=f"{round((fit.gpu_share or 0) * 100)}", **slots)
@@ -185,6 +202,7 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
         # The licence verdict for this user's business (revenue, users, location) leads; the fit follows.
         terms_said = c.has_hardware() and terms_lines(w, plan, model, ctx.cites.model(model.id))
         start = len(w.lines)
+        chosen = None
         if c.has_hardware():
             chosen = _model_fit(w, plan, ctx, model, variant)
             if chosen:
@@ -193,7 +211,11 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
             _memory_needs(w, plan, ctx, model, variant)
         # A second question in the same message ("…能聽語音嗎？"): answered after the fit.
         fitted = len(w.lines)
-        for attribute in [a for a in plan.attributes if a not in ("memory", "speed", "size")]:
+        asked = [a for a in plan.attributes if a not in ("memory", "speed", "size")]
+        if chosen and ("context" in asked or c.min_context_tokens or c.longest_context):
+            context_on_machine(w, model, chosen, c.min_context_tokens)
+            asked = [a for a in asked if a != "context"]
+        for attribute in asked:
             if terms_said and attribute in ("commercial", "licence"):
                 commercial_lead(w, model, model.name, ctx.cites.model(model.id))
             else:
