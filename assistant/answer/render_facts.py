@@ -249,6 +249,20 @@ def _family_attribute(w: Writer, plan: Plan, family_id: str, catalog: Catalog, c
         if lang != "en" and notes:
             w.raw(w.say("fact.chinese_note", note="；".join(notes[:2])))
         return True
+    if "released" in asked and members:
+        by_date: dict[str, list[str]] = {}
+        for m in sorted(members, key=lambda m: m.released or "", reverse=True):
+            by_date.setdefault(m.released or "—", []).append(m.name)
+        items = [w.say("family.released_item", names=join(names, lang), date=date) for date, names in list(by_date.items())[:5]]
+        w.add("family.released", cite=cite, prefix=prefix, family=family.name, items=w.say("list.clauses").join(items),
+              more=w.say("family.released_more", count=len(by_date) - 5) if len(by_date) > 5 else "")
+        return True
+    if "context" in asked and members:
+        windows = sorted({m.context_native for m in members if m.context_native})
+        if windows:
+            w.add("family.context", cite=cite, prefix=prefix, family=family.name, low=format_context(windows[0], lang),
+                  high=format_context(windows[-1], lang))
+            return True
     if "languages" in asked and members:
         w.add("family.languages", cite=cite, prefix=prefix, family=family.name,
               items=w.say("list.clauses").join(w.say("family.languages_item", name=m.name, languages=languages_phrase(m, lang)) for m in members[:4]))

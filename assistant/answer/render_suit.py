@@ -17,6 +17,7 @@ from .context import Context, Writer
 from .describe import constraint_summary
 from .ranking import ranking_task, shortlist
 from .render_choice import rec_reason
+from .render_facts import attribute_lead
 from .types import Plan, Recommendation, Rendered
 
 GOOD_SHARE = 0.25  # in the top quarter of the measured models: suited
@@ -65,7 +66,19 @@ def render_suitability(plan: Plan, ctx: Context) -> Rendered:
         w.raw(w.say("suit.stand_in", size=size, task=label, figure=best.capability.get("figure", "")))
     if tagged and key != "suit.tagged":
         w.raw(w.say("suit.strength", name=best.model.name, task=label))
+    _other_attributes(w, plan, ctx)
     return _with_alternates(w, plan, ctx, result.ranked, best, label)
+
+
+def _other_attributes(w: Writer, plan: Plan, ctx: Context) -> None:
+    """"…any good for coding? and what's the licence": the other things asked, after the verdict."""
+    subject = plan.catalog_subjects()[0]
+    if subject.kind != "model":
+        return
+    model = ctx.catalog.by_id[subject.id]
+    variant = model.variant(subject.variant) if subject.variant else None
+    for attribute in [a for a in plan.attributes if a != "verdict"]:
+        attribute_lead(w, plan, model, variant, ctx.catalog, attribute, ctx.cites.model(model.id))
 
 
 def _by_tags(w: Writer, plan: Plan, ctx: Context, task: str) -> Rendered:
@@ -77,6 +90,7 @@ def _by_tags(w: Writer, plan: Plan, ctx: Context, task: str) -> Rendered:
     tagged = [m for m in models if task in m.strengths]
     name = subject.variant or subject.name
     w.add("suit.tagged_only" if tagged else "suit.untagged", cite=ctx.cites.model(models[0].id), name=name, task=label)
+    _other_attributes(w, plan, ctx)
     if not tagged:
         others = [m for m in catalog.models if task in m.strengths and m.status == "released" and m.id not in {x.id for x in models}]
         others.sort(key=lambda m: m.released or "", reverse=True)

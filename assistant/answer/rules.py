@@ -352,10 +352,13 @@ def which_model_for_task(ctx: RuleContext):
 @rule
 def suitability(ctx: RuleContext):
     """"Gemma 3 適合寫程式嗎？", "Is Phi-4 good for coding?": yes or no for one named subject and a task."""
-    tasks = [t for t in ctx.c.tasks if t != "general"]
+    # The turn's own task; one inherited from earlier turns only when this turn asks "is it suited?".
+    own = [t for t in ctx.reading.constraints.tasks if t != "general"]
+    again = ctx.flag("suitable") or (ctx.state is not None and ctx.state.intent == "suitability" and ctx.resolution.reference is not None)
+    tasks = own or ([t for t in ctx.c.tasks if t != "general"] if again else [])
     asks = ctx.flag("yes_no") or ctx.flag("recommend") or ctx.flag("suitable")
     if len(ctx.catalog_subjects) == 1 and tasks and asks and not ctx.flag("which") and not ctx.flag("plural") \
-            and not ctx.c.has_hardware() and not set(ctx.resolution.attributes) - {"verdict"}:
+            and not ctx.c.has_hardware() and not set(ctx.resolution.attributes) & {"memory", "speed", "modalities", "chinese", "languages"}:
         return "suitability", "is a named model suited to a task"
     return None
 
