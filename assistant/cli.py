@@ -523,6 +523,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.func(args, settings))
+    except BrokenPipeError:  # `ask … | head`: the reader left; nothing more to say
+        import os  # noqa: PLC0415
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout
+        return 0
     except UsageError as exc:
         print(f"錯誤 error: {exc}", file=sys.stderr)
         return EXIT_USAGE

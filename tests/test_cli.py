@@ -328,3 +328,14 @@ def test_eval_missing_question_file_exits_2(data_dir, tmp_path):
     result = run_cli(data_dir, "eval", "--questions", str(tmp_path / "nope.jsonl"), "--json", "--no-llm")
     assert result.returncode == 2
     assert "nope.jsonl" in result.stderr
+
+
+def test_ask_piped_into_a_reader_that_leaves_early_exits_quietly(data_dir):
+    """`ask … | head -1`: the reader closes the pipe; no traceback, exit 0."""
+    process = subprocess.Popen([sys.executable, "-m", "assistant", "ask", "Phi-4 可以商用嗎？", "--no-llm"], cwd=ROOT,
+                               env=_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = process.stdout.readline()
+    process.stdout.close()
+    _, err = process.communicate(timeout=300)
+    assert "Phi-4".encode() in first
+    assert process.returncode == 0 and b"Traceback" not in err, err.decode("utf-8", "replace")[-2000:]
