@@ -432,3 +432,13 @@ def test_a_year_not_wanted_is_in_the_stated_conditions_and_respected(ask, shared
     assert "2025 年以後釋出" in reply.answer.splitlines()[1]
     listed = [m for m in shared_catalog.models if f"**{m.name}**" in reply.answer.split("不符合條件")[0]]
     assert listed and all((m.released or "") >= "2025" for m in listed), [(m.name, m.released) for m in listed]
+
+
+@pytest.mark.parametrize(("question", "says", "not_says"), [
+    ("qwen3.5 最大那顆旗艦啟動參數多少？", ["17B", "MoE"], ["不是 MoE"]),
+    ("Gemma 4 是 MoE 嗎？", ["26B A4B", "3.8B"], []),
+    ("Gemma 4 31B 是 MoE 嗎？", ["不是 MoE"], []),
+])
+def test_moe_answers_follow_each_size(ask, question, says, not_says):
+    lead = ask(question).answer.split("\n")[0]
+    assert all(s in lead for s in says) and not any(s in lead for s in not_says), lead

@@ -68,11 +68,27 @@ def attribute_lead(w: Writer, plan: Plan, model: Model, variant: Variant | None,
         w.add("fact.size", cite=cite, prefix=prefix, name=name, size=size_phrase(model, lang, variant))
         return None
     if attribute == "experts":
-        if model.architecture == "moe" or (variant and variant.params_active_b):
-            active = (variant.params_active_b if variant else None) or model.params_active_b or model.params_total_b
-            w.add("fact.moe", cite=cite, prefix=prefix, name=name, active=format_params(active), architecture=architecture_phrase(model, lang))
+        # The sizes asked about: the one named, the largest/smallest asked for, else every size.
+        if variant is not None:
+            sizes = [variant]
+        elif plan.size_extreme and len(model.sizes) > 1:
+            sizes = [(min if plan.size_extreme == "smallest" else max)(model.sizes, key=lambda v: v.params_total_b)]
         else:
-            w.add("fact.not_moe", cite=cite, prefix=prefix, name=name, architecture=architecture_phrase(model, lang))
+            sizes = list(model.sizes)
+        sparse = [v for v in sizes if v.params_active_b and v.params_active_b < v.params_total_b]
+        architecture = architecture_phrase(model, lang)
+        if sparse and len(sparse) == len(sizes):
+            one = sparse[0] if len(sparse) == 1 else None
+            active = format_params(one.params_active_b) if one else join([f"{v.name} {format_params(v.params_active_b)}" for v in sparse], lang)
+            label = one.name if one and variant is None and len(model.sizes) > 1 else name
+            w.add("fact.moe", cite=cite, prefix=prefix, name=label, active=active,
+                  architecture=architecture if model.architecture == "moe" else w.say("fact.moe_with", architecture=architecture))
+        elif sparse:
+            w.add("fact.moe_some", cite=cite, prefix=prefix, name=name,
+                  moe=join([f"{v.name}（{format_params(v.params_active_b)}）" if lang != "en" else f"{v.name} ({format_params(v.params_active_b)} active)" for v in sparse], lang),
+                  dense=join([v.name for v in sizes if v not in sparse], lang))
+        else:
+            w.add("fact.not_moe", cite=cite, prefix=prefix, name=name, architecture=architecture)
         return None
     if attribute == "context":
         if not model.context_native:
