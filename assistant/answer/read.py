@@ -278,6 +278,24 @@ def series_members(name: str, catalog: Catalog) -> list[Model]:
     ]
 
 
+def _later_model_name(after: str, family: object, catalog: Catalog) -> Model | None:
+    """The one model of `family` whose name, less the family's name, follows in `after` ("small 4"
+    for Mistral Small 4); only such rests that hold a letter and a digit count."""
+    squeezed = name_key(after)
+    family_keys = sorted({name_key(n) for n in (family.name, family.id, *family.aliases) if n}, key=len, reverse=True)  # type: ignore[attr-defined]
+    hits = []
+    for model in catalog.models_of(family.id):  # type: ignore[attr-defined]
+        key = name_key(model.name)
+        rest = next((key[len(f):] for f in family_keys if f and key.startswith(f)), "")
+        if len(rest) >= 3 and any(c.isdigit() for c in rest) and any(c.isalpha() for c in rest) and rest in squeezed:
+            hits.append((len(rest), model))
+    if not hits:
+        return None
+    longest = max(n for n, _ in hits)
+    best = [m for n, m in hits if n == longest]
+    return best[0] if len(best) == 1 else None
+
+
 def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subject]:
     subjects: list[Subject] = []
     seen: set[object] = set()
@@ -315,7 +333,13 @@ def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subj
                 subjects += [Subject("model", m.id, m.name) for m in members if ("model", m.id) not in seen]
                 seen |= {("model", m.id) for m in members}
             else:
-                subjects.append(Subject("family", mention.target, family.name))
+                later = _later_model_name(norm[mention.end : mention.end + 48], family, catalog)
+                if later is not None and ("model", later.id) not in seen:
+                    # "did Mistral put out open weights for Small 4?": the family, then the rest of a model's name.
+                    seen.add(("model", later.id))
+                    subjects.append(Subject("model", later.id, later.name))
+                else:
+                    subjects.append(Subject("family", mention.target, family.name))
         else:
             subjects.append(Subject("closed", mention.target, mention.target))
     # "GPT-OSS 20B 跟 120B": a bare size joined to a named model is its sibling of that size.

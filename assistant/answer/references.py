@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..constraints import Constraints
 from ..knowledge import Catalog
@@ -107,8 +108,17 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
     named = [s for s in reading.subjects if s.kind in ("model", "family")]
     followup = (reading.flag("followup") or reading.flag("pronoun") or reading.ordinal is not None or reading.short
                 or reading.flag("replace") or reading.flag("why_not"))
-    if not followup and (named or reading.flag("which") and not reading.attributes):
-        return result  # a new question that stands on its own
+    scope = [s for s in state.subjects if s.kind == "family"]
+    if (not named and len(scope) == 1 and not [s for s in state.subjects if s.kind == "model"] and _stated_groups(reading.constraints)
+            and any(reading.flag(f) for f in ("which", "newest", "recommend", "strongest"))):
+        # 「智譜的 GLM 出到第幾版了」→「我要 MIT、能看圖的，最新是哪個」: within the family just asked about.
+        result.subjects = scope + [s for s in reading.subjects if s.kind not in ("model", "family")]
+        result.reference = "family-scope"
+        result.inherited.append(f"family → {scope[0].name}")
+        return result
+    if not followup and (named or reading.flag("which") and not reading.attributes) and (
+            named or _partial(reading, state, catalog) is None):
+        return result  # a new question that stands on its own (no fragment names an earlier subject)
     also = v.cues("conversation.also")(reading.norm) and not v.cues("conversation.replace")(reading.norm)
 
     stated = _stated_groups(reading.constraints)
@@ -237,6 +247,27 @@ def _pick(reading: Reading, state: ConversationState, catalog: Catalog) -> tuple
     return None
 
 
+def _fragment_hit(token: str, candidates: list, catalog: Catalog, near: tuple[str, ...] = ()) -> tuple | None:
+    """The one model (and its size, when one size holds the token) a name fragment points at."""
+    matched = [(m, x) for m, x in candidates if token in _squeeze(x.name if x else m.name)
+               and token not in _squeeze(catalog.family_by_id[m.family].name)]
+    if len({m.id for m, _ in matched}) > 1:
+        # 「Phi-4 有哪些版本」→「那 mini 呢」: of several models holding the fragment, the one named like the
+        # earlier subject (Phi-4-mini, not Phi-3-mini), then the shortest name.
+        def rank(m: Any) -> tuple[int, int]:
+            return (0 if any(_squeeze(m.name).startswith(p) for p in near) else 1, len(_squeeze(m.name)))
+        ranked = sorted({m.id: m for m, _ in matched}.values(), key=rank)
+        if rank(ranked[0]) == rank(ranked[1]):
+            return None
+        matched = [(m, x) for m, x in matched if m.id == ranked[0].id]
+    if not matched:
+        return None
+    sized = [(m, x) for m, x in matched if x is not None and token in _squeeze(x.name)]
+    if len({x.name for _, x in sized}) == 1:
+        return sized[0]
+    return next(((m, x) for m, x in matched if x is None), matched[0])
+
+
 def _partial(reading: Reading, state: ConversationState, catalog: Catalog) -> tuple[list[Subject], str, str] | None:
     """「那 Air 版呢？」, 「比較小的那個」, "the 8B one": within the previous subjects' family."""
     previous = [s for s in state.subjects if s.kind in ("model", "family")]
@@ -252,13 +283,20 @@ def _partial(reading: Reading, state: ConversationState, catalog: Catalog) -> tu
             candidates += [(model, x) for x in model.variants]
     stop = vocabulary().words("stopwords.followup_fragment")
     tokens = [t.replace(" ", "") for t in _FRAGMENT.findall(reading.norm) if t not in stop and len(t) >= 2]
+    own = [(m, x) for m in (catalog.by_id[s.id] for s in previous if s.kind == "model") for x in (None, *m.variants)]
+    found: list[tuple[str, Subject, str]] = []
     for token in tokens:
-        matched = [(m, x) for m, x in candidates if token in _squeeze(x.name if x else m.name)
-                   and token not in _squeeze(catalog.family_by_id[m.family].name)]
-        if len({m.id for m, _ in matched}) == 1:
-            model, variant = matched[0] if len(matched) == 1 else next(((m, x) for m, x in matched if x is None), matched[0])
-            label = variant.name if variant else model.name
-            return [Subject("model", model.id, model.name, variant.name if variant and len(model.sizes) > 1 else None)], "partial-name", f"{token} → {label}"
+        near = tuple(_squeeze(catalog.by_id[s.id].name) for s in previous if s.kind == "model")
+        hit = _fragment_hit(token, own, catalog, near) or _fragment_hit(token, candidates, catalog, near)
+        if hit is None:
+            continue
+        model, variant = hit
+        subject = Subject("model", model.id, model.name, variant.name if variant and len(model.sizes) > 1 else None)
+        if all((f[1].id, f[1].variant) != (subject.id, subject.variant) for f in found):
+            found.append((token, subject, variant.name if variant else model.name))
+    if found:
+        # 「那 Air 版呢？」, 「26B A4B 跟 31B 差在哪？」: every fragment that names one entry.
+        return [f[1] for f in found], "partial-name", ", ".join(f"{t} → {label}" for t, _, label in found)
     smaller, larger = reading.flag("smaller"), reading.flag("larger")
     if smaller == larger or not (reading.flag("pronoun") or reading.flag("followup") or reading.short):
         return None

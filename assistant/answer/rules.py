@@ -313,7 +313,9 @@ def compare(ctx: RuleContext):
 @rule
 def family_fit(ctx: RuleContext):
     """A family on stated hardware: which of its sizes run."""
-    if ctx.families and not ctx.models and ctx.resolution.constraints.has_hardware() and (ctx.flag("yes_no") or ctx.flag("run_words")):
+    choosing = ctx.flag("recommend") or (ctx.flag("which") and not ctx.flag("plural"))  # 「…能跑的，推薦哪個」 picks one
+    if ctx.families and not ctx.models and ctx.resolution.constraints.has_hardware() and (ctx.flag("yes_no") or ctx.flag("run_words")) \
+            and not choosing:
         return "fit", "named family and hardware"
     return None
 
