@@ -343,9 +343,13 @@ def test_a_search_file_damaged_under_a_running_app_is_noticed_and_rebuilt(fake_a
         time.sleep(0.1)
     manifest = settings.manifest_path.read_bytes()
     (settings.data_dir / "embeddings.npy").write_bytes(b"\x93NUMPY cut short")
-    retriever._files_checked_at = 0.0
     with caplog.at_level("WARNING", logger="assistant.retrieval"):
-        assert retriever.search("Phi 4 有多大？", 3)[0].family == "phi"  # from memory
+        for _ in range(20):  # a load still settling on a busy machine defers the check to the next question
+            retriever._files_checked_at = 0.0
+            assert retriever.search("Phi 4 有多大？", 3)[0].family == "phi"  # from memory
+            if "index file changed on disk" in caplog.text:
+                break
+            time.sleep(0.5)
     assert "index file changed on disk" in caplog.text and "embeddings.npy" in caplog.text
     deadline = time.monotonic() + 60
     while settings.manifest_path.read_bytes() == manifest and time.monotonic() < deadline:

@@ -30,6 +30,7 @@ class Writer:
 
     def __init__(self, plan: Plan) -> None:
         self.language = plan.lang
+        self.plan = plan
         self.lines: list[str] = []
         self.parts: list[Message] = []
         self.lead: Message | None = None

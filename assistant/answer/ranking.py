@@ -437,7 +437,9 @@ def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilityS
             continue
         facts = size_facts(model, variant)
         capability = benchmark_capability(source, facts, variant, c.benchmark) if c.benchmark else source.capability(facts, variant, task)
-        score = _score(capability, fit, facts, adjust, variant, tagged, SPEED_WEIGHT_ASKED if "efficiency" in c.tasks else 0.01)
+        # Speed weighs in when asked for; a ranking by a named benchmark is that benchmark's order.
+        speed_weight = SPEED_WEIGHT_ASKED if "efficiency" in c.tasks else 0.0 if c.benchmark else 0.01
+        score = _score(capability, fit, facts, adjust, variant, tagged, speed_weight)
         if "long-context" in c.tasks and (not capability or capability.get("fallback")):
             score += _context_bonus(facts)  # no long-context test: the window itself is the evidence
         rec = Recommendation(facts, variant, score, fit=fit, capability=capability,

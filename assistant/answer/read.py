@@ -46,6 +46,7 @@ FLAG_CUES: dict[str, str] = {
     "llm_words": "scope.llm_words",
     "run_words": "scope.run_words",
     "other_media": "scope.other_media",
+    "how_to": "scope.how_to",
     "chat_words": "scope.chat_words",
     "buy_hardware": "scope.buy_hardware",
     "injection": "scope.injection",
@@ -374,7 +375,8 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
     """
     norm = reading.norm
     found: list[str] = []
-    covered = [(m.start, m.end) for m in reading.mentions]
+    # Catalog names, and names that are no model (benchmarks: "SWE-bench Verified", "LiveCodeBench").
+    covered = [(m.start, m.end) for m in catalog.alias_index.find(norm, shields=True)]
     for mention in reading.mentions:
         size = _SIZE.match(norm, mention.end)
         if size is not None and mention.kind in ("model", "family"):
@@ -398,7 +400,7 @@ def unknown_names(question: str, reading: Reading, catalog: Catalog, v: Vocabula
     for match in _NAME_TOKEN.finditer(question[:400]):
         token = match.group(1)
         low = token.lower()
-        if low in stop:
+        if low in stop or (" " in low and low.split()[0] in stop):  # "Top 3", "Best 5": a plain word and a number
             continue
         if len(low) <= 2 or (" " in token and token.split()[0].isalpha() and token.split()[0].islower()):
             continue  # "UI", "single 4090": an acronym or a plain word before a number is not a model's name

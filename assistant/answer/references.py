@@ -282,7 +282,11 @@ def _partial(reading: Reading, state: ConversationState, catalog: Catalog) -> tu
             candidates.append((model, None))
             candidates += [(model, x) for x in model.variants]
     stop = vocabulary().words("stopwords.followup_fragment")
-    tokens = [t.replace(" ", "") for t in _FRAGMENT.findall(reading.norm) if t not in stop and len(t) >= 2]
+    # "the small one", 「大一點的」: a size word there is a relative size (below), not a name fragment.
+    v = vocabulary()
+    size_spans = [m.span() for group in ("conversation.smaller", "conversation.larger") for m in v.cues(group).finditer(reading.norm)]
+    tokens = [m.group(0).replace(" ", "") for m in _FRAGMENT.finditer(reading.norm) if m.group(0) not in stop and len(m.group(0)) >= 2
+              and not any(s <= m.start() < e for s, e in size_spans)]
     own = [(m, x) for m in (catalog.by_id[s.id] for s in previous if s.kind == "model") for x in (None, *m.variants)]
     found: list[tuple[str, Subject, str]] = []
     for token in tokens:

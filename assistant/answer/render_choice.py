@@ -62,8 +62,9 @@ def why_first(w: Writer, top: Recommendation, runner: Recommendation | None, tas
                      top_context=format_context(top_window, lang), runner_context=format_context(runner_window, lang))
     if top.fit and runner.fit and top.capability and runner.capability and top.capability["score"] < runner.capability["score"] \
             and (top.fit.tokens_per_s or 0) > (runner.fit.tokens_per_s or 0):
-        # Ranked first for speed (the request asks for it), though it scores lower.
-        return w.say("recommend.beats_speed_trade", top=top.model.name if top.variant.name == top.model.name else top.variant.name,
+        # Ranked first for speed, though it scores a little lower: say so, and whether speed was asked for.
+        asked = "efficiency" in w.plan.constraints.tasks
+        return w.say("recommend.beats_speed_trade" if asked else "recommend.beats_speed_tie", top=top.model.name if top.variant.name == top.model.name else top.variant.name,
                      runner=runner.variant.name, top_speed=f"{top.fit.tokens_per_s:g}", runner_speed=f"{runner.fit.tokens_per_s:g}",
                      top_figure=top.capability.get("figure", ""), runner_figure=runner.capability.get("figure", ""))
     if top.capability and runner.capability:
@@ -111,16 +112,18 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
     models = [s.id for s in plan.models()]
     only = models if models and (len(models) >= 2 or plan.reference == "choose-among" or plan.reason.startswith("which-question naming")) else None
     limit = min(plan.count or LIST_LIMIT, 10)
+    # "Top 3 by BFCL v4", 「前三名」: a ranking, where every size competes on its own figure.
+    ranking_sizes = bool(c.benchmark or plan.count) and not plan.just_one and only is None
     result = shortlist(catalog, c, ctx.capabilities, family=families[0] if len(families) == 1 else None, only=only,
-                       mentioned=c.mentioned_models, limit=limit, per_size=bool(only) and len(set(models)) == 1)
+                       mentioned=c.mentioned_models, limit=limit, per_size=(bool(only) and len(set(models)) == 1) or ranking_sizes)
     restricted_out: list[Exclusion] = []
     if not result.ranked and (only is not None or len(families) == 1):
         # The named models (or family) all fail: say why, then answer the need from the whole catalog.
         restricted_out = [e for e in result.all_excluded if only is None or e.model.id in only][:3]
         result = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=limit)
         families, only = [], None
-    by_size = False
-    if only is None and len(families) != 1 and 1 <= result.count <= limit and not plan.just_one:
+    by_size = ranking_sizes
+    if only is None and not ranking_sizes and len(families) != 1 and 1 <= result.count <= limit and not plan.just_one:
         # A short list is complete: every size that fits is its own entry, so "only N" counts what is shown.
         sized = shortlist(catalog, c, ctx.capabilities, mentioned=c.mentioned_models, limit=2 * limit, per_size=True)
         if sized.count > result.count:
@@ -157,10 +160,10 @@ def render_recommend(plan: Plan, ctx: Context) -> Rendered:
         elif count == 1:
             if not sole:
                 w.raw(w.say("recommend.only_one", summary=summary or w.say("summary.none")))
-        elif count <= limit or by_size:
+        elif count <= limit or (by_size and not ranking_sizes):
             w.raw(w.say("recommend.only_n_sizes" if by_size else "recommend.only_n", count=count, summary=summary or w.say("summary.none")))
         else:
-            w.raw(w.say("recommend.top_n", count=count, shown=len(shown_recs), summary=summary or w.say("summary.none"),
+            w.raw(w.say("recommend.top_n_sizes" if by_size else "recommend.top_n", count=count, shown=len(shown_recs), summary=summary or w.say("summary.none"),
                         task=task_label(result.task, w.language)))
         for n, rec in enumerate(shown_recs, 1):
             rec.reason = rec_reason(w, rec, plan)  # the same words the API and the UI cards carry

@@ -152,13 +152,21 @@ def in_domain(ctx: RuleContext) -> bool:
     """Whether the question is about language models at all (or continues a conversation that is)."""
     c, reading = ctx.c, ctx.reading
     followup = ctx.in_conversation and (ctx.flag("followup") or ctx.resolution.reference is not None)
+    own_task = bool(c.tasks) and not (ctx.flag("how_to") and not ctx.flag("run_words"))  # "how do I port this code?" is no model question
     return bool(
-        ctx.resolution.subjects or followup or reading.rank_field or ctx.flag("llm_words") or c.tasks
+        ctx.resolution.subjects or followup or reading.rank_field or ctx.flag("llm_words") or own_task
         or c.licence_ids or c.commercial_required or c.noncommercial_ok or c.max_params_b or c.min_context_tokens
         or c.longest_context or ctx.flag("strongest") and ctx.flag("which")
         or (ctx.flag("run_words") and (c.memory_gb is not None or c.device))
         or (c.memory_gb is not None and ctx.flag("owned"))
+        or any(_model_shaped(name) for name in ctx.unknown)  # "Is InternLM 3 good?": a name the catalog lacks
     )
+
+
+def _model_shaped(name: str) -> bool:
+    """A name that looks like a model's: letters and digits ("Yi-34B", "InternLM3"), or a capital inside a word ("InternLM")."""
+    letters = [c for c in name if c.isalpha()]
+    return len(letters) >= 2 and (any(c.isdigit() for c in name) or any(a.islower() and b.isupper() for a, b in zip(name, name[1:], strict=False)))
 
 
 @rule
