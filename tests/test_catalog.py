@@ -473,3 +473,12 @@ def test_a_benchmark_name_holds_no_model(cat):
     assert ("model", "deepseek-v3") in found and found.count(("model", "deepseek-v3")) == 1, found
     reading = read_answer("DeepSeek-V4 很強，不過 BFCL v3 73.7 是 Granite 的分數。", cat, [])
     assert not any(m.target == "deepseek-v3" for m in reading.mentions), reading.mentions
+
+
+@pytest.mark.parametrize(("text", "read"), [("mistal small or gemma3", "mistral small or gemma3"), ("deepsek r1", "deepseek r1"),
+                                            ("granit 4", "granite 4"), ("gamma distribution", "gamma distribution"),
+                                            ("which model is better", "which model is better")])
+def test_a_misspelt_family_name_is_read_and_an_english_word_is_not(cat, text, read):
+    fixed, pairs = cat.fix_typos(text, ("gamma",))
+    assert fixed == read
+    assert bool(pairs) == (text != read)

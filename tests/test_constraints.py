@@ -208,6 +208,11 @@ CASES: list[tuple[str, dict[str, object]]] = [
     # A task done elsewhere or not needed is not asked; the others stay.
     ("語音辨識另外處理，要能寫程式的", {"tasks": ["coding"]}),
     ("no need for vision, just coding on a 24GB card", {"tasks": ["coding"], "memory_gb": 24.0}),
+    ("樹莓派想當中文語音助理的大腦（語音辨識/合成另外處理，只問LLM這段）", {"tasks": ["general", "edge", "chinese"]}),
+    ("我們做繁體中文客服，回覆「絕對」不能跳簡體字", {"traditional_strict": True}),
+    ("replies must never output Simplified characters", {"traditional_strict": True}),
+    ("Our compliance team bans models from Chinese labs", {"avoid_countries": ["CN"]}),
+    ("公司禁用中國的模型", {"avoid_countries": ["CN"]}),
     # A year not wanted: releases from the next year on.
     ("不要 2024 年的模型，推薦寫程式的", {"released_after": "2025", "tasks": ["coding"]}),
     ("models not released in 2024 for chat", {"released_after": "2025"}),

@@ -329,3 +329,47 @@ def test_plan_question_and_compose_agree_on_a_follow_up(shared_catalog, ask):
     p = plan_question("只要 Apache 授權的呢？", shared_catalog, history_of(CODING_24GB))
     reply = ask("只要 Apache 授權的呢？", CODING_24GB)
     assert (p.intent, p.reference, p.changes) == (reply.plan.intent, reply.plan.reference, reply.plan.changes)
+
+
+# ---------------------------------------------------------------- round-3 mechanisms: requirements, fragments, scope
+
+
+def _first(reply) -> str:  # type: ignore[no-untyped-def]
+    return reply.answer.split("\n")[0]
+
+
+def test_a_requirement_after_a_recommendation_reruns_it(ask, shared_catalog):
+    first = "Which open model is best for really long documents, like a 500-page contract?"
+    reply = ask("It has to be OK for commercial use though, we're a small startup.", first)
+    assert reply.plan.intent == "recommend" and reply.plan.constraints.commercial_required
+    assert "long-context" in reply.plan.constraints.tasks  # the earlier need is kept
+    asked = ask("它可以商用嗎？", "推薦一個寫程式的模型")
+    assert asked.plan.intent != "recommend"  # a question about the pick stays a question
+
+
+def test_several_fragments_name_several_sizes(ask):
+    reply = ask("26B A4B 跟 31B 差在哪？要跑的話哪個比較快", "gemma 4 出了哪些尺寸啊")
+    assert {s.variant for s in reply.plan.subjects} >= {"Gemma 4 26B A4B", "Gemma 4 31B"}, reply.plan.subjects
+
+
+def test_a_fragment_prefers_the_earlier_subjects_line(ask):
+    assert _first(ask("那 mini 呢", "Phi-4 有哪些版本")).startswith("Phi-4-mini")
+
+
+def test_a_size_word_is_a_relative_size_not_a_fragment(ask):
+    assert "Ministral" in _first(ask("and the small one?", "what's mistral's vision model called?"))
+
+
+def test_constraints_after_a_family_question_stay_in_that_family(ask, shared_catalog):
+    reply = ask("我要 MIT 授權、又能丟圖片進去的，最新是哪個", "智譜的 GLM 現在出到第幾版了")
+    assert reply.plan.reference == "family-scope"
+    lead = _first(reply)
+    named = [m for m in shared_catalog.models if m.name in lead]
+    assert named and all(m.family == "glm" for m in named), lead
+
+
+def test_the_two_refers_to_both_earlier_subjects_and_the_freer_licence_leads(ask):
+    reply = ask("這兩個哪個授權比較寬鬆？", "Phi-4 跟 Gemma 3 哪個好？")
+    assert _first(reply).startswith("授權比較寬鬆的是 **Phi-4**"), _first(reply)
+    english = ask("which of the two has the less restrictive license?", "mistal small or gemma3 for a single 24gb card? mostly RAG")
+    assert "**Mistral Small 4** has the less restrictive licence" in _first(english), _first(english)

@@ -442,3 +442,33 @@ def test_a_year_not_wanted_is_in_the_stated_conditions_and_respected(ask, shared
 def test_moe_answers_follow_each_size(ask, question, says, not_says):
     lead = ask(question).answer.split("\n")[0]
     assert all(s in lead for s in says) and not any(s in lead for s in not_says), lead
+
+
+def test_a_benchmark_ranking_ranks_every_size(ask):
+    reply = ask("16GB 顯卡、用 Q4_K_M 能整個放進去的模型中，BFCL v4 function calling 分數前三名？")
+    lines = [line for line in reply.answer.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
+    assert len(lines) == 3 and any("granite-4.2-8b" in line for line in lines), reply.answer  # a second Granite size competes
+    assert "只有" not in reply.answer.splitlines()[1]  # a ranking is no "only N" claim
+
+
+@pytest.mark.parametrize(("question", "says"), [
+    ("Qwen3.5-35B-A3B 放得進 4090 嗎？我想開 128k context", ["剛好卡在上限", "上下文最多約"]),
+    ("Llama 4 Scout 號稱 10M context，一張 H100 塞得下嗎", ["10M 的上下文放不下"]),
+])
+def test_fit_answers_say_the_headroom_and_the_context_that_fits(ask, question, says):
+    text = ask(question).answer
+    assert all(s in text for s in says), text
+
+
+def test_a_slow_machine_gets_a_usable_quantisation_and_no_edge_tag_bonus(ask):
+    reply = ask("best model for a Raspberry Pi 5 (8GB) for English chat, Apache-2.0 only")
+    assert "Qwen3.5-4B" in reply.answer.split("\n")[0], reply.answer.split("\n")[0]
+
+
+@pytest.mark.parametrize("question", ["要怎麼把 Python 2 的程式碼改成 Python 3？", "How do I convert Python 2 code to Python 3?"])
+def test_a_coding_how_to_is_out_of_scope(ask, question):
+    assert ask(question).route == "out_of_scope"
+
+
+def test_a_model_shaped_unknown_name_is_not_covered(ask):
+    assert ask("Is InternLM 3 good?").route == "unknown_model"
