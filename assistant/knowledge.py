@@ -43,6 +43,7 @@ class Licence(_Strict):
     id: str = Field(description="SPDX-like id, e.g. MIT, Apache-2.0, CC-BY-NC-4.0, Llama-3")
     name: str = Field(description="Human-readable licence name")
     open_source: bool = Field(description="OSI-style open licence (MIT, Apache-2.0) rather than custom terms")
+    terms_unverified: bool = Field(default=False, description="A custom licence this knowledge base knows by name only: its full terms were not read")
 
 
 class Languages(_Strict):
@@ -579,19 +580,13 @@ def load_catalog(path: Path) -> Catalog:
 
 def _benchmark_names(path: Path) -> list[str]:
     """The benchmark names of capabilities.yaml beside the catalog (only its `benchmarks:` list is read)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return []
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
     start = text.find("\nbenchmarks:")
-    if start < 0:
-        return []
-    following = re.compile(r"\n[A-Za-z_]").search(text, start + 1)  # the next top-level key
-    end = following.start() if following else len(text)
+    following = re.compile(r"\n[A-Za-z_]").search(text, start + 1) if start >= 0 else None  # the next top-level key
     try:
-        data = yaml.load(text[start:end], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text[start : following.start() if following else len(text)], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if start >= 0 else None
     except yaml.YAMLError:
-        return []
+        data = None
     rows = data.get("benchmarks") if isinstance(data, dict) else None
     return [str(row["name"]) for row in rows or [] if isinstance(row, dict) and row.get("name")]
 

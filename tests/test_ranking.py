@@ -472,3 +472,14 @@ def test_a_why_not_never_says_listed_for_a_model_the_list_left_out(shared_catalo
     if reply.lead["key"] == "why_not.listed":
         place = reply.lead["slots"]["place"]
         assert first.shown[place - 1] == hidden.id, f"said listed #{place}, but #{place} was {first.shown[place - 1]}"
+
+
+def test_commercial_use_puts_licences_known_by_name_only_behind_known_terms(shared_catalog):
+    """A custom licence whose full terms the knowledge base has not read (licence.terms_unverified) does not lead
+    a recommendation for commercial use while models with known terms of similar strength fit."""
+    from assistant.constraints import parse_constraints  # noqa: PLC0415
+
+    c = parse_constraints("推薦可以商用的寫程式模型", shared_catalog)
+    top = shortlist(shared_catalog, c, default_capabilities(), limit=3).ranked[0]
+    assert not top.model.licence.terms_unverified, top.model.name
+    assert any(m.licence.terms_unverified for m in shared_catalog.models)

@@ -33,6 +33,7 @@ class ConversationState:
     shown: list[str] = field(default_factory=list)  # model ids in the order last shown
     variants: dict[str, str] = field(default_factory=dict)
     constraints: Constraints | None = None  # the request so far (recommend, fit, list, rank)
+    family_scope: Subject | None = None  # the one family the last list-like request was within ("Mistral 有哪些…")
     request_intent: str | None = None  # the last list-like request (recommend, list, rank, newest), kept across fact turns
     questions: list[str] = field(default_factory=list)
     language: str | None = None  # the language of the last answer
@@ -69,6 +70,11 @@ class ConversationState:
                 self.variants = dict(rendered.variants)
         if plan.intent in ("recommend", "list", "rank", "newest"):
             self.request_intent = plan.intent
+            families = [s for s in plan.subjects if s.kind == "family"]
+            self.family_scope = families[0] if len(families) == 1 and not [s for s in plan.subjects if s.kind == "model"] else None
+        elif catalog_subjects:
+            families = [s for s in catalog_subjects if s.kind == "family"]
+            self.family_scope = families[0] if len(families) == 1 and len(catalog_subjects) == 1 else None
         if plan.intent in ("recommend", "fit", "list", "rank", "compare", "newest", "why_not") and (
             plan.constraints.stated or self.constraints is None
         ):

@@ -44,6 +44,7 @@ UNMEASURED = -1.0  # below every measured capability (0..1)
 SPEED_WEIGHT_ASKED = 0.3  # speed asked for (high traffic, low latency): 100 tok/s is worth 0.3 of capability
 SLOW_PENALTY = 1.0
 TIGHT_PENALTY = 0.05
+UNVERIFIED_TERMS_PENALTY = 0.15  # about a tier of capability: known terms first when the user must sell
 _NAMED_SIZE = re.compile(r"(?<![0-9.a-z])(\d{1,4}(?:\.\d{1,2})?)b(?![a-z0-9])")
 TAGGED_BONUS = 2.0  # a model tagged for an asked task no benchmark measures ranks above every untagged one
 _LICENCE_SIMPLICITY = {"yes": 1.0, "conditional": 0.5, "no": 0.0}
@@ -355,11 +356,13 @@ def untested_tasks(c: Constraints) -> list[str]:
 
 
 def _score(capability: dict[str, Any] | None, fit: FitResult | None, model: Model, adjust: float, variant: Variant | None = None,
-           tagged: bool = False, speed_weight: float = 0.01) -> float:
+           tagged: bool = False, speed_weight: float = 0.01, commercial: bool = False) -> float:
     base = capability["score"] if capability else UNMEASURED + (_unmeasured_prior(model, variant) if variant is not None else 0.0)
     base += TAGGED_BONUS if tagged else 0.0
     if fit is not None and fit.tokens_per_s is not None and fit.tokens_per_s < USABLE_TOKENS_PER_S:
         base -= SLOW_PENALTY  # too slow to use interactively on this machine
+    if commercial and model.licence.terms_unverified:
+        base -= UNVERIFIED_TERMS_PENALTY  # commercial use asked: a licence known by name only goes behind ones whose terms are known
     if fit is not None and fit.placement in ("tight", "os_limit"):
         base -= TIGHT_PENALTY  # fits with no room to spare (long prompts, a display, other programs): behind roomy fits of similar strength
     speed = min(1.0, (fit.tokens_per_s or 0) / 100) if fit and fit.tokens_per_s else 0.0
@@ -439,7 +442,7 @@ def evaluate(model: Model, c: Constraints, catalog: Catalog, source: CapabilityS
         capability = benchmark_capability(source, facts, variant, c.benchmark) if c.benchmark else source.capability(facts, variant, task)
         # Speed weighs in when asked for; a ranking by a named benchmark is that benchmark's order.
         speed_weight = SPEED_WEIGHT_ASKED if "efficiency" in c.tasks else 0.0 if c.benchmark else 0.01
-        score = _score(capability, fit, facts, adjust, variant, tagged, speed_weight)
+        score = _score(capability, fit, facts, adjust, variant, tagged, speed_weight, c.commercial_required)
         if "long-context" in c.tasks and (not capability or capability.get("fallback")):
             score += _context_bonus(facts)  # no long-context test: the window itself is the evidence
         rec = Recommendation(facts, variant, score, fit=fit, capability=capability,

@@ -108,13 +108,18 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
     named = [s for s in reading.subjects if s.kind in ("model", "family")]
     followup = (reading.flag("followup") or reading.flag("pronoun") or reading.ordinal is not None or reading.short
                 or reading.flag("replace") or reading.flag("why_not"))
-    scope = [s for s in state.subjects if s.kind == "family"]
-    if (not named and len(scope) == 1 and not [s for s in state.subjects if s.kind == "model"] and _stated_groups(reading.constraints)
-            and any(reading.flag(f) for f in ("which", "newest", "recommend", "strongest"))):
-        # 「智譜的 GLM 出到第幾版了」→「我要 MIT、能看圖的，最新是哪個」: within the family just asked about.
+    scope = [state.family_scope] if state.family_scope is not None else []
+    if (not named and len(scope) == 1 and not reading.unknown
+            and (_stated_groups(reading.constraints) or reading.flag("followup") or reading.flag("superlative") or reading.flag("newest"))
+            and any(reading.flag(f) for f in ("which", "newest", "recommend", "strongest", "more"))):
+        # 「智譜的 GLM 出到第幾版了」→「我要 MIT、能看圖的，最新是哪個」, 「Mistral 有哪些可以商用的？」→「裡面最新的是哪一個」:
+        # within the family just asked about, with the request so far.
         result.subjects = scope + [s for s in reading.subjects if s.kind not in ("model", "family")]
         result.reference = "family-scope"
         result.inherited.append(f"family → {scope[0].name}")
+        if state.constraints is not None:
+            result.constraints, changed = merge(state.constraints, reading.constraints, False)
+            result.changes += [f"constraint:{g}" for g in changed]
         return result
     if not followup and (named or reading.flag("which") and not reading.attributes) and (
             named or _partial(reading, state, catalog) is None):

@@ -150,7 +150,8 @@ def buying_hardware(ctx: RuleContext):
 
 def in_domain(ctx: RuleContext) -> bool:
     """Whether the question is about language models at all (or continues a conversation that is)."""
-    c, reading = ctx.c, ctx.reading
+    reading = ctx.reading
+    c = reading.constraints  # the turn's own words: a condition inherited from earlier turns says nothing about this one
     followup = ctx.in_conversation and (ctx.flag("followup") or ctx.resolution.reference is not None)
     own_task = bool(c.tasks) and not (ctx.flag("how_to") and not ctx.flag("run_words"))  # "how do I port this code?" is no model question
     return bool(
@@ -318,12 +319,18 @@ def compare(ctx: RuleContext):
     return None
 
 
+def _other_question(ctx: RuleContext) -> bool:
+    """A follow-up that asks something else (「它可以拿去做要收費的產品嗎？」) on hardware stated earlier: not a fit question."""
+    own = set(ctx.reading.attributes) - {"memory", "speed", "size"}
+    return bool(own) and not ctx.reading.constraints.has_hardware() and not ctx.flag("run_words")
+
+
 @rule
 def family_fit(ctx: RuleContext):
     """A family on stated hardware: which of its sizes run."""
     choosing = ctx.flag("recommend") or (ctx.flag("which") and not ctx.flag("plural"))  # 「…能跑的，推薦哪個」 picks one
     if ctx.families and not ctx.models and ctx.resolution.constraints.has_hardware() and (ctx.flag("yes_no") or ctx.flag("run_words")) \
-            and not choosing:
+            and not choosing and not _other_question(ctx):
         return "fit", "named family and hardware"
     return None
 
