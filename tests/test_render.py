@@ -472,3 +472,15 @@ def test_a_coding_how_to_is_out_of_scope(ask, question):
 
 def test_a_model_shaped_unknown_name_is_not_covered(ask):
     assert ask("Is InternLM 3 good?").route == "unknown_model"
+
+
+def test_sizes_with_their_own_dates_are_dated_each(ask):
+    assert "2026-03-02" in ask("When was Qwen3.5 released?").answer.split("\n")[0]
+    newest = ask("TAIDE 現在最新的模型是哪個？").answer.split("\n")[0]
+    assert "2602" in newest and "2026-02" in newest, newest
+
+
+def test_a_size_the_model_lacks_is_not_covered_and_a_named_size_is_read(ask):
+    missing = ask("Qwen3.5-14B 的 context 多長？")
+    assert missing.route == "unknown_model" and "Qwen3.5 14B" in missing.answer.split("\n")[0]
+    assert "128k" in ask("Gemma 4 的 E4B 應該跟 31B 一樣有 256K context 吧？").answer.split("\n")[0]

@@ -279,6 +279,23 @@ def series_members(name: str, catalog: Catalog) -> list[Model]:
     ]
 
 
+def _variant_rest(model: Model, after: str) -> Variant | None:
+    """「Gemma 4 的 E4B」: the one size whose name, less the model's name, follows shortly (a letter and a digit)."""
+    if len(model.sizes) < 2:
+        return None
+    squeezed, head = name_key(after), name_key(model.name)
+    hits = []
+    for variant in model.sizes:
+        key = name_key(variant.name)
+        rest = key[len(head):] if key.startswith(head) else ""
+        if len(rest) >= 2 and any(c.isdigit() for c in rest) and any(c.isalpha() for c in rest) and rest in squeezed:
+            hits.append((squeezed.index(rest), -len(rest), variant))
+    hits.sort(key=lambda h: (h[0], h[1]))
+    if not hits or (len(hits) > 1 and hits[0][:2] == hits[1][:2]):
+        return None
+    return hits[0][2]  # the first named ("Gemma 4 的 E4B 應該跟 31B 一樣…" is about the E4B)
+
+
 def _later_model_name(after: str, family: object, catalog: Catalog) -> Model | None:
     """The one model of `family` whose name, less the family's name, follows in `after` ("small 4"
     for Mistral Small 4); only such rests that hold a letter and a digit count."""
@@ -306,7 +323,7 @@ def _subjects(norm: str, mentions: list[Mention], catalog: Catalog) -> list[Subj
             model = catalog.by_id[mention.target]
             named = model.variant(mention.variant) if mention.variant else None
             variant = named or _variant_in_span(model, norm[mention.start : mention.end]) or variant_named(
-                model, norm[mention.end : mention.end + 12])
+                model, norm[mention.end : mention.end + 12]) or _variant_rest(model, norm[mention.end : mention.end + 16])
             if variant is None:
                 # 「Devstral Small（2507 那版）」: a release code after the name picks that release, even of
                 # an older model in the family the name now points past.

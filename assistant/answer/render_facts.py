@@ -112,7 +112,16 @@ def attribute_lead(w: Writer, plan: Plan, model: Model, variant: Variant | None,
         w.add("fact.country", cite=cite, prefix=prefix, name=name, country=country_label(model.country, lang), vendor=model.vendor)
         return None
     if attribute == "released" and model.released:
-        w.add("fact.released", cite=cite, prefix=prefix, name=name, date=model.released)
+        dated = {} if variant is not None else {v.name: v.released for v in model.sizes if v.released and v.released != model.released}
+        if dated:
+            # Sizes released on their own dates (Qwen3.5's small sizes two weeks later; TAIDE's 2602 version).
+            by_date: dict[str, list[str]] = {}
+            for v in model.sizes:
+                by_date.setdefault(v.released or model.released, []).append(v.name)
+            items = [w.say("family.released_item", names=join(names, lang), date=date) for date, names in sorted(by_date.items(), reverse=True)]
+            w.add("fact.released_sizes", cite=cite, prefix=prefix, name=name, items=w.say("list.clauses").join(items))
+        else:
+            w.add("fact.released", cite=cite, prefix=prefix, name=name, date=(variant.released if variant and variant.released else model.released))
         return None
     if attribute == "chinese":
         # Yes / no / not stated from the sourced language list, then the article's drift warning; the

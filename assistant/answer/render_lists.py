@@ -150,29 +150,44 @@ def render_newest(plan: Plan, ctx: Context) -> Rendered:
     catalog = ctx.catalog
     w = Writer(plan)
     models = [m for m in catalog.models if m.status == "released" and m.released and _in_scope(plan, m, catalog) and _task_ok(plan, m)]
-    models.sort(key=lambda m: (m.released or "", m.params_total_b), reverse=True)
+    # A model's date is that of its newest size that meets the question (Qwen3.5's small sizes came two weeks later).
+    dates = {m.id: max((v.released or m.released or "") for v in _passing(plan, m, catalog)) for m in models}
+    models.sort(key=lambda m: (dates[m.id], m.params_total_b), reverse=True)
     if not models:
         w.add("newest.none", scope=_scope_summary(w, plan))
         w.raw(_coverage(w, catalog))
         return Rendered(w.text(), lead=w.lead, parts=w.parts)
+    def named(m: Model) -> str:
+        """The model, or its newest sizes when they came later than the rest (「Gemma 4 的 Gemma 4 12B」)."""
+        name = _passing_sizes(w, plan, m, catalog)[0]
+        newest = [v for v in _passing(plan, m, catalog) if (v.released or m.released) == dates[m.id]]
+        if dates[m.id] != m.released and len(newest) < len(m.sizes):
+            name = w.say("rank.variant_of", model=m.name, variant=join([v.name for v in newest], w.language))
+        return name
+
     top = models[0]
     family = catalog.family_by_id[top.family]
-    w.add("newest.lead", cite=ctx.cites.model(top.id), scope=_scope_summary(w, plan), name=_passing_sizes(w, plan, top, catalog)[0], date=top.released,
+    w.add("newest.lead", cite=ctx.cites.model(top.id), scope=_scope_summary(w, plan), name=named(top), date=dates[top.id],
           vendor=family.vendor_zh if w.language != "en" else family.vendor)
     w.raw(_coverage(w, catalog))
     w.raw(w.say("newest.head"))
     for m in models[:NEWEST_SHOWN]:
-        name, span, facts = _passing_sizes(w, plan, m, catalog)
-        w.raw(w.say("newest.item", date=m.released, name=name, vendor=m.vendor, sizes=span, licence=facts.licence.id,
+        _, span, facts = _passing_sizes(w, plan, m, catalog)
+        w.raw(w.say("newest.item", date=dates[m.id], name=named(m), vendor=m.vendor, sizes=span, licence=facts.licence.id,
                     badge=commercial_label(facts.commercial_use, w.language)) + ctx.cites.model(m.id))
     return Rendered(w.text(), lead=w.lead, parts=w.parts, shown=[m.id for m in models[:NEWEST_SHOWN]])
+
+
+def _passing(plan: Plan, model: Model, catalog: Catalog) -> list:
+    """The sizes that meet the question's conditions (all of them when none does)."""
+    return [v for v in model.sizes if check(size_facts(model, v), plan.constraints, catalog) is None
+            and (plan.constraints.memory_gb is None or fit_variant(model, v, plan.constraints) is not None)] or list(model.sizes)
 
 
 def _passing_sizes(w: Writer, plan: Plan, model: Model, catalog: Catalog) -> tuple[str, str, Model]:
     """Only the sizes that meet the question's conditions, with their own facts: "DeepSeek-V3 的
     DeepSeek-V3-0324: MIT", "Qwen3.8 的 Qwen3.8-27B" on a 24 GB card, not the flagship's licence."""
-    passing = [v for v in model.sizes if check(size_facts(model, v), plan.constraints, catalog) is None
-               and (plan.constraints.memory_gb is None or fit_variant(model, v, plan.constraints) is not None)] or list(model.sizes)
+    passing = _passing(plan, model, catalog)
     facts = size_facts(model, passing[0]) if len(passing) < len(model.sizes) else model
     sizes = [v.params_total_b for v in passing]
     span = format_params(min(sizes)) if len(set(sizes)) == 1 else f"{format_params(min(sizes))}–{format_params(max(sizes))}"

@@ -47,7 +47,8 @@ def render_unknown(plan: Plan, ctx: Context) -> Rendered:
     families = {f.name.lower() for f in ctx.catalog.families}
     # Only a known family's unknown version ("Llama 5") is repeated back; any other word from
     # the question is not echoed (a planted name must never reach an answer).
-    echo = [n for n in names if n.split(" ")[0].lower() in families]
+    models = [ctx.catalog.by_id[s.id].name.lower() for s in plan.subjects if s.kind == "model"]
+    echo = [n for n in names if n.split(" ")[0].lower() in families or any(n.lower().startswith(m + " ") for m in models)]  # "Qwen3.5 14B"
     if echo:
         w.add("unknown.named", names=join(echo, w.language))
     else:
