@@ -483,4 +483,4 @@ def test_sizes_with_their_own_dates_are_dated_each(ask):
 def test_a_size_the_model_lacks_is_not_covered_and_a_named_size_is_read(ask):
     missing = ask("Qwen3.5-14B 的 context 多長？")
     assert missing.route == "unknown_model" and "Qwen3.5 14B" in missing.answer.split("\n")[0]
-    assert "128k" in ask("Gemma 4 的 E4B 應該跟 31B 一樣有 256K context 吧？").answer.split("\n")[0]
+    assert "128k" in ask("Gemma 4 的 E4B 應該跟 31B 一樣有 256K context 吧？想在手機上讀長文件").answer.split("\n")[0]
