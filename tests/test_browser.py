@@ -415,6 +415,7 @@ def test_phone_layout_puts_cards_after_the_answer_and_narrows_the_catalog(browse
         assert page.locator("#examples").first.is_visible()
         ask(page, "我要商用、只有 16GB 筆電，想跑能寫程式的模型，選哪個？")
         page.wait_for_function("!document.querySelector('#examples') || document.querySelector('#examples').offsetParent === null")
+        page.wait_for_selector("#cards .fit-basis")  # the cards of this answer are in (a busy machine renders them later)
         top = lambda sel: page.locator(sel).first.bounding_box()["y"]  # noqa: E731
         assert top("#chatbot") < top("#cards") < top("#sources") < top("#examples-box")
         assert top("#cards") < top("#settings")
