@@ -244,7 +244,7 @@ def test_relevant_exclusions_keep_one_per_family_and_at_most_five(cat):
 
 def test_ranking_task_follows_the_request():
     assert ranking_task(Constraints(tasks=["coding"])) == "coding"
-    assert ranking_task(Constraints(tasks=["math"])) == "reasoning"
+    assert ranking_task(Constraints(tasks=["math"])) == "math"  # competition maths (AIME), borrowing reasoning when unmeasured
     assert ranking_task(Constraints(languages=["zh"], traditional=True)) == "traditional-chinese"
     assert ranking_task(Constraints(languages=["zh"])) == "chinese"
     assert ranking_task(Constraints(languages=["ja"])) == "multilingual"
