@@ -100,6 +100,7 @@ class AliasIndex:
 
 
 _WORD = re.compile(r"[a-z][a-z]{4,}")
+_SHORT_VERSIONED = re.compile(r"(?<![a-z])([a-z]{4})(?=\d)")
 TYPO_RATIO = 0.85
 """How close a word must be to a family name to be read as it ("mistal" → mistral, "deepsek" → deepseek)."""
 
@@ -107,7 +108,8 @@ TYPO_RATIO = 0.85
 def typo_fixes(text: str, names: Iterable[str], known: Iterable[str], ignore: Iterable[str] = ()) -> list[tuple[int, int, str]]:
     """(start, end, name) for each word of `text` (5+ letters) that is no known name but is one
     letter or two away from exactly one of `names` (family names, lower case): a misspelling."""
-    names = sorted({n for n in names if n.isascii() and n.isalpha() and len(n) >= 5})
+    all_names = list(names)
+    names = sorted({n for n in all_names if n.isascii() and n.isalpha() and len(n) >= 5})
     known_set = set(known) | set(ignore)
     fixes = []
     for match in _WORD.finditer(text):
@@ -117,7 +119,16 @@ def typo_fixes(text: str, names: Iterable[str], known: Iterable[str], ignore: It
         close = [n for n in names if abs(len(n) - len(word)) <= 2 and difflib.SequenceMatcher(None, word, n).ratio() >= TYPO_RATIO]
         if len(close) == 1:
             fixes.append((match.start(), match.end(), close[0]))
-    return fixes
+    # A four-letter name with its version right after ("quen3" → qwen3, "kimy k2" is not): one letter off.
+    short = sorted({n for n in all_names if n.isascii() and n.isalpha() and len(n) == 4})
+    for match in _SHORT_VERSIONED.finditer(text):
+        word = match.group(1)
+        if word in known_set or word in short:
+            continue
+        close = [n for n in short if sum(a != b for a, b in zip(word, n, strict=True)) == 1]
+        if len(close) == 1:
+            fixes.append((match.start(1), match.end(1), close[0]))
+    return sorted(fixes)
 
 
 def _on_boundary(squeezed: str, gaps: list[bool], start: int, end: int) -> bool:

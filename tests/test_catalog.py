@@ -477,6 +477,7 @@ def test_a_benchmark_name_holds_no_model(cat):
 
 @pytest.mark.parametrize(("text", "read"), [("mistal small or gemma3", "mistral small or gemma3"), ("deepsek r1", "deepseek r1"),
                                             ("granit 4", "granite 4"), ("gamma distribution", "gamma distribution"),
+                                            ("is quen3 coder good", "is qwen3 coder good"), ("item2 in a list", "item2 in a list"),
                                             ("which model is better", "which model is better")])
 def test_a_misspelt_family_name_is_read_and_an_english_word_is_not(cat, text, read):
     fixed, pairs = cat.fix_typos(text, ("gamma",))

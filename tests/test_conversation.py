@@ -373,3 +373,8 @@ def test_the_two_refers_to_both_earlier_subjects_and_the_freer_licence_leads(ask
     assert _first(reply).startswith("授權比較寬鬆的是 **Phi-4**"), _first(reply)
     english = ask("which of the two has the less restrictive license?", "mistal small or gemma3 for a single 24gb card? mostly RAG")
     assert "**Mistral Small 4** has the less restrictive licence" in _first(english), _first(english)
+
+
+def test_which_licence_is_freer_after_a_comparison(ask):
+    reply = ask("那哪个的开源协议更宽松？", "DeepSeek R1 和 V3 有什么区别？")
+    assert _first(reply).startswith("授權比較寬鬆的是 **DeepSeek-R1**"), _first(reply)

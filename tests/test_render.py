@@ -484,3 +484,15 @@ def test_a_size_the_model_lacks_is_not_covered_and_a_named_size_is_read(ask):
     missing = ask("Qwen3.5-14B 的 context 多長？")
     assert missing.route == "unknown_model" and "Qwen3.5 14B" in missing.answer.split("\n")[0]
     assert "128k" in ask("Gemma 4 的 E4B 應該跟 31B 一樣有 256K context 吧？想在手機上讀長文件").answer.split("\n")[0]
+
+
+def test_the_smallest_size_leads_a_fit_question_about_it(ask):
+    reply = ask("qwen3 裡面最迷你的是幾B？想塞進樹莓派玩玩")
+    first, second = reply.answer.split("\n")[:2]
+    assert "Qwen3-0.6B" in first and "Qwen3-0.6B" in second, reply.answer
+    assert "Gemma 3 270M" in ask("what's the smallest Gemma 3 and can it run on a Pi 5?").answer.split("\n")[0]
+
+
+def test_a_maker_named_before_its_model_is_no_second_subject(ask):
+    lead = ask("Mistral 的 Codestral 22B 是 Apache 2.0 协议吧？我们公司想直接拿来商用，没问题吧").answer.split("\n")[0]
+    assert lead.startswith("不是") and "MNPL" in lead, lead

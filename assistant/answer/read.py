@@ -135,6 +135,9 @@ def read_question(question: str, catalog: Catalog) -> Reading:
     licence_spans = [(m.start(), m.end()) for t in v.terms("licences") for m in t.cues.finditer(norm)]
     in_licence = {m.target for m in mentions if m.kind == "family" and any(a <= m.start < b for a, b in licence_spans)}
     subjects = [s for s in subjects if not (s.kind == "family" and (s.id in constraints.avoid_families or s.id in in_licence))]
+    # 「Mistral 的 Codestral 22B」: a maker's name qualifying one of its models is not a second subject.
+    model_families = {catalog.by_id[s.id].family for s in subjects if s.kind == "model"}
+    subjects = [s for s in subjects if not (s.kind == "family" and s.id in model_families)]
     reading = Reading(question, norm, mentions, subjects, constraints, attributes, flags)
     reading.ordinal = _ordinal(norm, v)
     reading.rank_field, reading.rank_position = _rank_field(norm, v)

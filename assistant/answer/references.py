@@ -167,7 +167,13 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
             and state.intent not in LIST_INTENTS and (
             not reading.attributes or set(reading.attributes) <= {"commercial", "licence", "size", "memory"}):
         # 「那要選哪一版？」: choose among the subject in play, its other sizes and the releases that share its name.
-        result.subjects = _with_namesakes(_current_subjects(state, catalog), catalog)
+        current = _current_subjects(state, catalog)
+        if {"licence", "commercial"} & set(reading.attributes) and len(current) >= 2:
+            # 「R1 和 V3 有什麼區別？」→「那哪個的授權更寬鬆？」: the two, compared on their licences.
+            result.subjects, result.reference, result.intent = current, "implicit", "compare"
+            result.inherited.append("compare → " + ", ".join(s.name for s in current))
+            return result
+        result.subjects = _with_namesakes(current, catalog)
         result.reference = "choose-among"
         result.intent = "recommend"
         result.inherited.append("choose among → " + ", ".join(s.name for s in result.subjects))

@@ -312,8 +312,18 @@ def family_members(w: Writer, plan: Plan, family_id: str, ctx: Context) -> list[
 
 
 def _confirm_prefix(w: Writer, plan: Plan, catalog: Catalog) -> str:
+    """「沒錯，」 when the question's claims hold, and only about what the answer leads with: "Mistral 的
+    Codestral … 商用沒問題吧" confirms the maker, not the commercial use the answer denies."""
     confirmed = [c for c in plan.claims if claim_holds(c, catalog)]
-    return w.say("fact.confirmed") if confirmed and not [c for c in plan.claims if not claim_holds(c, catalog)] else ""
+    if not confirmed or [c for c in plan.claims if not claim_holds(c, catalog)]:
+        return ""
+    lead = plan.attributes[0] if plan.attributes else None
+    if lead is not None and not any(c.attribute == lead or (lead, c.attribute) in _SAME_CLAIM for c in confirmed):
+        return ""
+    return w.say("fact.confirmed")
+
+
+_SAME_CLAIM = {("commercial", "licence"), ("licence", "commercial"), ("country", "vendor"), ("vendor", "country")}
 
 
 def render_fact(plan: Plan, ctx: Context) -> Rendered:

@@ -203,6 +203,11 @@ def render_fit(plan: Plan, ctx: Context) -> Rendered:
         terms_said = c.has_hardware() and terms_lines(w, plan, model, ctx.cites.model(model.id))
         start = len(w.lines)
         chosen = None
+        if c.has_hardware() and variant is None and plan.size_extreme and ("size" in plan.attributes or not plan.attributes) and len(model.sizes) > 1:
+            # 「Qwen3 最迷你的是幾B？想塞進樹莓派」: that size first, then how it runs.
+            attribute_lead(w, plan, model, None, ctx.catalog, "size", ctx.cites.model(model.id))
+            variant = (min if plan.size_extreme == "smallest" else max)(model.sizes, key=lambda v: v.params_total_b)
+            start = len(w.lines)
         if c.has_hardware():
             chosen = _model_fit(w, plan, ctx, model, variant)
             if chosen:
