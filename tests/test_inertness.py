@@ -15,6 +15,7 @@ payload is visible as text.
 
 from __future__ import annotations
 
+import re
 import shutil
 from urllib.parse import urlsplit
 
@@ -190,10 +191,10 @@ def test_question_answer_sources_and_cards_show_payloads_as_text(page):
 
 
 def test_recommendation_cards_and_why_not_stay_inert(page):
-    ask(page, f"我要商用、只有 16GB 筆電，想跑推理和數學的模型，選哪個？ {PAYLOAD}")
+    ask(page, f"我要 MIT 授權、16GB 筆電能跑的聊天模型，選哪個？ {PAYLOAD}")  # the poisoned Phi-4 is on the list
     cards = page.locator("#cards .rec-card")
     assert cards.count() >= 3
-    assert "Phi-4" in page.inner_text("#cards")
+    assert re.search(r"Phi-4(?!-)", page.inner_text("#cards"))
     assert page.locator("#why-not li").count() >= 1
 
 
