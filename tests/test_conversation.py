@@ -378,3 +378,11 @@ def test_the_two_refers_to_both_earlier_subjects_and_the_freer_licence_leads(ask
 def test_which_licence_is_freer_after_a_comparison(ask):
     reply = ask("那哪个的开源协议更宽松？", "DeepSeek R1 和 V3 有什么区别？")
     assert _first(reply).startswith("授權比較寬鬆的是 **DeepSeek-R1**"), _first(reply)
+
+
+def test_same_as_compares_the_subject_in_play_with_the_one_named(ask):
+    reply = ask("那授權呢 跟 K2 那套 modified MIT 一樣嗎？我要包進公司產品賣", "kimi k3 有開源嗎？多大")
+    assert _first(reply).startswith("不一樣") and "Kimi K3" in _first(reply) and "Kimi K2" in _first(reply), _first(reply)
+    english = ask("our legal team signed off on Gemma 3 under the Gemma Terms of Use. Gemma 4 - same terms? we ship a paid product")
+    assert _first(english).startswith("No, the licences differ"), _first(english)
+    assert "licence Gemma" not in english.answer  # the terms they described are no requirement

@@ -76,6 +76,7 @@ def make_plan(
         modality_asked="audio" if reading.flag("audio") else "video" if reading.flag("video") else "image",
         company_asked=reading.flag("company_asked"),
         naming=reading.flag("naming"),
+        same_asked=reading.flag("same"),
         more=reading.flag("more"),
         country=_country(reading),
         mentions_closed=[s.id for s in resolution.subjects if s.kind == "closed"],

@@ -37,6 +37,7 @@ FLAG_CUES: dict[str, str] = {
     "lookup_verbs": "intent.lookup_verbs",
     "company_asked": "intent.company_asked",
     "naming": "intent.naming",
+    "same": "intent.same",
     "newest": "intent.newest",
     "derivatives": "intent.derivatives",
     "suitable": "intent.suitable",

@@ -139,6 +139,12 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
         result.subjects = subjects + [s for s in reading.subjects if s.kind not in ("model", "family")]
         result.reference = how
         result.inherited.append(label)
+    elif named and reading.flag("same") and (state.subjects or state.shown) and not [s for s in named if s in _current_subjects(state, catalog)]:
+        # 「那授權呢？跟 K2 那套一樣嗎」: the subject in play, compared with the one named.
+        result.subjects = _current_subjects(state, catalog)[:1] + named[:1] + [s for s in reading.subjects if s.kind not in ("model", "family")]
+        result.reference = "same-as"
+        result.intent = "compare"
+        result.inherited.append("compare with → " + named[0].name)
     elif named and followup and not (reading.flag("which") or reading.flag("plural")):
         result.reference = "replace"
         result.changes.append("subject")

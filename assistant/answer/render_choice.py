@@ -7,6 +7,8 @@ lower on, with the figure.
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..hardware import estimate
 from ..knowledge import Model
 from ..labels import commercial_label, format_context, format_params, task_label
@@ -310,7 +312,7 @@ def _compared(plan: Plan, ctx: Context) -> list[Subject]:
 _PERMISSIVE = {"yes": 2, "conditional": 1, "no": 0}
 
 
-def licence_verdict(w: Writer, models: list[Model], ctx: Context) -> None:
+def licence_verdict(w: Writer, models: list[Model], ctx: Context, same_asked: bool = False) -> None:
     """"Which of the two has the less restrictive licence?": the more permissive one first
     (commercial use allowed, then an OSI licence), or "the same terms"."""
     if len(models) < 2:
@@ -321,7 +323,10 @@ def licence_verdict(w: Writer, models: list[Model], ctx: Context) -> None:
     top, others = ordered[0], ordered[1:]
     lang = w.language
     described = [w.say("compare.licence_of", name=m.name, licence=m.licence.id, badge=commercial_label(m.commercial_use, lang)) for m in ordered]
-    if all(rank(m) == rank(top) for m in others):
+    if same_asked:
+        same = len({m.licence.id for m in ordered}) == 1
+        w.add("compare.licence_same" if same else "compare.licence_differs", cite=ctx.cites.model(top.id), licences=join(described, lang))
+    elif all(rank(m) == rank(top) for m in others):
         key = "compare.licence_same" if len({m.licence.id for m in ordered}) == 1 else "compare.licence_tie"
         w.add(key, cite=ctx.cites.model(top.id), licences=join(described, lang))
     else:
@@ -333,6 +338,10 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
     w = Writer(plan)
     c = plan.constraints
     subjects = _compared(plan, ctx)
+    if {"licence", "commercial"} & set(plan.attributes):
+        licence_verdict(w, [facts_model(catalog, s) for s in subjects if s.kind == "model"], ctx, plan.same_asked)
+        # The licences the user named were a description ("signed off on Gemma 3 under the Gemma terms"), not a filter.
+        c = dataclasses.replace(c, licence_ids=[], open_source_only=False)
     ids = list(dict.fromkeys(sid for s in subjects for sid in ([s.id] if s.kind == "model" else [m.id for m in catalog.models_of(s.id)])))
     result = shortlist(catalog, c, ctx.capabilities, only=ids, limit=20, diverse=False, per_size=True)
     order = {id(r): n for n, r in enumerate(result.ranked)}
@@ -345,10 +354,8 @@ def render_compare(plan: Plan, ctx: Context) -> Rendered:
         return None
 
     rows = [(subject, best_for(subject)) for subject in subjects]
-    if {"licence", "commercial"} & set(plan.attributes):
-        licence_verdict(w, [facts_model(catalog, s) for s in subjects if s.kind == "model"], ctx)
     passing = [(s, r) for s, r in rows if r is not None]
-    summary = constraint_summary(plan, w.language)
+    summary = constraint_summary(dataclasses.replace(plan, constraints=c), w.language)
     need = summary or w.say("compare.overall")
     best: Recommendation | None = None
     if passing:

@@ -80,6 +80,7 @@ class Plan:
     modality_asked: str = "image"  # image | audio | video, for "can it see / hear"
     company_asked: bool = False  # a lookup asking for the maker rather than the model
     naming: bool = False  # asks what a name means
+    same_asked: bool = False  # "same terms as …?", 「跟 K2 一樣嗎」: sameness, answered yes or no
     drift_asked: bool = False  # asks whether Chinese output drifts into Simplified
     count: int | None = None  # how many to list, when the question says ("best 3")
     then_recommend: bool = False  # after correcting a premise, the question still asks what to use
