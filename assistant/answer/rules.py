@@ -308,9 +308,9 @@ def compare(ctx: RuleContext):
     """Two or more named models: compare them, ending with a verdict for the stated need."""
     facts_asked = set(ctx.resolution.attributes) & FACT_ATTRIBUTES
     choosing = ctx.flag("recommend") or ctx.c.hard or ctx.c.tasks or ctx.c.commercial_required
-    licence_choice = bool(facts_asked) and facts_asked <= {"licence", "commercial"} and ctx.flag("which")  # "which has the freer licence?"
+    licence_choice = bool(facts_asked) and facts_asked <= {"licence", "commercial"} and (ctx.flag("which") or ctx.flag("same"))  # "which has the freer licence?", "same terms?"
     if len(ctx.catalog_subjects) >= 2 and ctx.models and (choosing or not facts_asked or licence_choice) and (
-        ctx.flag("compare") or ctx.flag("which") or ctx.flag("recommend")
+        ctx.flag("compare") or ctx.flag("which") or ctx.flag("recommend") or licence_choice
     ):
         return "compare", "two or more subjects"
     if len(ctx.catalog_subjects) == 1 and ctx.models and ctx.flag("versions") and not facts_asked and ctx.resolution.reference is None \
