@@ -386,3 +386,10 @@ def test_same_as_compares_the_subject_in_play_with_the_one_named(ask):
     english = ask("our legal team signed off on Gemma 3 under the Gemma Terms of Use. Gemma 4 - same terms? we ship a paid product")
     assert _first(english).startswith("No, the licences differ"), _first(english)
     assert "licence Gemma" not in english.answer  # the terms they described are no requirement
+
+
+def test_does_that_change_the_pick_reruns_with_the_new_need(ask):
+    reply = ask("Some of our contracts are ~400k tokens and we'd like to paste whole ones in. Does that change the pick?",
+                "Need a model for RAG over our internal docs, running on 2x RTX 3090 (48GB). What do you suggest?")
+    assert reply.plan.intent == "recommend" and (reply.plan.constraints.min_context_tokens or 0) >= 400_000
+    assert reply.plan.constraints.memory_gb == 48

@@ -44,11 +44,11 @@ def machine_for(c: Constraints) -> Machine | None:
 
 
 def _context(c: Constraints) -> int | None:
-    """The context to size the KV cache for: the stated minimum (up to 128k), else the longest
+    """The context to size the KV cache for: the stated minimum (however long), else the longest
     working context the asked tasks need (knowledge/vocabulary/tasks.yaml `working_context`:
     RAG and agents carry long prompts), else the estimator's default."""
-    if c.min_context_tokens and c.min_context_tokens <= 131072:
-        return c.min_context_tokens
+    if c.min_context_tokens:
+        return c.min_context_tokens  # "paste whole 400k-token contracts": the KV cache is sized for it
     needs = [int(t.get("working_context")) for t in vocabulary().terms("tasks") if t.id in c.tasks and t.get("working_context")]
     return max(needs) if needs else None
 

@@ -38,6 +38,7 @@ FLAG_CUES: dict[str, str] = {
     "company_asked": "intent.company_asked",
     "naming": "intent.naming",
     "same": "intent.same",
+    "rerun": "conversation.rerun",
     "newest": "intent.newest",
     "derivatives": "intent.derivatives",
     "suitable": "intent.suitable",

@@ -131,8 +131,8 @@ def resolve(reading: Reading, state: ConversationState | None, catalog: Catalog)
     # "It has to be OK for commercial use though", 「它要能在 Mac 上跑」 after a recommendation: a
     # requirement stated, not a question about the pick: the request again, with it added.
     refines = bool(last_request and not named and [g for g in stated if g not in ("revenue", "users", "location")]
-                   and not (reading.flag("yes_no") or reading.flag("which") or reading.flag("why_not"))
-                   and not reading.norm.rstrip().endswith(("?", "？")) and set(reading.attributes) <= _REQUIREMENT_ATTRIBUTES)
+                   and (reading.flag("rerun") or (not (reading.flag("yes_no") or reading.flag("which") or reading.flag("why_not"))
+                                                    and not reading.norm.rstrip().endswith(("?", "？")) and set(reading.attributes) <= _REQUIREMENT_ATTRIBUTES)))
     picked = _pick(reading, state, catalog) if not named and not refines else None
     if picked is not None:
         subjects, how, label = picked

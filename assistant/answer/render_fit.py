@@ -130,6 +130,15 @@ def _model_fit(w: Writer, plan: Plan, ctx: Context, model: Model, variant: Varia
     hw = hardware_phrase(w, plan)
     sizes = [variant] if variant else model.sizes
     best, reports = _best_runnable(model, sizes, plan)
+    if (best is None or best.placement not in COMFORTABLE) and plan.constraints.min_context_tokens:
+        # 「號稱 10M context，一張 H100 塞得下嗎」: the weights fit; the whole window is what does not.
+        shorter = dataclasses.replace(plan, constraints=dataclasses.replace(plan.constraints, min_context_tokens=None))
+        loaded, _ = _best_runnable(model, sizes, shorter)
+        if loaded is not None and loaded.placement in COMFORTABLE:
+            placement_lead(w, loaded, hw, cite)
+            context_on_machine(w, model, loaded, plan.constraints.min_context_tokens)
+            assumption_lines(w, loaded)
+            return None
     if best is not None:
         placement_lead(w, best, hw, cite)
         larger = [r.variant for r in reports if r.placement not in COMFORTABLE and r is not best
